@@ -1,0 +1,15 @@
+/* The portable C backend: every kernel in plain C; the ground truth for all others. */
+#include "kernels_generic.h"
+
+static const iq1_backend generic = {
+    .name = "generic",
+    .requires = "",
+    .quantize_act = iq1_quantize_act_generic,
+    .dequantize = { iq1_dequantize_iq1_s_generic, iq1_dequantize_iq1_m_generic,
+                    iq1_dequantize_iq1_s_r4_generic, iq1_dequantize_iq1_m_r4_generic },
+    .matmul = { iq1_matmul_iq1_s_generic, iq1_matmul_iq1_m_generic,
+                iq1_matmul_iq1_s_r4_generic, iq1_matmul_iq1_m_r4_generic },
+    .quantize = { 0 },  /* filled by the quantizer work (issue 3) */
+};
+
+const iq1_backend *const iq1_backends_generic[] = { &generic, 0 };

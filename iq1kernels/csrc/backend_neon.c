@@ -1,0 +1,4 @@
+/* The neon backend's variant tables (best last). */
+#include "iq1.h"
+
+const iq1_backend *const iq1_backends_neon[] = { 0 };

@@ -1,0 +1,68 @@
+/* Helpers shared by every C file: unaligned loads, fp16 conversion, the block layouts. */
+#ifndef IQ1_COMMON_H
+#define IQ1_COMMON_H
+#include <stdint.h>
+#include <string.h>
+#include "iq1.h"
+#include "grid.h"
+
+/* Block sizes in bytes (FORMATS.md §1.2 - §1.5). */
+#define IQ1S_BLOCK_BYTES   50   /* d(2) qs(32) qh(16) per 256 */
+#define IQ1M_BLOCK_BYTES   56   /* qs(32) qh(16) scales(8) per 256 */
+#define IQ1S_R4_BLOCK_BYTES 24  /* qs(16) qh(8) per 4 rows x 32 */
+#define IQ1M_R4_BLOCK_BYTES 28  /* qs(16) qh(8) scales(4) per 4 rows x 32 */
+
+/* Weight bytes may sit at any address (numpy views, mmapped GGUF): read through memcpy. */
+static inline uint16_t iq1_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t iq1_load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t iq1_load_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static inline float iq1_bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static inline uint32_t iq1_f32_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+
+/* IEEE binary16 -> binary32, exact for every input (subnormals, Inf, NaN). */
+static inline float iq1_fp16_to_fp32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+    if (exp == 0x1f) return iq1_bits_to_f32(sign | 0x7f800000u | (man << 13));
+    if (exp == 0) {                       /* zero or subnormal: man * 2^-24 is exact in fp32 */
+        float f = (float)man * (1.0f / 16777216.0f);
+        return sign ? -f : f;
+    }
+    return iq1_bits_to_f32(sign | ((exp + 112) << 23) | (man << 13));
+}
+
+/* binary32 -> binary16, round to nearest even; overflow gives Inf, NaN stays NaN. */
+static inline uint16_t iq1_fp32_to_fp16(float f) {
+    uint32_t x = iq1_f32_to_bits(f);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t ax = x & 0x7fffffffu;
+    if (ax > 0x7f800000u) return sign | 0x7e00;                    /* NaN */
+    if (ax >= 0x477ff000u) return sign | 0x7c00;                   /* rounds to >= 65520: Inf */
+    if (ax < 0x38800000u) {                                        /* below 2^-14: subnormal half */
+        /* value * 2^24 rounded to nearest even integer, done exactly on the significand */
+        uint32_t e = ax >> 23;
+        if (e < 102) return sign;                                  /* < 2^-25: rounds to zero */
+        uint32_t m = (ax & 0x7fffff) | 0x800000;
+        uint32_t shift = 126 - e;                                  /* 14 .. 24 */
+        uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (q & 1))) q++;
+        return sign | (uint16_t)q;
+    }
+    uint32_t q = ((ax >> 13) - (112u << 10));                      /* rebias exponent, keep 10 bits */
+    uint32_t rem = ax & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (q & 1))) q++;
+    return sign | (uint16_t)q;
+}
+
+/* IQ1_M keeps its fp16 super-scale in the top nibbles of its four scale words (FORMATS.md §1.3). */
+static inline uint16_t iq1m_scale_bits(const uint8_t *scales) {
+    uint16_t s0 = iq1_load_u16(scales), s1 = iq1_load_u16(scales + 2);
+    uint16_t s2 = iq1_load_u16(scales + 4), s3 = iq1_load_u16(scales + 6);
+    return (uint16_t)((s0 >> 12) | ((s1 >> 8) & 0x00f0) | ((s2 >> 4) & 0x0f00) | (s3 & 0xf000));
+}
+
+/* Per-row share of an R4 group's leading fp16 scales: group = 8 + blocks * block_bytes. */
+static inline int64_t iq1_r4_group_bytes(int64_t k, int block_bytes) { return 8 + (k / 32) * block_bytes; }
+
+#endif

@@ -1,0 +1,49 @@
+/* CPU feature checks through the compiler builtins, compiled at the baseline ISA. */
+#include <string.h>
+#include "cpu_features.h"
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1 << 1)
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
+
+int iq1_cpu_supports(const char *f) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+#define X86(name) if (!strcmp(f, name)) return __builtin_cpu_supports(name) != 0;
+    X86("sse4.2") X86("avx") X86("avx2") X86("fma") X86("f16c") X86("bmi2")
+    X86("avx512f") X86("avx512bw") X86("avx512vl") X86("avx512dq") X86("avx512cd")
+    X86("avx512vnni") X86("avx512vbmi") X86("avx512vbmi2") X86("avx512bitalg") X86("avxvnni")
+#undef X86
+    return -1;
+#elif defined(__aarch64__) && defined(__linux__)
+    unsigned long hw = getauxval(AT_HWCAP);
+    if (!strcmp(f, "asimd")) return (hw & HWCAP_ASIMD) != 0;
+    if (!strcmp(f, "asimddp")) return (hw & HWCAP_ASIMDDP) != 0;
+    return -1;
+#else
+    (void)f;
+    return -1;
+#endif
+}
+
+int iq1_cpu_supports_all(const char *requires) {
+    char flag[32];
+    const char *p = requires;
+    while (*p) {
+        while (*p == ' ') ++p;
+        size_t n = strcspn(p, " ");
+        if (n == 0) break;
+        if (n >= sizeof flag) return 0;
+        memcpy(flag, p, n);
+        flag[n] = 0;
+        if (iq1_cpu_supports(flag) != 1) return 0;
+        p += n;
+    }
+    return 1;
+}

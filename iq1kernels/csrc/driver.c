@@ -1,0 +1,88 @@
+/* Threaded drivers: split an operation into tiles and run a backend's kernels on them (OpenMP). */
+#include "common.h"
+
+int iq1_rows_per_group(iq1_type t) { return (t == IQ1_S_R4 || t == IQ1_M_R4) ? 4 : 1; }
+
+int64_t iq1_group_bytes(iq1_type t, int64_t k) {
+    switch (t) {
+    case IQ1_S:    return (k / IQ1_QK_K) * IQ1S_BLOCK_BYTES;
+    case IQ1_M:    return (k / IQ1_QK_K) * IQ1M_BLOCK_BYTES;
+    case IQ1_S_R4: return iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
+    case IQ1_M_R4: return iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
+    default:       return 0;
+    }
+}
+
+int64_t iq1_row_bytes(iq1_type t, int64_t k) { return iq1_group_bytes(t, k) / iq1_rows_per_group(t); }
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Rows are split in units of 16 (a multiple of every kernel's row tile and of the R4 group). */
+#define ROW_UNIT 16
+
+void iq1_run_matmul(const iq1_backend *b, iq1_type t, const uint8_t *w, int64_t m, int64_t k,
+                    const iq1_act *x, float *y, int nthreads) {
+    const iq1_matmul_fn fn = b->matmul[t];
+    const int64_t n = x->n, row_units = ceil_div(m, ROW_UNIT);
+    int64_t row_tile, col_tile;
+    if (nthreads <= 1) {
+        row_tile = m; col_tile = n;
+    } else if (row_units >= 4 * (int64_t)nthreads || n <= 8) {
+        /* enough rows: contiguous row strips, every thread sees all columns (weights read once) */
+        row_tile = ROW_UNIT * ceil_div(row_units, nthreads);
+        col_tile = n;
+    } else {
+        /* few rows, many columns: split columns too so every thread gets work */
+        const int64_t col_splits = ceil_div(4 * (int64_t)nthreads, row_units);
+        row_tile = ROW_UNIT;
+        col_tile = ceil_div(n, col_splits);
+        if (col_tile < 8) col_tile = 8;
+    }
+    if (row_tile < 1) row_tile = 1;
+    if (col_tile < 1) col_tile = 1;
+    const int64_t nrt = ceil_div(m, row_tile), nct = ceil_div(n, col_tile), ntiles = nrt * nct;
+    #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1 && ntiles > 1)
+    for (int64_t tile = 0; tile < ntiles; ++tile) {
+        const int64_t r0 = (tile / nct) * row_tile, c0 = (tile % nct) * col_tile;
+        const int64_t r1 = r0 + row_tile < m ? r0 + row_tile : m;
+        const int64_t c1 = c0 + col_tile < n ? c0 + col_tile : n;
+        fn(w, k, r0, r1, x, c0, c1, y, m);
+    }
+}
+
+void iq1_run_dequantize(const iq1_backend *b, iq1_type t, const uint8_t *w, int64_t m, int64_t k,
+                        float *y, int nthreads) {
+    const iq1_dequantize_fn fn = b->dequantize[t];
+    const int64_t chunk = ROW_UNIT * ceil_div(ceil_div(m, ROW_UNIT), nthreads > 0 ? nthreads : 1);
+    const int64_t nchunks = ceil_div(m, chunk);
+    #pragma omp parallel for num_threads(nthreads) schedule(static, 1) if (nthreads > 1 && nchunks > 1)
+    for (int64_t i = 0; i < nchunks; ++i) {
+        const int64_t r0 = i * chunk, r1 = r0 + chunk < m ? r0 + chunk : m;
+        fn(w, k, r0, r1, y);
+    }
+}
+
+void iq1_run_quantize_act(const iq1_backend *b, const float *x, int64_t n, int64_t k,
+                          float *d, int16_t *bsums, int8_t *qs, int nthreads) {
+    const iq1_quantize_act_fn fn = b->quantize_act;
+    const int64_t nb = k / IQ1_QK_ACT;
+    (void)nthreads;  /* used only by the OpenMP pragma */
+    #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && n * k >= 65536)
+    for (int64_t c = 0; c < n; ++c) fn(x + c * k, k, d + c * nb, bsums + c * (k / 32), qs + c * k);
+}
+
+int iq1_run_quantize(const iq1_backend *b, iq1_type t, const float *x, int64_t m, int64_t k,
+                     const float *imatrix, uint8_t *w, int nthreads) {
+    const iq1_quantize_fn fn = b->quantize[t];
+    const int64_t unit = iq1_rows_per_group(t);
+    const int64_t ngroups = m / unit;
+    int failed = 0;
+    (void)nthreads;
+    /* small dynamic chunks: quantization cost varies per row and the bytes do not depend on the split */
+    #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) reduction(|| : failed) if (nthreads > 1 && ngroups > 1)
+    for (int64_t g = 0; g < ngroups; g += 4) {
+        const int64_t r0 = g * unit, r1 = (g + 4 < ngroups ? g + 4 : ngroups) * unit;
+        if (fn(x, k, r0, r1, imatrix, w) != 0) failed = 1;
+    }
+    return failed;
+}

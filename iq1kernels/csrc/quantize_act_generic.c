@@ -1,0 +1,46 @@
+/* Q8_K128 activation quantization, portable C (FORMATS.md §3.1). */
+#include <float.h>
+#include <math.h>
+#include "common.h"
+#include "kernels_generic.h"
+
+/* round half to even for |f| < 2^22 (FORMATS.md conventions) */
+static inline int nearest_int(float f) {
+    return (int)(iq1_f32_to_bits(f + 12582912.0f) & 0x7fffff) - 0x400000;
+}
+
+void iq1_quantize_act_block_generic(const float *x, float *d, int16_t *bsums, int8_t *qs) {
+    float amax = 0.0f;
+    int finite = 1;
+    for (int i = 0; i < IQ1_QK_ACT; ++i) {
+        float a = fabsf(x[i]);
+        finite &= (a <= FLT_MAX);                     /* false for Inf and NaN */
+        amax = a > amax ? a : amax;
+    }
+    if (!finite || amax == 0.0f) {
+        *d = finite ? 0.0f : iq1_bits_to_f32(0x7fc00000u);
+        memset(qs, 0, IQ1_QK_ACT);
+        memset(bsums, 0, 4 * sizeof(int16_t));
+        return;
+    }
+    float pre = 1.0f, id = 127.0f / amax;
+    if (id > FLT_MAX) {                               /* tiny block: exact power-of-two prescale */
+        pre = 18446744073709551616.0f;                /* 2^64 */
+        id = 127.0f / (amax * pre);
+    }
+    *d = amax / 127.0f;
+    for (int s = 0; s < 4; ++s) {
+        int sum = 0;
+        for (int i = 32 * s; i < 32 * s + 32; ++i) {
+            int q = nearest_int((x[i] * pre) * id);
+            qs[i] = (int8_t)q;
+            sum += q;
+        }
+        bsums[s] = (int16_t)sum;
+    }
+}
+
+void iq1_quantize_act_generic(const float *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {
+    for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b)
+        iq1_quantize_act_block_generic(x + IQ1_QK_ACT * b, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);
+}

@@ -1,0 +1,230 @@
+/* Cross-backend conformance driver: runs every kernel of every backend compiled into this binary
+ * that the CPU can execute on shared test vectors and compares it with the portable C backend.
+ *   quantize_act, dequantize, quantize: bit-exact;  matmul: within fp32 summation tolerance,
+ *   and nothing outside the requested tile is written.
+ * Built natively (x86) and cross-compiled for aarch64 (run under qemu): see build.sh.
+ * Prints one line per failure and a closing "N passed, N failed" line; exit status 1 on failure. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common.h"
+#include "cpu_features.h"
+
+static const char *type_names[IQ1_NTYPES] = { "iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4" };
+static int passed, failed;
+
+static void check(int ok, const char *what, const char *backend, const char *type, int64_t m, int64_t k, int64_t n) {
+    if (ok) { ++passed; return; }
+    ++failed;
+    printf("FAIL %s backend=%s type=%s m=%lld k=%lld n=%lld\n", what, backend, type, (long long)m,
+           (long long)k, (long long)n);
+}
+
+/* --- deterministic random numbers (xorshift64*) --- */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state >> 12; rng_state ^= rng_state << 25; rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+static float rnd_uniform(void) { return (float)((rnd() >> 40) * (1.0 / 16777216.0)); }   /* [0, 1) */
+static float rnd_normal(void) {
+    float s = 0;
+    for (int i = 0; i < 4; ++i) s += rnd_uniform();
+    return (s - 2.0f) * 1.7320508f;
+}
+static uint16_t rnd_scale_fp16(void) { return iq1_fp32_to_fp16(0.001f + 2.0f * rnd_uniform()); }
+
+/* --- weights: random valid bytes with finite scales; mode 1 = maximal scales, mode 2 = zero blocks --- */
+static void make_weights(iq1_type t, int64_t m, int64_t k, uint8_t *w, int mode) {
+    const int64_t bytes = (m / iq1_rows_per_group(t)) * iq1_group_bytes(t, k);
+    for (int64_t i = 0; i < bytes; ++i) w[i] = mode == 2 ? 0 : (uint8_t)rnd();
+    if (mode == 2) return;
+    const uint16_t maxh = iq1_fp32_to_fp16(65504.0f);
+    if (t == IQ1_S || t == IQ1_M) {
+        const int bb = t == IQ1_S ? IQ1S_BLOCK_BYTES : IQ1M_BLOCK_BYTES;
+        for (int64_t b = 0; b < bytes / bb; ++b) {
+            uint8_t *blk = w + b * bb;
+            uint16_t d = mode == 1 ? maxh : rnd_scale_fp16();
+            if (t == IQ1_S) {
+                memcpy(blk, &d, 2);
+                if (mode == 1) for (int ib = 0; ib < 8; ++ib) blk[34 + 2 * ib + 1] |= 0x70;
+            } else {
+                for (int j = 0; j < 4; ++j) {
+                    uint16_t s; memcpy(&s, blk + 48 + 2 * j, 2);
+                    s = (uint16_t)((s & 0x0fff) | (((d >> (4 * j)) & 0xf) << 12));
+                    if (mode == 1) s |= 0x0fff;
+                    memcpy(blk + 48 + 2 * j, &s, 2);
+                }
+            }
+        }
+    } else {
+        const int bb = t == IQ1_S_R4 ? IQ1S_R4_BLOCK_BYTES : IQ1M_R4_BLOCK_BYTES;
+        const int64_t gb = iq1_group_bytes(t, k);
+        for (int64_t g = 0; g < m / 4; ++g) {
+            uint8_t *grp = w + g * gb;
+            for (int r = 0; r < 4; ++r) { uint16_t d = mode == 1 ? maxh : rnd_scale_fp16(); memcpy(grp + 2 * r, &d, 2); }
+            if (mode == 1)
+                for (int64_t ib = 0; ib < k / 32; ++ib) {
+                    uint8_t *blk = grp + 8 + ib * bb;
+                    if (t == IQ1_S_R4) for (int r = 0; r < 4; ++r) blk[16 + 2 * r + 1] |= 0x70;
+                    else memset(blk + 24, 0xff, 4);
+                }
+        }
+    }
+}
+
+/* --- activations: normal values and, per 128-block, edge patterns --- */
+static void make_activations(float *x, int64_t n, int64_t k, int edges) {
+    for (int64_t i = 0; i < n * k; ++i) x[i] = rnd_normal();
+    if (!edges) return;
+    const int64_t nb = n * k / 128;
+    for (int64_t b = 0; b < nb; ++b) {
+        float *blk = x + 128 * b;
+        switch (rnd() % 10) {
+        case 0: memset(blk, 0, 128 * sizeof(float)); break;                       /* zero block */
+        case 1: for (int i = 0; i < 128; ++i) blk[i] *= 1e6f; break;              /* beyond fp16 */
+        case 2: for (int i = 0; i < 128; ++i) blk[i] *= 1e30f; break;
+        case 3: for (int i = 0; i < 128; ++i) blk[i] *= 1e-38f; break;            /* tiny, prescaled path */
+        case 4: blk[rnd() % 128] = -3e38f; break;                                 /* one huge value */
+        case 5: for (int i = 0; i < 128; ++i) blk[i] = (i % 2 ? 1.0f : -1.0f); break;  /* exact +-127 */
+        case 6: for (int i = 0; i < 128; ++i) blk[i] = (float)((int)(rnd() % 255) - 127); break;
+        default: break;
+        }
+    }
+}
+
+typedef struct { float *d; int16_t *bsums; int8_t *qs; } act_planes;
+
+static act_planes alloc_act(int64_t n, int64_t k) {
+    act_planes a = { malloc(sizeof(float) * n * k / 128), malloc(sizeof(int16_t) * n * k / 32), malloc(n * k) };
+    return a;
+}
+static void free_act(act_planes a) { free(a.d); free(a.bsums); free(a.qs); }
+
+static void test_quantize_act(const iq1_backend *gen, const iq1_backend *b) {
+    static const int64_t ks[] = { 128, 256, 1024 };
+    for (int ki = 0; ki < 3; ++ki) {
+        const int64_t k = ks[ki], n = 7;
+        float *x = malloc(sizeof(float) * n * k);
+        make_activations(x, n, k, 1);
+        if (ki == 0) { x[3] = NAN; x[k + 5] = INFINITY; x[2 * k] = -INFINITY; }
+        act_planes ref = alloc_act(n, k), got = alloc_act(n, k);
+        for (int64_t c = 0; c < n; ++c) {
+            gen->quantize_act(x + c * k, k, ref.d + c * k / 128, ref.bsums + c * k / 32, ref.qs + c * k);
+            b->quantize_act(x + c * k, k, got.d + c * k / 128, got.bsums + c * k / 32, got.qs + c * k);
+        }
+        int ok = !memcmp(ref.d, got.d, sizeof(float) * n * k / 128) &&
+                 !memcmp(ref.bsums, got.bsums, sizeof(int16_t) * n * k / 32) && !memcmp(ref.qs, got.qs, n * k);
+        for (int64_t i = 0; i < n * k; ++i) ok &= ref.qs[i] != -128;
+        check(ok, "quantize_act", b->name, "-", 0, k, n);
+        free(x); free_act(ref); free_act(got);
+    }
+}
+
+static int64_t min_k(iq1_type t) { return (t == IQ1_S || t == IQ1_M) ? 256 : 128; }
+
+static void test_dequantize(const iq1_backend *gen, const iq1_backend *b, iq1_type t) {
+    static const int64_t ms[] = { 4, 8, 12, 20 }, kmul[] = { 1, 2, 3, 16 };
+    for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < 4; ++ki) for (int mode = 0; mode < 3; ++mode) {
+        const int64_t m = ms[mi], k = min_k(t) * kmul[ki];
+        const int64_t bytes = (m / iq1_rows_per_group(t)) * iq1_group_bytes(t, k);
+        uint8_t *w = malloc(bytes + 1);
+        make_weights(t, m, k, w + 1, mode);                       /* +1: deliberately unaligned */
+        float *ref = malloc(sizeof(float) * m * k), *got = malloc(sizeof(float) * m * k);
+        for (int64_t i = 0; i < m * k; ++i) got[i] = -12345.0f;
+        gen->dequantize[t](w + 1, k, 0, m, ref);
+        const int64_t r0 = 4, r1 = m;                              /* a sub-range: rows before stay */
+        b->dequantize[t](w + 1, k, r0, r1, got);
+        int ok = !memcmp(ref + r0 * k, got + r0 * k, sizeof(float) * (r1 - r0) * k);
+        for (int64_t i = 0; i < r0 * k; ++i) ok &= got[i] == -12345.0f;
+        check(ok, "dequantize", b->name, type_names[t], m, k, 0);
+        free(w); free(ref); free(got);
+    }
+}
+
+static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t) {
+    static const int64_t ms[] = { 4, 16, 36, 100 };
+    static const int64_t ns[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 31, 33, 64 };
+    static const int64_t kmul[] = { 1, 3, 8 };
+    for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < 3; ++ki) for (int ni = 0; ni < 15; ++ni) {
+        const int64_t m = ms[mi], k = min_k(t) * kmul[ki], n = ns[ni], nb = k / 128;
+        const int mode = (int)(rnd() % 4) == 0 ? 1 : ((int)(rnd() % 8) == 0 ? 2 : 0);
+        const int64_t bytes = (m / iq1_rows_per_group(t)) * iq1_group_bytes(t, k);
+        uint8_t *w = malloc(bytes + 3);
+        make_weights(t, m, k, w + 3, mode);
+        float *x = malloc(sizeof(float) * n * k);
+        make_activations(x, n, k, ni % 2);
+        act_planes a = alloc_act(n, k);
+        for (int64_t c = 0; c < n; ++c) gen->quantize_act(x + c * k, k, a.d + c * nb, a.bsums + c * k / 32, a.qs + c * k);
+        iq1_act act = { a.d, a.bsums, a.qs, n, k };
+        /* bound for the tolerance: sum |W| |X| in double from the dequantized operands */
+        float *wd = malloc(sizeof(float) * m * k);
+        gen->dequantize[t](w + 3, k, 0, m, wd);
+        double *bound = calloc(m * n, sizeof(double));
+        for (int64_t c = 0; c < n; ++c) for (int64_t r = 0; r < m; ++r) {
+            double s = 0;
+            for (int64_t i = 0; i < k; ++i) s += fabs((double)wd[r * k + i]) * fabs((double)a.d[c * nb + i / 128] * a.qs[c * k + i]);
+            bound[c * m + r] = s;
+        }
+        float *ref = malloc(sizeof(float) * m * n), *got = malloc(sizeof(float) * m * n);
+        const uint32_t sentinel = 0x7fbadbadu;
+        for (int64_t i = 0; i < m * n; ++i) { memcpy(&ref[i], &sentinel, 4); memcpy(&got[i], &sentinel, 4); }
+        /* a tile that starts inside the matrix (tests offsets) plus the full matrix */
+        const int64_t r0 = (m > 4 ? 4 : 0), c0 = (n > 1 ? 1 : 0);
+        for (int pass = 0; pass < 2; ++pass) {
+            const int64_t rr0 = pass ? 0 : r0, cc0 = pass ? 0 : c0;
+            gen->matmul[t](w + 3, k, rr0, m, &act, cc0, n, ref, m);
+            b->matmul[t](w + 3, k, rr0, m, &act, cc0, n, got, m);
+            int ok = 1;
+            for (int64_t c = 0; c < n; ++c) for (int64_t r = 0; r < m; ++r) {
+                const int64_t i = c * m + r;
+                uint32_t bits; memcpy(&bits, &got[i], 4);
+                if (r < rr0 || c < cc0) { ok &= bits == sentinel; continue; }
+                const double tol = 4e-7 * (double)(nb + 4) * bound[i] + 1e-30;
+                const double diff = fabs((double)got[i] - (double)ref[i]);
+                ok &= isfinite(got[i]) == isfinite(ref[i]) && (!isfinite(ref[i]) || diff <= tol);
+            }
+            check(ok, pass ? "matmul" : "matmul tile", b->name, type_names[t], m, k, n);
+        }
+        free(w); free(x); free_act(a); free(wd); free(bound); free(ref); free(got);
+    }
+}
+
+static void test_quantize(const iq1_backend *gen, const iq1_backend *b, iq1_type t) {
+    if (!gen->quantize[t] || !b->quantize[t]) return;
+    static const int64_t ms[] = { 4, 8 }, kmul[] = { 1, 2 };
+    for (int mi = 0; mi < 2; ++mi) for (int ki = 0; ki < 2; ++ki) for (int withim = 0; withim < 2; ++withim) {
+        const int64_t m = ms[mi], k = 256 * kmul[ki];
+        const int64_t bytes = (m / iq1_rows_per_group(t)) * iq1_group_bytes(t, k);
+        float *x = malloc(sizeof(float) * m * k), *im = malloc(sizeof(float) * k);
+        make_activations(x, m, k, 0);
+        for (int64_t i = 0; i < 32; ++i) x[i] = 0.0f;             /* a zero block */
+        for (int64_t i = 0; i < k; ++i) im[i] = rnd_uniform() < 0.05f ? 0.0f : rnd_uniform() * 2;
+        uint8_t *ref = calloc(bytes, 1), *got = calloc(bytes, 1);
+        int e1 = gen->quantize[t](x, k, 0, m, withim ? im : 0, ref);
+        int e2 = b->quantize[t](x, k, 0, m, withim ? im : 0, got);
+        check(e1 == 0 && e2 == 0 && !memcmp(ref, got, bytes), "quantize", b->name, type_names[t], m, k, withim);
+        free(x); free(im); free(ref); free(got);
+    }
+}
+
+int main(void) {
+    const iq1_backend *const *lists[] = { iq1_backends_generic, iq1_backends_avx2, iq1_backends_avx512,
+                                          iq1_backends_neon };
+    const iq1_backend *gen = iq1_backends_generic[0];
+    for (int li = 0; li < 4; ++li) for (const iq1_backend *const *p = lists[li]; *p; ++p) {
+        const iq1_backend *b = *p;
+        if (!iq1_cpu_supports_all(b->requires)) { printf("skip %s (CPU lacks: %s)\n", b->name, b->requires); continue; }
+        int before = failed;
+        test_quantize_act(gen, b);
+        for (int t = 0; t < IQ1_NTYPES; ++t) {
+            test_dequantize(gen, b, (iq1_type)t);
+            test_matmul(gen, b, (iq1_type)t);
+            test_quantize(gen, b, (iq1_type)t);
+        }
+        printf("%s: %s\n", b->name, failed == before ? "ok" : "FAILED");
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

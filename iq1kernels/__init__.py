@@ -1,0 +1,43 @@
+"""iq1kernels: IQ1_S / IQ1_M / IQ1_S_R4 / IQ1_M_R4 (GGUF 1-bit-class) weights times Q8_K128 activations.
+
+    import iq1kernels as iq1
+    Wq = iq1.quantize(W, "iq1_s")          # (M, K) floats -> QuantizedMatrix (exact GGUF bytes)
+    Y = iq1.linear(X, Wq)                  # X @ W.T, X: (..., K)
+    y = Wq @ x                             # numpy matmul semantics
+    iq1.show_config()                      # which kernels run here
+"""
+from . import reference
+from ._config import available_backends, get_num_threads, set_num_threads, show_config, use_backend
+from .formats import FORMATS
+from .ops import dequantize, linear, matmul, quantize, quantize_activations
+from .tensor import Q8K128, QuantizedMatrix
+
+__version__ = "0.1.0"
+
+__all__ = ["quantize", "quantize_activations", "linear", "matmul", "dequantize", "QuantizedMatrix",
+           "Q8K128", "reference", "available_backends", "use_backend", "show_config", "set_num_threads",
+           "get_num_threads", "load_gguf", "save_gguf", "FORMATS", "backend"]
+
+
+def load_gguf(path):
+    """Read a GGUF file: {name: QuantizedMatrix (IQ1 types, zero-copy) or ndarray}."""
+    from .gguf_io import load_gguf as _load
+    return _load(path)
+
+
+def save_gguf(path, tensors, metadata=None):
+    """Write {name: QuantizedMatrix | ndarray} to a GGUF file."""
+    from .gguf_io import save_gguf as _save
+    return _save(path, tensors, metadata=metadata)
+
+
+def __getattr__(name):
+    if name == "backend":            # the selected kernel variant's name, e.g. "avx512_vnni"
+        from .ops import current_backend
+        return current_backend().name
+    raise AttributeError(f"module 'iq1kernels' has no attribute {name!r}")
+
+
+# choose the backend now: an invalid IQ1KERNELS_BACKEND fails at import, clearly (DESIGN.md rule 3)
+from .ops import current_backend as _current_backend  # noqa: E402
+_current_backend()

@@ -1,0 +1,3 @@
+# cython: language_level=3
+# The generic backend module: the shared Cython body built with this ISA's kernels (see setup.py).
+include "_backend.pxi"

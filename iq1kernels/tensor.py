@@ -1,0 +1,145 @@
+"""QuantizedMatrix (IQ1 weights in their exact GGUF bytes) and Q8K128 (quantized activations)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .formats import Format, get_format
+
+
+class QuantizedMatrix:
+    """An (M, K) weight matrix in one of the IQ1 formats, stored as its exact GGUF bytes.
+
+    >>> import numpy as np, iq1kernels as iq1
+    >>> W = np.random.default_rng(0).standard_normal((256, 512)).astype(np.float32)
+    >>> Wq = iq1.quantize(W, "iq1_s")
+    >>> Wq.shape, Wq.nbytes, Wq.bpw
+    ((256, 512), 25600, 1.5625)
+    >>> y = Wq @ np.ones(512, np.float32)          # (256,)
+    """
+
+    __array_ufunc__ = None   # make numpy defer `x @ Wq` to __rmatmul__ (which explains what to do)
+
+    def __init__(self, data: np.ndarray, qtype, shape):
+        fmt = get_format(qtype)
+        m, k = fmt.check_shape(shape)
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 1 \
+                or not data.flags.c_contiguous:
+            raise TypeError("data must be a C-contiguous 1-D uint8 array (use QuantizedMatrix.from_bytes)")
+        if data.size != fmt.nbytes((m, k)):
+            raise ValueError(f"{fmt.name} of shape ({m}, {k}) needs {fmt.nbytes((m, k))} bytes, "
+                             f"got {data.size}")
+        self._data, self._format, self._shape = data, fmt, (m, k)
+
+    @classmethod
+    def from_bytes(cls, buf, qtype, shape) -> "QuantizedMatrix":
+        """Wrap GGUF bytes (bytes, bytearray, memoryview, mmap, ndarray); zero-copy when contiguous."""
+        fmt = get_format(qtype)
+        m, k = fmt.check_shape(shape)
+        if isinstance(buf, np.ndarray):
+            arr = buf if buf.flags.c_contiguous else np.ascontiguousarray(buf)
+            if arr.dtype == object or arr.dtype.kind not in "biufcV":
+                raise TypeError(f"cannot read IQ1 bytes from an array of dtype {arr.dtype}")
+            arr = arr.reshape(-1).view(np.uint8)
+        else:
+            try:
+                arr = np.frombuffer(buf, dtype=np.uint8)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"cannot read IQ1 bytes from {type(buf).__name__}: {exc}") from None
+        need = fmt.nbytes((m, k))
+        if arr.size != need:
+            raise ValueError(f"buffer has {arr.size} bytes, but {fmt.name} of shape ({m}, {k}) needs "
+                             f"exactly {need}")
+        return cls(arr, fmt, (m, k))
+
+    # --- properties -------------------------------------------------------------------------------
+    @property
+    def qtype(self) -> str:
+        return self._format.name
+
+    @property
+    def format(self) -> Format:
+        return self._format
+
+    @property
+    def shape(self) -> tuple:
+        return self._shape
+
+    @property
+    def data(self) -> np.ndarray:
+        """The exact GGUF bytes (a view, not a copy)."""
+        return self._data
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.size)
+
+    @property
+    def bpw(self) -> float:
+        return self._format.bpw(self._shape)
+
+    def __repr__(self):
+        return f"QuantizedMatrix({self.qtype}, shape={self._shape}, {self.nbytes} bytes, {self.bpw:.4g} bpw)"
+
+    # --- operations -------------------------------------------------------------------------------
+    def dequantize(self, threads=None) -> np.ndarray:
+        """(M, K) float32, bit-identical to the GGUF reference dequantizer."""
+        from . import ops
+        return ops.dequantize(self, threads=threads)
+
+    def __matmul__(self, x):
+        from . import ops
+        return ops.matmul(self, x)
+
+    def __rmatmul__(self, x):
+        raise TypeError("x @ QuantizedMatrix is not supported: use iq1kernels.linear(x, W) for x @ W.T, "
+                        "or W @ x")
+
+
+class Q8K128:
+    """Activations quantized to Q8_K128: per row of K values, an fp32 scale per 128 values (`d`),
+    int8 quants in [-127, 127] (`qs`) and unscaled int16 sums per 32 values (`bsums`)."""
+
+    def __init__(self, d: np.ndarray, bsums: np.ndarray, qs: np.ndarray):
+        if not (isinstance(d, np.ndarray) and isinstance(bsums, np.ndarray) and isinstance(qs, np.ndarray)):
+            raise TypeError("Q8K128 planes must be numpy arrays")
+        if qs.ndim != 2 or qs.dtype != np.int8:
+            raise ValueError("qs must be a 2-D int8 array (N, K)")
+        n, k = qs.shape
+        if k == 0 or k % 128:
+            raise ValueError(f"K must be a positive multiple of 128, got {k}")
+        if d.dtype != np.float32 or d.shape != (n, k // 128):
+            raise ValueError(f"d must be float32 of shape {(n, k // 128)}")
+        if bsums.dtype != np.int16 or bsums.shape != (n, k // 32):
+            raise ValueError(f"bsums must be int16 of shape {(n, k // 32)}")
+        if np.any(qs == -128):
+            raise ValueError("Q8_K128 quants must lie in [-127, 127]")
+        if not np.array_equal(qs.reshape(n, k // 32, 32).sum(axis=2, dtype=np.int32), bsums):
+            raise ValueError("bsums must be the sums of qs over each 32 values")
+        self._set(d, bsums, qs)
+
+    def _set(self, d, bsums, qs):
+        self.d = np.ascontiguousarray(d)
+        self.bsums = np.ascontiguousarray(bsums)
+        self.qs = np.ascontiguousarray(qs)
+
+    @classmethod
+    def _trusted(cls, d, bsums, qs) -> "Q8K128":
+        """Wrap planes made by our own quantizer (skips the O(N K) consistency checks)."""
+        obj = cls.__new__(cls)
+        obj._set(d, bsums, qs)
+        return obj
+
+    @property
+    def shape(self) -> tuple:
+        return self.qs.shape
+
+    @property
+    def nbytes(self) -> int:
+        return self.d.nbytes + self.bsums.nbytes + self.qs.nbytes
+
+    def dequantize(self) -> np.ndarray:
+        n, k = self.qs.shape
+        return (self.qs.reshape(n, k // 128, 128).astype(np.float32) * self.d[:, :, None]).reshape(n, k)
+
+    def __repr__(self):
+        return f"Q8K128(shape={self.shape})"

@@ -1,0 +1,107 @@
+"""Build: one extension module per ISA from one Cython body (DESIGN.md "Layout").
+
+iq1kernels/_backend_<isa>.pyx are thin stubs that `include "_backend.pxi"`. Each module links
+  * the C files without an ISA suffix (driver, grid, cpu features, quantizer machinery) and *_generic.c,
+  * the *_<isa>.c files of its ISA (each sets its instruction set with `#pragma GCC target`).
+Every C file is compiled once (-O3, shared between modules, skipped when up to date); the Cython glue is
+compiled at the baseline ISA with a lower optimisation level (it only converts arguments). Nothing is built
+with -march=native.
+"""
+import os
+import platform
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from glob import glob
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CSRC = os.path.join("iq1kernels", "csrc")
+ISA_SUFFIXES = ("generic", "avx2", "avx512", "neon")
+
+machine = platform.machine().lower()
+if machine in ("x86_64", "amd64"):
+    ISAS = ["generic", "avx2", "avx512"]
+elif machine in ("aarch64", "arm64"):
+    ISAS = ["generic", "neon"]
+else:
+    ISAS = ["generic"]
+
+C_FLAGS = ["-std=c11", "-O3", "-g0", "-ffp-contract=off", "-fopenmp", "-fno-math-errno"]
+GLUE_FLAGS = ["-O1", "-g0", "-Wno-unused-function", "-Wno-unreachable-code"]
+LINK_FLAGS = ["-fopenmp"]
+
+
+def isa_of(path):
+    stem = os.path.splitext(os.path.basename(path))[0]
+    for isa in ISA_SUFFIXES:
+        if stem.endswith("_" + isa):
+            return isa
+    return None
+
+
+def c_sources_for(isa):
+    """Sources linked into the module of `isa`: common + generic + that ISA."""
+    return sorted(p for p in glob(os.path.join(CSRC, "*.c")) if isa_of(p) in (None, "generic", isa))
+
+
+class BuildExt(build_ext):
+    """Compile each C file once with kernel flags, then link the objects into every module that needs them."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
+
+    def build_extensions(self):
+        sources = sorted({s for ext in self.extensions for s in KERNEL_SOURCES[ext.name]})
+        headers = glob(os.path.join(CSRC, "*.h"))
+        obj_dir = os.path.join(self.build_temp, "csrc")
+        os.makedirs(obj_dir, exist_ok=True)
+
+        def compile_one(src):
+            obj = os.path.join(obj_dir, os.path.splitext(os.path.basename(src))[0] + ".o")
+            newest_input = max(os.path.getmtime(p) for p in [src] + headers)
+            if self.force or not os.path.exists(obj) or os.path.getmtime(obj) < newest_input:
+                self.compiler.compile([src], output_dir=obj_dir, include_dirs=[CSRC],
+                                      extra_postargs=C_FLAGS)
+                # distutils keeps the source's directory below output_dir; move the object to obj
+                built = os.path.join(obj_dir, os.path.splitext(src)[0] + ".o")
+                os.replace(built, obj)
+            return src, obj
+
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            objects = dict(pool.map(compile_one, sources))
+        for ext in self.extensions:
+            ext.extra_objects = [objects[s] for s in KERNEL_SOURCES[ext.name]]
+        super().build_extensions()
+
+
+KERNEL_SOURCES = {}   # extension name -> the C files it links (cythonize copies Extension objects)
+
+
+def backend_extension(isa):
+    ext = Extension(
+        f"iq1kernels._backend_{isa}",
+        sources=[os.path.join("iq1kernels", f"_backend_{isa}.pyx")],
+        include_dirs=[CSRC, np.get_include()],
+        define_macros=[("IQ1_BACKEND_LIST", f"iq1_backends_{isa}"), ("IQ1_BACKEND_ISA", f'"{isa}"'),
+                       ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=GLUE_FLAGS,
+        extra_link_args=LINK_FLAGS,
+        depends=glob(os.path.join(CSRC, "*.h")) + [os.path.join("iq1kernels", "_backend.pxi")],
+    )
+    KERNEL_SOURCES[ext.name] = c_sources_for(isa)
+    return ext
+
+
+setup(
+    ext_modules=cythonize([backend_extension(isa) for isa in ISAS],
+                          compiler_directives={"language_level": "3", "boundscheck": False,
+                                               "wraparound": False, "cdivision": True},
+                          quiet=True),
+    cmdclass={"build_ext": BuildExt},
+)

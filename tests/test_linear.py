@@ -1,0 +1,130 @@
+"""The one matmul entry point: linear / matmul / @ for every format on every backend, against float64
+math on the dequantized operands and against the portable C backend."""
+import numpy as np
+import pytest
+
+import iq1kernels as iq1
+from iq1kernels import synthetic
+
+from helpers import QTYPES, assert_linear_close, exact_linear, min_k
+
+NS = [1, 2, 7, 8, 33, 512]
+
+
+@pytest.mark.parametrize("n", NS)
+def test_linear_shapes(backend, qtype, n):
+    k = min_k(qtype)
+    for m, kk in [(4, k), (20, 2 * k)]:
+        W = synthetic.random_weights(qtype, (m, kk), seed=n + m)
+        X = synthetic.random_activations(n, kk, seed=n)
+        Y = iq1.linear(X, W)
+        assert Y.shape == (n, m) and Y.dtype == np.float32
+        assert_linear_close(Y, X, W)
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 17, 64])
+def test_against_generic_backend(backend, qtype, n):
+    W = synthetic.random_weights(qtype, (36, 1024), seed=11)
+    X = synthetic.random_activations(n, 1024, seed=12)
+    Y = iq1.linear(X, W)
+    previous = iq1.use_backend("generic")
+    try:
+        G = iq1.linear(X, W)
+    finally:
+        iq1.use_backend(previous)
+    _, bound = exact_linear(X, W)
+    assert (np.abs(Y.astype(np.float64) - G) <= 2.5e-7 * (1024 // 128 + 4) * bound + 1e-30).all()
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e30])
+def test_huge_activations_finite_and_correct(backend, qtype, scale):
+    W = synthetic.random_weights(qtype, (8, 512), seed=2, scale_range=(1e-3, 1.0))
+    X = synthetic.random_activations(3, 512, seed=3, scale=scale)
+    Y = iq1.linear(X, W)
+    assert np.isfinite(Y).all()
+    assert_linear_close(Y, X, W)
+
+
+def test_max_scales_and_zero_blocks(backend, qtype):
+    k = 4 * min_k(qtype)
+    W = synthetic.random_weights(qtype, (8, k), seed=4, max_scales=True)
+    X = synthetic.random_activations(5, k, seed=5)
+    X[:, :128] = 0.0                          # a zero activation block
+    Y = iq1.linear(X, W)
+    assert_linear_close(Y, X, W)
+    Z = synthetic.random_weights(qtype, (8, k), seed=4)
+    Z.data[:] = 0                              # zero weight blocks
+    assert (iq1.linear(X, Z) == 0).all()
+
+
+def test_int8_extremes(backend, qtype):
+    """Activations that quantize to +-127 everywhere (the sign trick's edge)."""
+    k = min_k(qtype)
+    W = synthetic.random_weights(qtype, (4, k), seed=6, max_scales=True)
+    X = np.where(np.random.default_rng(0).random((9, k)) < 0.5, -1.0, 1.0).astype(np.float32)
+    xq = iq1.quantize_activations(X)
+    assert (np.abs(xq.qs) == 127).all()
+    assert_linear_close(iq1.linear(xq, W), xq, W)
+
+
+def test_nonfinite_activations_poison_only_their_column(backend, qtype):
+    k = min_k(qtype)
+    W = synthetic.random_weights(qtype, (4, k), seed=7)
+    X = synthetic.random_activations(4, k, seed=8)
+    X[1, 5] = np.nan
+    X[2, 0] = np.inf
+    Y = iq1.linear(X, W)
+    assert np.isnan(Y[1]).all() and np.isnan(Y[2]).all()
+    assert np.isfinite(Y[[0, 3]]).all()
+
+
+def test_matmul_semantics(backend, qtype):
+    k = min_k(qtype)
+    W = synthetic.random_weights(qtype, (8, k), seed=9)
+    x1 = synthetic.random_activations(1, k, seed=1)[0]
+    y1 = W @ x1
+    assert y1.shape == (8,)
+    np.testing.assert_array_equal(y1, iq1.matmul(W, x1))
+    np.testing.assert_array_equal(y1, iq1.linear(x1, W))
+    x2 = synthetic.random_activations(3, k, seed=2).T           # (K, 3), not contiguous
+    y2 = W @ x2
+    assert y2.shape == (8, 3) and y2.flags.c_contiguous
+    np.testing.assert_array_equal(y2, iq1.linear(np.ascontiguousarray(x2.T), W).T)
+    x3 = synthetic.random_activations(6, k, seed=3).reshape(2, 3, k).transpose(0, 2, 1)   # (2, K, 3)
+    y3 = W @ x3
+    assert y3.shape == (2, 8, 3)
+    np.testing.assert_array_equal(y3[1], W @ x3[1])
+    with pytest.raises(TypeError, match="linear"):
+        x1[None, :8] @ W
+
+
+def test_linear_batch_dims_dtypes_and_out(backend, qtype):
+    k = min_k(qtype)
+    W = synthetic.random_weights(qtype, (12, k), seed=10)
+    X = synthetic.random_activations(6, k, seed=4)
+    ref = iq1.linear(X, W)
+    np.testing.assert_array_equal(iq1.linear(X.reshape(2, 3, k), W), ref.reshape(2, 3, 12))
+    np.testing.assert_array_equal(iq1.linear(X.astype(np.float64), W), ref)
+    np.testing.assert_array_equal(iq1.linear(X.astype(np.float16), W),
+                                  iq1.linear(X.astype(np.float16).astype(np.float32), W))
+    out = np.full((6, 12), np.nan, np.float32)
+    assert iq1.linear(X, W, out=out) is out
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(iq1.linear(iq1.quantize_activations(X), W), ref)
+    assert iq1.linear(np.zeros((0, k), np.float32), W).shape == (0, 12)
+
+
+def test_threads_give_the_same_result(backend, qtype):
+    W = synthetic.random_weights(qtype, (64, 512), seed=13)
+    X = synthetic.random_activations(40, 512, seed=14)
+    one = iq1.linear(X, W, threads=1)
+    for t in (2, 3, 4):
+        np.testing.assert_allclose(iq1.linear(X, W, threads=t), one, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(iq1.linear(X, W, threads=2), iq1.linear(X, W, threads=2))
+    previous = iq1.get_num_threads()
+    iq1.set_num_threads(1)
+    try:
+        assert iq1.get_num_threads() == 1
+        np.testing.assert_array_equal(iq1.linear(X, W), one)
+    finally:
+        iq1.set_num_threads(previous)

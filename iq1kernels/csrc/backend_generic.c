@@ -9,7 +9,8 @@ static const iq1_backend generic = {
                     iq1_dequantize_iq1_s_r4_generic, iq1_dequantize_iq1_m_r4_generic },
     .matmul = { iq1_matmul_iq1_s_generic, iq1_matmul_iq1_m_generic,
                 iq1_matmul_iq1_s_r4_generic, iq1_matmul_iq1_m_r4_generic },
-    .quantize = { 0 },  /* filled by the quantizer work (issue 3) */
+    .quantize = { iq1_quantize_iq1_s_generic, iq1_quantize_iq1_m_generic,
+                  iq1_quantize_iq1_s_r4_generic, iq1_quantize_iq1_m_r4_generic },
 };
 
 const iq1_backend *const iq1_backends_generic[] = { &generic, 0 };

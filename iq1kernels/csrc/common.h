@@ -20,6 +20,11 @@ static inline uint64_t iq1_load_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p
 static inline float iq1_bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint32_t iq1_f32_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
+/* round half to even for |f| < 2^22 (FORMATS.md conventions); exact, no libm, same on every ISA */
+static inline int iq1_nearest_int(float f) {
+    return (int)(iq1_f32_to_bits(f + 12582912.0f) & 0x7fffff) - 0x400000;
+}
+
 /* IEEE binary16 -> binary32, exact for every input (subnormals, Inf, NaN). */
 static inline float iq1_fp16_to_fp32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;

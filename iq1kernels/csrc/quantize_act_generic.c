@@ -4,11 +4,6 @@
 #include "common.h"
 #include "kernels_generic.h"
 
-/* round half to even for |f| < 2^22 (FORMATS.md conventions) */
-static inline int nearest_int(float f) {
-    return (int)(iq1_f32_to_bits(f + 12582912.0f) & 0x7fffff) - 0x400000;
-}
-
 void iq1_quantize_act_block_generic(const float *x, float *d, int16_t *bsums, int8_t *qs) {
     float amax = 0.0f;
     int finite = 1;
@@ -32,7 +27,7 @@ void iq1_quantize_act_block_generic(const float *x, float *d, int16_t *bsums, in
     for (int s = 0; s < 4; ++s) {
         int sum = 0;
         for (int i = 32 * s; i < 32 * s + 32; ++i) {
-            int q = nearest_int((x[i] * pre) * id);
+            int q = iq1_nearest_int((x[i] * pre) * id);
             qs[i] = (int8_t)q;
             sum += q;
         }

@@ -1,0 +1,46 @@
+/* Weight quantization machinery shared by the four IQ1 quantizers (FORMATS.md §2).
+ *
+ * Levels: a grid digit L in {0, 1, 2} stands for g = L - 1; with delta d = +-1/8 the reconstructed value
+ * is scale * (L - 1 + d). A group of 8 digits is the 16-bit code sum(L_j << 2j); `kmap` maps on-grid codes
+ * to their grid index and off-grid codes to a list of nearest grid neighbours. */
+#ifndef IQ1_QUANTIZE_COMMON_H
+#define IQ1_QUANTIZE_COMMON_H
+#include <stdint.h>
+
+#define IQ1_KMAP_SIZE 43692            /* codes 0 .. 0xAAAA */
+#define IQ1_ZERO_INDEX 1029            /* the only all-zero grid vector */
+#define IQ1_EPS_SUMSQ 1e-14f           /* blocks (or halves) with sum x^2 or sum w|x| below: degenerate */
+
+typedef struct {
+    int32_t kmap[IQ1_KMAP_SIZE];       /* >= 0: grid index; < 0: -(offset + 1) into neighbours */
+    uint16_t *neighbours;              /* [count, idx_1 .. idx_count] per off-grid reachable code */
+} iq1_quant_tables;
+
+/* Built once, on first use, thread-safely; NULL only if memory ran out. */
+const iq1_quant_tables *iq1_quant_tables_get(void);
+
+/* Level triple {-1 + d, d, 1 + d} for delta sign s (+1 -> d = +1/8, -1 -> d = -1/8). */
+static inline void iq1_levels(int s, float lev[3]) {
+    const float d = s > 0 ? 0.125f : -0.125f;
+    lev[0] = -1.0f + d; lev[1] = d; lev[2] = 1.0f + d;
+}
+
+/* Grid index of the 8 digits L (on-grid directly; off-grid via the neighbour with the least weighted
+ * squared error at `scale`, whose digits then replace L). Sets *offgrid when a neighbour was used. */
+int iq1_grid_index(const iq1_quant_tables *t, const float *x, const float *w, float scale,
+                   const float lev[3], int8_t L[8], int *offgrid);
+
+/* IQ1_S / IQ1_S_R4 solver (§2.2) for 32 values: scale >= 0, delta sign, 4 grid indices.
+ * Returns 0 when no candidate exists (all weights zero, or fp32 underflow): the caller falls back. */
+typedef struct { float scale; int shift; uint16_t idx[4]; } iq1s_block;
+int iq1s_solve32(const iq1_quant_tables *t, const float *x, const float *w, iq1s_block *out);
+
+/* IQ1_M / IQ1_M_R4 solver (§2.4) for 16 values = 2 groups of 8 with their own delta.
+ * k = shift combination: bit 1 = group 0 negative, bit 0 = group 1 negative. Returns 0 if no candidate. */
+typedef struct { float scale; int k; uint16_t idx[2]; int8_t L[16]; } iq1m_block;
+int iq1m_solve16(const iq1_quant_tables *t, const float *x, const float *w, iq1m_block *out);
+
+/* Level value of digit L for group delta sign s. */
+static inline float iq1_level(int L, int s) { return (float)(L - 1) + (s > 0 ? 0.125f : -0.125f); }
+
+#endif

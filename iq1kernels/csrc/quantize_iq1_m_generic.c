@@ -1,0 +1,92 @@
+/* float rows -> IQ1_M (FORMATS.md §2.5, the post-PR-327 algorithm), with the R4 guards applied:
+ * 16-blocks with max|x| < 1e-7 or sum x^2 < 1e-14 are stored as the zero grid vector (index 1029, shifts
+ * cleared: "shift = 0 for skipped blocks"); vanishing importance -> x^2 weights -> uniform weights. */
+#include <math.h>
+#include "common.h"
+#include "kernels_generic.h"
+#include "quantize_common.h"
+
+static const uint8_t shift_mask[4] = { 0x00, 0x80, 0x08, 0x88 };
+
+static void zero_block(iq1m_block *res) {
+    res->scale = 0.0f; res->k = 0;
+    res->idx[0] = res->idx[1] = IQ1_ZERO_INDEX;
+    for (int i = 0; i < 16; ++i) res->L[i] = 1;           /* digits of the zero vector */
+}
+
+/* importance of each value: with an imatrix qw * sqrt(sigma2 + x^2), without it x^2 */
+static void weights(const float *x, const float *qw, float sigma2, float *w) {
+    for (int i = 0; i < 16; ++i) w[i] = qw ? qw[i] * sqrtf(sigma2 + x[i] * x[i]) : x[i] * x[i];
+}
+
+static void solve_block(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2, iq1m_block *res) {
+    float amax = 0.0f, sumx2 = 0.0f;
+    for (int i = 0; i < 16; ++i) { amax = fmaxf(amax, fabsf(x[i])); sumx2 += x[i] * x[i]; }
+    if (amax < 1e-7f || sumx2 < IQ1_EPS_SUMSQ) { zero_block(res); return; }
+    float w[16], sumwx = 0.0f;
+    weights(x, qw, sigma2, w);
+    for (int i = 1; i < 16; ++i) sumwx += w[i] * fabsf(x[i]);   /* element 0 excluded, as the reference */
+    if (sumwx < IQ1_EPS_SUMSQ) weights(x, 0, sigma2, w);
+    if (iq1m_solve16(t, x, w, res)) return;
+    weights(x, 0, sigma2, w);
+    if (iq1m_solve16(t, x, w, res)) return;
+    for (int i = 0; i < 16; ++i) w[i] = 1.0f;
+    if (!iq1m_solve16(t, x, w, res)) zero_block(res);
+}
+
+static void quantize_superblock(const iq1_quant_tables *t, const float *x, const float *qw, uint8_t *blk) {
+    float sigma2[8];
+    for (int b = 0; b < 8; ++b) {
+        float s = 0.0f;
+        for (int i = 32 * b; i < 32 * b + 32; ++i) s += x[i] * x[i];
+        sigma2[b] = 1.5f * s / 32.0f;
+    }
+    iq1m_block res[16];
+    float max_scale = 0.0f;
+    for (int j = 0; j < 16; ++j) {
+        solve_block(t, x + 16 * j, qw ? qw + 16 * j : 0, sigma2[j / 2], &res[j]);
+        if (res[j].scale > max_scale) max_scale = res[j].scale;
+    }
+    memset(blk, 0, IQ1M_BLOCK_BYTES);
+    if (max_scale == 0.0f) return;                            /* all zero bytes: decodes to zeros */
+    uint8_t *qs = blk, *qh = blk + 32;
+    uint16_t sc[4] = { 0, 0, 0, 0 };
+    int ls[16];
+    const float id = 15.0f / max_scale;
+    for (int j = 0; j < 16; ++j) {
+        qs[2 * j] = (uint8_t)(res[j].idx[0] & 255);
+        qs[2 * j + 1] = (uint8_t)(res[j].idx[1] & 255);
+        qh[j] = (uint8_t)((res[j].idx[0] >> 8) | ((res[j].idx[1] >> 8) << 4) | shift_mask[res[j].k]);
+        int l = iq1_nearest_int(0.5f * (id * res[j].scale - 1.0f));
+        ls[j] = l < 0 ? 0 : l > 7 ? 7 : l;
+        sc[j / 4] |= (uint16_t)(ls[j] << (3 * (j % 4)));
+    }
+    /* refit the super-scale over all 256 values with the final digits, shifts and block scales */
+    float sumqx = 0.0f, sumq2 = 0.0f;
+    for (int j = 0; j < 16; ++j) {
+        float w[16];
+        weights(x + 16 * j, qw ? qw + 16 * j : 0, sigma2[j / 2], w);
+        for (int i = 0; i < 16; ++i) {
+            const int neg = (res[j].k >> (1 - (i >= 8))) & 1;
+            const float q = iq1_level(res[j].L[i], neg ? -1 : 1) * (float)(2 * ls[j] + 1);
+            sumqx += w[i] * q * x[16 * j + i];
+            sumq2 += w[i] * q * q;
+        }
+    }
+    float dsb = max_scale / 15.0f;
+    if (sumq2 > 0 && sumqx > 0) dsb = sumqx / sumq2;
+    const uint16_t d = iq1_fp32_to_fp16(1.085f * dsb);        /* empirical fudge factor (PR 327) */
+    for (int j = 0; j < 4; ++j) sc[j] |= (uint16_t)(((d >> (4 * j)) & 0xf) << 12);
+    memcpy(blk + 48, sc, 8);
+}
+
+int iq1_quantize_iq1_m_generic(IQ1_QUANTIZE_ARGS) {
+    const iq1_quant_tables *t = iq1_quant_tables_get();
+    if (!t) return 1;
+    const int64_t nb = k / IQ1_QK_K;
+    for (int64_t r = r0; r < r1; ++r)
+        for (int64_t i = 0; i < nb; ++i)
+            quantize_superblock(t, x + r * k + 256 * i, imatrix ? imatrix + 256 * i : 0,
+                                w + (r * nb + i) * IQ1M_BLOCK_BYTES);
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* float rows -> IQ1_S (FORMATS.md §2.3), with the R4 quantizers' guards applied so it never fails:
+ * a 32-block with sum x^2 < 1e-14 is stored as the zero grid vector (index 1029, scale 0); where the
+ * importance weights vanish (sum w|x| < 1e-14, e.g. an imatrix of 1e-21 or zeros) they are dropped for
+ * that block; if the solver still finds no candidate (fp32 underflow), uniform weights are used. */
+#include <math.h>
+#include "common.h"
+#include "kernels_generic.h"
+#include "quantize_common.h"
+
+/* solve one 32-block with the weight fallbacks; returns a result with scale >= 0 */
+static iq1s_block solve_block(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2) {
+    iq1s_block res = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
+    float sumx2 = 0.0f;
+    for (int i = 0; i < 32; ++i) sumx2 += x[i] * x[i];
+    if (sumx2 < IQ1_EPS_SUMSQ) return res;
+    float w[32], sumwx = 0.0f;
+    for (int i = 0; i < 32; ++i) {
+        w[i] = (qw ? qw[i] : 1.0f) * sqrtf(sigma2 + x[i] * x[i]);
+        sumwx += w[i] * fabsf(x[i]);
+    }
+    if (sumwx < IQ1_EPS_SUMSQ || !iq1s_solve32(t, x, w, &res)) {
+        for (int i = 0; i < 32; ++i) w[i] = sqrtf(sigma2 + x[i] * x[i]);
+        if (!iq1s_solve32(t, x, w, &res)) {
+            for (int i = 0; i < 32; ++i) w[i] = 1.0f;
+            if (!iq1s_solve32(t, x, w, &res)) {
+                iq1s_block zero = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
+                return zero;
+            }
+        }
+    }
+    return res;
+}
+
+static void quantize_superblock(const iq1_quant_tables *t, const float *x, const float *qw, uint8_t *blk) {
+    float sumx2 = 0.0f;
+    for (int i = 0; i < 256; ++i) sumx2 += x[i] * x[i];
+    const float sigma2 = 2.0f * sumx2 / 256.0f;
+    iq1s_block res[8];
+    float max_scale = 0.0f;
+    for (int ib = 0; ib < 8; ++ib) {
+        res[ib] = solve_block(t, x + 32 * ib, qw ? qw + 32 * ib : 0, sigma2);
+        if (res[ib].scale > max_scale) max_scale = res[ib].scale;
+    }
+    uint16_t qh[8];
+    for (int ib = 0; ib < 8; ++ib) {
+        qh[ib] = 0;
+        for (int l = 0; l < 4; ++l) {
+            blk[2 + 4 * ib + l] = (uint8_t)(res[ib].idx[l] & 255);
+            qh[ib] |= (uint16_t)((res[ib].idx[l] >> 8) << (3 * l));
+        }
+    }
+    uint16_t d = 0;
+    if (max_scale > 0) {
+        const float dsb = max_scale / 15.0f, id = 1.0f / dsb;
+        d = iq1_fp32_to_fp16(1.125f * dsb);                 /* empirical fudge factor of the format */
+        for (int ib = 0; ib < 8; ++ib) {
+            int ls = iq1_nearest_int(0.5f * (id * res[ib].scale - 1.0f));
+            ls = ls < 0 ? 0 : ls > 7 ? 7 : ls;
+            qh[ib] |= (uint16_t)((ls | (res[ib].shift < 0 ? 8 : 0)) << 12);
+        }
+    }
+    memcpy(blk, &d, 2);
+    memcpy(blk + 34, qh, 16);
+}
+
+int iq1_quantize_iq1_s_generic(IQ1_QUANTIZE_ARGS) {
+    const iq1_quant_tables *t = iq1_quant_tables_get();
+    if (!t) return 1;
+    const int64_t nb = k / IQ1_QK_K;
+    for (int64_t r = r0; r < r1; ++r)
+        for (int64_t i = 0; i < nb; ++i)
+            quantize_superblock(t, x + r * k + 256 * i, imatrix ? imatrix + 256 * i : 0,
+                                w + (r * nb + i) * IQ1S_BLOCK_BYTES);
+    return 0;
+}

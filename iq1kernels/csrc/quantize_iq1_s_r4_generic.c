@@ -1,0 +1,72 @@
+/* float rows -> IQ1_S_R4 (FORMATS.md §2.6): 4 rows at a time, blocks of 32, one fp16 scale per row.
+ * Same guards as IQ1_S (zero blocks -> index 1029; vanishing importance -> default weights; no candidate
+ * -> uniform weights), so it never fails. */
+#include <math.h>
+#include <stdlib.h>
+#include "common.h"
+#include "kernels_generic.h"
+#include "quantize_common.h"
+
+static iq1s_block solve_block(const iq1_quant_tables *t, const float *x, const float *qw) {
+    iq1s_block res = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
+    float sumx2 = 0.0f;
+    for (int i = 0; i < 32; ++i) sumx2 += x[i] * x[i];
+    if (sumx2 < IQ1_EPS_SUMSQ) return res;
+    const float sigma2 = 1.5f * sumx2 / 32.0f;
+    float w[32], sumwx = 0.0f;
+    for (int i = 0; i < 32; ++i) {
+        w[i] = (qw ? qw[i] : 1.0f) * sqrtf(sigma2 + x[i] * x[i]);
+        sumwx += w[i] * fabsf(x[i]);
+    }
+    if (sumwx < IQ1_EPS_SUMSQ || !iq1s_solve32(t, x, w, &res)) {
+        for (int i = 0; i < 32; ++i) w[i] = sqrtf(sigma2 + x[i] * x[i]);
+        if (!iq1s_solve32(t, x, w, &res)) {
+            for (int i = 0; i < 32; ++i) w[i] = 1.0f;
+            if (!iq1s_solve32(t, x, w, &res)) {
+                iq1s_block zero = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
+                return zero;
+            }
+        }
+    }
+    return res;
+}
+
+int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
+    const iq1_quant_tables *t = iq1_quant_tables_get();
+    if (!t) return 1;
+    const int64_t nblk = k / 32, gbytes = iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
+    float *scales = malloc(sizeof(float) * 4 * nblk);      /* block scales until the row max is known */
+    if (!scales) return 1;
+    for (int64_t r = r0; r < r1; r += 4) {
+        uint8_t *grp = w + (r / 4) * gbytes;
+        float max_scale[4] = { 0, 0, 0, 0 };
+        for (int64_t ib = 0; ib < nblk; ++ib) {
+            uint8_t *blk = grp + 8 + ib * IQ1S_R4_BLOCK_BYTES;
+            for (int row = 0; row < 4; ++row) {
+                iq1s_block res = solve_block(t, x + (r + row) * k + 32 * ib, imatrix ? imatrix + 32 * ib : 0);
+                uint16_t qh = res.shift < 0 ? 0x8000 : 0;
+                for (int l = 0; l < 4; ++l) {
+                    blk[4 * l + row] = (uint8_t)(res.idx[l] & 255);
+                    qh |= (uint16_t)((res.idx[l] >> 8) << (3 * l));
+                }
+                memcpy(blk + 16 + 2 * row, &qh, 2);
+                scales[4 * ib + row] = res.scale;
+                if (res.scale > max_scale[row]) max_scale[row] = res.scale;
+            }
+        }
+        for (int row = 0; row < 4; ++row) {
+            const uint16_t d = iq1_fp32_to_fp16(1.0625f * max_scale[row] / 15.0f);
+            memcpy(grp + 2 * row, &d, 2);
+            const float inv = max_scale[row] > 0 ? 15.0f / max_scale[row] : 0.0f;
+            for (int64_t ib = 0; ib < nblk; ++ib) {
+                uint8_t *qhp = grp + 8 + ib * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row;
+                int ls = iq1_nearest_int(0.5f * (scales[4 * ib + row] * inv - 1.0f));
+                ls = ls < 0 ? 0 : ls > 7 ? 7 : ls;
+                const uint16_t qh = (uint16_t)(iq1_load_u16(qhp) | (ls << 12));
+                memcpy(qhp, &qh, 2);
+            }
+        }
+    }
+    free(scales);
+    return 0;
+}

@@ -92,7 +92,8 @@ def backend_extension(isa):
                        ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=GLUE_FLAGS,
         extra_link_args=LINK_FLAGS,
-        depends=glob(os.path.join(CSRC, "*.h")) + [os.path.join("iq1kernels", "_backend.pxi")],
+        # the C files too: build_ext relinks a module only when one of its sources or depends changed
+        depends=glob(os.path.join(CSRC, "*.h")) + c_sources_for(isa) + [os.path.join("iq1kernels", "_backend.pxi")],
     )
     KERNEL_SOURCES[ext.name] = c_sources_for(isa)
     return ext

@@ -211,3 +211,28 @@ int iq1m_solve16(const iq1_quant_tables *t, const float *x, const float *w, iq1m
     out->k = bk;
     return 1;
 }
+
+int iq1_refit_r4_row_scales(iq1_dequantize_fn dequantize, const float *x, int64_t k, const float *imatrix,
+                            uint8_t *grp, const float fallback[4]) {
+    float *q = malloc(sizeof(float) * 4 * k);
+    if (!q) return 1;
+    const uint16_t one = 0x3c00;
+    for (int row = 0; row < 4; ++row) memcpy(grp + 2 * row, &one, 2);
+    dequantize(grp, k, 0, 4, q);
+    for (int row = 0; row < 4; ++row) {
+        float sumqx = 0.0f, sumq2 = 0.0f;
+        for (int64_t i = 0; i < k; ++i) {
+            const float wi = imatrix ? imatrix[i] : 1.0f, qi = q[row * k + i];
+            sumqx += wi * qi * x[row * k + i];
+            sumq2 += wi * qi * qi;
+        }
+        const uint16_t d = iq1_scale_to_fp16(sumqx > 0 && sumq2 > 0 ? sumqx / sumq2 : fallback[row]);
+        memcpy(grp + 2 * row, &d, 2);
+    }
+    free(q);
+    return 0;
+}
+
+uint16_t iq1_scale_to_fp16(float s) {
+    return iq1_fp32_to_fp16(s < 65504.0f ? s : 65504.0f);
+}

@@ -6,6 +6,7 @@
 #ifndef IQ1_QUANTIZE_COMMON_H
 #define IQ1_QUANTIZE_COMMON_H
 #include <stdint.h>
+#include "iq1.h"
 
 #define IQ1_KMAP_SIZE 43692            /* codes 0 .. 0xAAAA */
 #define IQ1_ZERO_INDEX 1029            /* the only all-zero grid vector */
@@ -39,6 +40,16 @@ int iq1s_solve32(const iq1_quant_tables *t, const float *x, const float *w, iq1s
  * k = shift combination: bit 1 = group 0 negative, bit 0 = group 1 negative. Returns 0 if no candidate. */
 typedef struct { float scale; int k; uint16_t idx[2]; int8_t L[16]; } iq1m_block;
 int iq1m_solve16(const iq1_quant_tables *t, const float *x, const float *w, iq1m_block *out);
+
+/* Least-squares refit of the 4 row scales of a finished R4 group: decode it with d = 1 (`dequantize`)
+ * to get the reconstruction levels q, then d[r] = sum(w q x) / sum(w q^2) with w = importance or 1;
+ * `fallback[r]` where that is not positive. Returns non-zero only when memory ran out. */
+int iq1_refit_r4_row_scales(iq1_dequantize_fn dequantize, const float *x, int64_t k, const float *imatrix,
+                            uint8_t *grp, const float fallback[4]);
+
+/* fp32 -> fp16 for a quantizer scale: saturates at 65504 so that weights too large for the format's
+ * fp16 scale give the largest representable values instead of Inf / NaN on decode. */
+uint16_t iq1_scale_to_fp16(float s);
 
 /* Level value of digit L for group delta sign s. */
 static inline float iq1_level(int L, int s) { return (float)(L - 1) + (s > 0 ? 0.125f : -0.125f); }

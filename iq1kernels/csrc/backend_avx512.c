@@ -1,4 +1,24 @@
-/* The avx512 backend's variant tables (best last). */
-#include "iq1.h"
+/* The AVX-512 backend: "avx512" (F/BW/VL/DQ, no VNNI instruction executed) and "avx512_vnni".
+ * The weight quantizers are the portable C ones (bytes must not depend on the backend). */
+#include "kernels_avx512.h"
 
+#if defined(__x86_64__)
+#define AVX512_TABLE(NAME, REQUIRES, MM)                                                              \
+    {                                                                                                 \
+        .name = NAME, .requires = REQUIRES, .quantize_act = iq1_quantize_act_avx512,                 \
+        .dequantize = { iq1_dequantize_iq1_s_avx512, iq1_dequantize_iq1_m_avx512,                    \
+                        iq1_dequantize_iq1_s_r4_avx512, iq1_dequantize_iq1_m_r4_avx512 },           \
+        .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,          \
+                    iq1_matmul_iq1_m_r4_##MM },                                                       \
+        .quantize = { iq1_quantize_iq1_s_generic, iq1_quantize_iq1_m_generic,                        \
+                      iq1_quantize_iq1_s_r4_generic, iq1_quantize_iq1_m_r4_generic },               \
+    }
+
+#define AVX512_BASE "avx2 fma f16c avx512f avx512bw avx512vl avx512dq"
+static const iq1_backend avx512 = AVX512_TABLE("avx512", AVX512_BASE, avx512);
+static const iq1_backend avx512_vnni = AVX512_TABLE("avx512_vnni", AVX512_BASE " avx512vnni", avx512_vnni);
+
+const iq1_backend *const iq1_backends_avx512[] = { &avx512, &avx512_vnni, 0 };
+#else
 const iq1_backend *const iq1_backends_avx512[] = { 0 };
+#endif

@@ -14,6 +14,12 @@
 typedef void (*iq1_decode128_fn)(const uint8_t *w, int64_t k, int64_t r, int64_t b,
                                  int8_t v[128], int sc[8], float *dw);
 
+/* The decoders of the four formats (matmul_<fmt>_generic.c); the SIMD matmuls reuse them. */
+void iq1_decode128_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw);
+void iq1_decode128_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw);
+void iq1_decode128_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw);
+void iq1_decode128_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw);
+
 #define IQ1_GENERIC_COLS 64
 
 static inline void iq1_matmul_decoded_generic(iq1_decode128_fn decode, const uint8_t *w, int64_t k,
@@ -46,10 +52,9 @@ static inline void iq1_matmul_decoded_generic(iq1_decode128_fn decode, const uin
     }
 }
 
-/* v for 8 values of grid entry idx with delta sign bit `neg` */
+/* v = 8(g + delta) for the 8 values of grid entry idx with delta sign bit `neg` (table lookup) */
 static inline void iq1_decode_group8(int idx, int neg, int8_t *v) {
-    const uint64_t g = iq1_grid_signed[idx];
-    for (int t = 0; t < 8; ++t) v[t] = (int8_t)(8 * (int8_t)(g >> (8 * t)) + (neg ? -1 : 1));
+    memcpy(v, &iq1_grid_v8[neg != 0][idx], 8);
 }
 
 #endif

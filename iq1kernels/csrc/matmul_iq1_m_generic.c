@@ -3,7 +3,7 @@
 #include "kernels_generic.h"
 
 /* 128 columns = half b%2 of super-block b/2: eight 16-blocks, a delta per 8 values */
-static void decode128(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
+void iq1_decode128_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1M_BLOCK_BYTES;
     const uint8_t *qs = blk, *qh = blk + 32, *scales = blk + 48;
     *dw = 0.125f * iq1_fp16_to_fp32(iq1m_scale_bits(scales));
@@ -17,5 +17,5 @@ static void decode128(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t 
 }
 
 void iq1_matmul_iq1_m_generic(IQ1_MATMUL_ARGS) {
-    iq1_matmul_decoded_generic(decode128, w, k, r0, r1, x, c0, c1, y, ldy);
+    iq1_matmul_decoded_generic(iq1_decode128_iq1_m, w, k, r0, r1, x, c0, c1, y, ldy);
 }

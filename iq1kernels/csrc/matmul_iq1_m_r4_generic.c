@@ -3,7 +3,7 @@
 #include "kernels_generic.h"
 
 /* 128 columns of row r = four 32-blocks; each has two 16-halves with a linear 4-bit scale */
-static void decode128(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
+void iq1_decode128_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
     const int row = (int)(r % 4);
     *dw = 0.125f * iq1_fp16_to_fp32(iq1_load_u16(grp + 2 * row));
@@ -20,5 +20,5 @@ static void decode128(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t 
 }
 
 void iq1_matmul_iq1_m_r4_generic(IQ1_MATMUL_ARGS) {
-    iq1_matmul_decoded_generic(decode128, w, k, r0, r1, x, c0, c1, y, ldy);
+    iq1_matmul_decoded_generic(iq1_decode128_iq1_m_r4, w, k, r0, r1, x, c0, c1, y, ldy);
 }

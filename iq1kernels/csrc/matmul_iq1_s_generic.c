@@ -3,7 +3,7 @@
 #include "kernels_generic.h"
 
 /* 128 columns = half b%2 of super-block b/2: four 32-blocks, one (scale, delta) each */
-static void decode128(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
+void iq1_decode128_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1S_BLOCK_BYTES;
     *dw = 0.125f * iq1_fp16_to_fp32(iq1_load_u16(blk));
     for (int s = 0; s < 4; ++s) {
@@ -16,5 +16,5 @@ static void decode128(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t 
 }
 
 void iq1_matmul_iq1_s_generic(IQ1_MATMUL_ARGS) {
-    iq1_matmul_decoded_generic(decode128, w, k, r0, r1, x, c0, c1, y, ldy);
+    iq1_matmul_decoded_generic(iq1_decode128_iq1_s, w, k, r0, r1, x, c0, c1, y, ldy);
 }

@@ -181,6 +181,9 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
                 const int64_t i = c * m + r;
                 uint32_t bits; memcpy(&bits, &got[i], 4);
                 if (r < rr0 || c < cc0) { ok &= bits == sentinel; continue; }
+                /* within a factor 100 of FLT_MAX, whether a partial sum overflows depends on the
+                 * summation order: only finite-vs-finite agreement is checked there */
+                if (bound[i] > 3.4e36 && (!isfinite(got[i]) || !isfinite(ref[i]))) continue;
                 const double tol = 4e-7 * (double)(nb + 4) * bound[i] + 1e-30;
                 const double diff = fabs((double)got[i] - (double)ref[i]);
                 ok &= isfinite(got[i]) == isfinite(ref[i]) && (!isfinite(ref[i]) || diff <= tol);

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
+
+import numpy as np
 
 
 class CliError(Exception):
@@ -21,10 +24,149 @@ def _int_list(text):
     return values
 
 
+def _require_file(path):
+    if not os.path.isfile(path):
+        raise CliError(f"no such file: {path}")
+
+
 def cmd_info(args) -> int:
     import iq1kernels as iq1
-    iq1.show_config(full_cpu_info=True)
+    if not args.file:
+        iq1.show_config(full_cpu_info=True)
+        return 0
+    _require_file(args.file)
+    from iq1kernels import gguf_io
+    metadata, raw = gguf_io.read_gguf(args.file)
+    print(f"{args.file}: GGUF, {len(raw)} tensors, {len(metadata)} metadata keys")
+    rows = [(name, gguf_io.BY_GGML_ID[t].name, ne, data) for name, (t, ne, data) in raw.items()
+            if t in gguf_io.BY_GGML_ID]
+    print(f"{len(rows)} IQ1 tensors:")
+    print(f"| {'tensor':<40} | {'type':<8} | {'shape (ggml ne)':<22} | {'bpw':>6} | {'size':>10} |")
+    print(f"|{'-' * 42}|{'-' * 10}|{'-' * 24}|{'-' * 8}|{'-' * 12}|")
+    for name, qtype, ne, data in rows:
+        size = data.size if data is not None else 0
+        bpw = 8.0 * size / max(1, int(np.prod(ne)))
+        print(f"| {name:<40} | {qtype:<8} | {str(list(ne)):<22} | {bpw:>6.3f} | {size / 2**20:>7.2f} MiB |")
     return 0
+
+
+def _read_input(path):
+    """{name: float ndarray or QuantizedMatrix} from .safetensors, .npy, .npz or .gguf."""
+    _require_file(path)
+    low = path.lower()
+    if low.endswith(".safetensors"):
+        from iq1kernels.safetensors_io import load_safetensors
+        return load_safetensors(path)
+    if low.endswith(".npy"):
+        return {os.path.splitext(os.path.basename(path))[0]: np.load(path, mmap_mode="r")}
+    if low.endswith(".npz"):
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    if low.endswith(".gguf"):
+        from iq1kernels import gguf_io
+        return gguf_io.load_gguf(path)
+    raise CliError(f"{path}: unknown input format (expected .safetensors, .npy, .npz or .gguf)")
+
+
+def _progress(iterable, total, desc):
+    if not sys.stderr.isatty():
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, unit="tensor", file=sys.stderr, leave=False)
+
+
+def cmd_quantize(args) -> int:
+    import fnmatch
+    import time
+
+    import iq1kernels as iq1
+    from iq1kernels.formats import get_format
+    try:
+        fmt = get_format(args.type)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    tensors = _read_input(args.input)
+    imatrix = None
+    if args.imatrix:
+        imatrix = _read_input(args.imatrix)
+    out, summary = {}, []
+    for name, t in _progress(tensors.items(), len(tensors), "quantize"):
+        selected = (not args.include or any(fnmatch.fnmatch(name, p) for p in args.include)) and \
+                   not any(fnmatch.fnmatch(name, p) for p in (args.exclude or []))
+        arr = None if isinstance(t, iq1.QuantizedMatrix) else np.asarray(t)
+        fits = arr is not None and arr.ndim == 2 and arr.dtype.kind == "f" and \
+            arr.shape[1] % fmt.k_multiple == 0 and arr.shape[0] % fmt.rows_multiple == 0
+        if not (selected and fits):
+            out[name] = t
+            continue
+        im = None
+        if imatrix is not None:
+            im = imatrix.get(name, imatrix.get(name.rsplit(".", 1)[0]))
+            if im is not None:
+                im = np.asarray(im, np.float32).reshape(-1)
+        t0 = time.perf_counter()
+        W = np.asarray(arr, np.float32)
+        Wq = iq1.quantize(W, fmt.name, imatrix=im, threads=args.threads)
+        seconds = time.perf_counter() - t0
+        D = Wq.dequantize()
+        err = float(np.linalg.norm(W - D) / max(float(np.linalg.norm(W)), 1e-30))
+        out[name] = Wq
+        summary.append((name, W.shape, Wq.bpw, err, seconds, im is not None))
+    if not summary:
+        raise CliError(f"no tensor of {args.input} fits {fmt.name} ({fmt.shape_rule()})")
+    iq1.save_gguf(args.output, out, {"general.quantized_by": "iq1kernels", "iq1kernels.type": fmt.name})
+    print(f"| {'tensor':<44} | {'shape':<12} | {'bpw':>6} | {'rel. RMSE':>9} | {'time':>7} | imatrix |")
+    print(f"|{'-' * 46}|{'-' * 14}|{'-' * 8}|{'-' * 11}|{'-' * 9}|---------|")
+    for name, shape, bpw, err, seconds, used in summary:
+        print(f"| {name:<44} | {f'{shape[0]}x{shape[1]}':<12} | {bpw:>6.3f} | {err:>9.4f} | {seconds:>6.2f}s | "
+              f"{'yes' if used else 'no':<7} |")
+    kept = len(out) - len(summary)
+    print(f"quantized {len(summary)} tensors to {fmt.name}, kept {kept} as they were; wrote {args.output}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    _require_file(args.file)
+    from iq1kernels import gguf_io
+    from iq1kernels.formats import BY_GGML_ID
+    _, raw = gguf_io.read_gguf(args.file)
+    bad_total = checked = 0
+    for name, (ttype, ne, data) in raw.items():
+        if ttype not in BY_GGML_ID:
+            continue
+        checked += 1
+        fmt = BY_GGML_ID[ttype]
+        if data is None:
+            print(f"{name}: {fmt.name} with shape {list(ne)} violates the format ({fmt.shape_rule()})")
+            bad_total += 1
+            continue
+        rows = data.size // fmt.nbytes((fmt.rows_multiple, ne[0])) * fmt.rows_multiple
+        bad_rows = _bad_scale_rows(fmt, data, rows, ne[0])
+        if bad_rows.size:
+            bad_total += 1
+            print(f"{name}: {fmt.name}: {bad_rows.size} rows with non-finite fp16 scales, first: "
+                  f"{bad_rows[:10].tolist()}")
+    print(f"checked {checked} IQ1 tensors: {'all good' if not bad_total else f'{bad_total} bad'}")
+    return 1 if bad_total else 0
+
+
+def _bad_scale_rows(fmt, data, rows, k):
+    """Rows whose fp16 scale fields are Inf or NaN."""
+    if fmt.interleaved:
+        groups = data.reshape(rows // 4, -1)
+        d = np.ascontiguousarray(groups[:, :8]).view("<u2")                  # (groups, 4 rows)
+        bad = (d & 0x7C00) == 0x7C00
+        return np.flatnonzero(bad.reshape(-1))
+    blocks = data.reshape(rows, -1, fmt.block_bytes)
+    if fmt.name == "iq1_s":
+        d = np.ascontiguousarray(blocks[:, :, 0:2]).view("<u2")[..., 0]
+    else:
+        sc = np.ascontiguousarray(blocks[:, :, 48:56]).view("<u2").astype(np.uint32)
+        d = (sc[..., 0] >> 12) | ((sc[..., 1] >> 8) & 0xF0) | ((sc[..., 2] >> 4) & 0xF00) | (sc[..., 3] & 0xF000)
+    return np.flatnonzero(((d & 0x7C00) == 0x7C00).any(axis=1))
 
 
 def cmd_bench(args) -> int:
@@ -68,8 +210,21 @@ def cmd_bench(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="iq1kernels", description="IQ1 quantized matmul kernels")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("info", help="backends, CPU flags, threads")
+    s = sub.add_parser("info", help="backends, CPU flags, threads; with FILE: its IQ1 tensors")
+    s.add_argument("file", nargs="?", help="a GGUF file")
     s.set_defaults(func=cmd_info)
+    s = sub.add_parser("quantize", help="quantize the 2-D float tensors of a file into a GGUF file")
+    s.add_argument("input", help=".safetensors, .npy, .npz or .gguf")
+    s.add_argument("output", help="GGUF file to write (atomically)")
+    s.add_argument("--type", required=True, help="iq1_s, iq1_m, iq1_s_r4 or iq1_m_r4")
+    s.add_argument("--imatrix", help="importance per column: .npz / .safetensors / .gguf keyed by tensor name")
+    s.add_argument("--threads", type=int, default=None)
+    s.add_argument("--include", action="append", help="only tensors matching this glob (repeatable)")
+    s.add_argument("--exclude", action="append", help="skip tensors matching this glob (repeatable)")
+    s.set_defaults(func=cmd_quantize)
+    s = sub.add_parser("check", help="validate every IQ1 tensor of a GGUF file")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_check)
     s = sub.add_parser("bench", help="speed of linear() vs numpy on built-in synthetic data")
     s.add_argument("--quick", action="store_true", help="small shapes (M = K = 1024, N = 1, 8, 64)")
     s.add_argument("--type", action="append", help="iq1_s, iq1_m, iq1_s_r4, iq1_m_r4 (repeatable)")

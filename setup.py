@@ -58,7 +58,7 @@ class BuildExt(build_ext):
 
     def build_extensions(self):
         sources = sorted({s for ext in self.extensions for s in KERNEL_SOURCES[ext.name]})
-        headers = glob(os.path.join(CSRC, "*.h"))
+        headers = glob(os.path.join(CSRC, "*.h")) + glob(os.path.join(CSRC, "*.inc"))
         obj_dir = os.path.join(self.build_temp, "csrc")
         os.makedirs(obj_dir, exist_ok=True)
 
@@ -93,7 +93,7 @@ def backend_extension(isa):
         extra_compile_args=GLUE_FLAGS,
         extra_link_args=LINK_FLAGS,
         # the C files too: build_ext relinks a module only when one of its sources or depends changed
-        depends=glob(os.path.join(CSRC, "*.h")) + c_sources_for(isa) + [os.path.join("iq1kernels", "_backend.pxi")],
+        depends=glob(os.path.join(CSRC, "*.h")) + glob(os.path.join(CSRC, "*.inc")) + c_sources_for(isa) + [os.path.join("iq1kernels", "_backend.pxi")],
     )
     KERNEL_SOURCES[ext.name] = c_sources_for(isa)
     return ext

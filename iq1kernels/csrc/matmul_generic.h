@@ -14,12 +14,6 @@
 typedef void (*iq1_decode128_fn)(const uint8_t *w, int64_t k, int64_t r, int64_t b,
                                  int8_t v[128], int sc[8], float *dw);
 
-/* The decoders of the four formats (matmul_<fmt>_generic.c); the SIMD matmuls reuse them. */
-void iq1_decode128_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw);
-void iq1_decode128_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw);
-void iq1_decode128_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw);
-void iq1_decode128_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw);
-
 #define IQ1_GENERIC_COLS 64
 
 static inline void iq1_matmul_decoded_generic(iq1_decode128_fn decode, const uint8_t *w, int64_t k,
@@ -50,11 +44,6 @@ static inline void iq1_matmul_decoded_generic(iq1_decode128_fn decode, const uin
             for (int64_t c = 0; c < ncols; ++c) y[(cc + c) * ldy + r] = acc[c];
         }
     }
-}
-
-/* v = 8(g + delta) for the 8 values of grid entry idx with delta sign bit `neg` (table lookup) */
-static inline void iq1_decode_group8(int idx, int neg, int8_t *v) {
-    memcpy(v, &iq1_grid_v8[neg != 0][idx], 8);
 }
 
 #endif

@@ -1,10 +1,22 @@
-/* AVX2 tiled matmul over decoded rows (matmul_tiles_avx2.c); the per-format files wrap it. */
-#ifndef IQ1_MATMUL_TILES_AVX2_H
-#define IQ1_MATMUL_TILES_AVX2_H
-#include "matmul_generic.h"
+/* Instantiates the AVX2 tiled matmul (matmul_tiles_avx2.inc) for the decoder TILES_DECODE, plain
+ * and VNNI: static functions tiles256_run and tiles256vnni_run. Include once per format file, after
+ * the file's #pragma GCC target and <immintrin.h>. */
+#define TILES_ATTR
+#define TILES_NAME(n) tiles256_##n
+#define TILES_STRIP tiles256_strip
+#define TILES_FN tiles256_run
+#define IQ1_TILES_VNNI 0
+#include "matmul_tiles_avx2.inc"
+#undef TILES_ATTR
+#undef TILES_NAME
+#undef TILES_STRIP
+#undef TILES_FN
+#undef IQ1_TILES_VNNI
+#undef TILE_NB
 
-#define IQ1_TILES_ARGS const uint8_t *w, int64_t k, int64_t r0, int64_t r1, \
-                       const iq1_act *x, int64_t c0, int64_t c1, float *y, int64_t ldy
-void iq1_matmul_tiles_avx2(iq1_decode128_fn decode, IQ1_TILES_ARGS);
-void iq1_matmul_tiles_avx2_vnni(iq1_decode128_fn decode, IQ1_TILES_ARGS);
-#endif
+#define TILES_ATTR __attribute__((target("avxvnni")))
+#define TILES_NAME(n) tiles256vnni_##n
+#define TILES_STRIP tiles256vnni_strip
+#define TILES_FN tiles256vnni_run
+#define IQ1_TILES_VNNI 1
+#include "matmul_tiles_avx2.inc"

@@ -1,10 +1,22 @@
-/* AVX-512 tiled matmul over decoded rows (matmul_tiles_avx512.c); the per-format files wrap it. */
-#ifndef IQ1_MATMUL_TILES_AVX512_H
-#define IQ1_MATMUL_TILES_AVX512_H
-#include "matmul_generic.h"
+/* Instantiates the AVX-512 tiled matmul (matmul_tiles_avx512.inc) for the decoder TILES_DECODE, plain
+ * and VNNI: static functions tiles512_run and tiles512vnni_run. Include once per format file, after
+ * the file's #pragma GCC target and <immintrin.h>. */
+#define TILES_ATTR
+#define TILES_NAME(n) tiles512_##n
+#define TILES_STRIP tiles512_strip
+#define TILES_FN tiles512_run
+#define IQ1_TILES_VNNI 0
+#include "matmul_tiles_avx512.inc"
+#undef TILES_ATTR
+#undef TILES_NAME
+#undef TILES_STRIP
+#undef TILES_FN
+#undef IQ1_TILES_VNNI
+#undef TILE_NB
 
-#define IQ1_TILES_ARGS const uint8_t *w, int64_t k, int64_t r0, int64_t r1, \
-                       const iq1_act *x, int64_t c0, int64_t c1, float *y, int64_t ldy
-void iq1_matmul_tiles_avx512(iq1_decode128_fn decode, IQ1_TILES_ARGS);
-void iq1_matmul_tiles_avx512_vnni(iq1_decode128_fn decode, IQ1_TILES_ARGS);
-#endif
+#define TILES_ATTR __attribute__((target("avx512vnni")))
+#define TILES_NAME(n) tiles512vnni_##n
+#define TILES_STRIP tiles512vnni_strip
+#define TILES_FN tiles512vnni_run
+#define IQ1_TILES_VNNI 1
+#include "matmul_tiles_avx512.inc"

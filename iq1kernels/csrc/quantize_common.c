@@ -1,5 +1,6 @@
 /* Grid neighbour lists and the split solvers shared by the IQ1 quantizers (FORMATS.md §2.1, 2.2, 2.4). */
 #include <float.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,25 @@ int iq1s_solve32(const iq1_quant_tables *t, const float *x, const float *w, iq1s
     out->scale = scale;
     out->shift = bshift;
     return 1;
+}
+
+iq1s_block iq1s_solve32_guarded(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2) {
+    const iq1s_block zero = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
+    iq1s_block res = zero;
+    float sumx2 = 0.0f;
+    for (int i = 0; i < 32; ++i) sumx2 += x[i] * x[i];
+    if (sumx2 < IQ1_EPS_SUMSQ) return zero;
+    float w[32], sumwx = 0.0f;
+    for (int i = 0; i < 32; ++i) {
+        w[i] = (qw ? qw[i] : 1.0f) * sqrtf(sigma2 + x[i] * x[i]);
+        sumwx += w[i] * fabsf(x[i]);
+    }
+    if (sumwx >= IQ1_EPS_SUMSQ && iq1s_solve32(t, x, w, &res)) return res;
+    for (int i = 0; i < 32; ++i) w[i] = sqrtf(sigma2 + x[i] * x[i]);
+    if (iq1s_solve32(t, x, w, &res)) return res;
+    for (int i = 0; i < 32; ++i) w[i] = 1.0f;
+    if (iq1s_solve32(t, x, w, &res)) return res;
+    return zero;
 }
 
 /* sum over both groups of (sum_x, sum_w) x levels for a split (i1, i2) and combination k */

@@ -36,6 +36,11 @@ int iq1_grid_index(const iq1_quant_tables *t, const float *x, const float *w, fl
 typedef struct { float scale; int shift; uint16_t idx[4]; } iq1s_block;
 int iq1s_solve32(const iq1_quant_tables *t, const float *x, const float *w, iq1s_block *out);
 
+/* iq1s_solve32 with the guards that make it total: sum x^2 < 1e-14 -> the zero grid vector (index 1029,
+ * scale 0); importance w = qw * sqrt(sigma2 + x^2) (qw = 1 without imatrix); if sum w|x| < 1e-14 or no
+ * candidate, default weights sqrt(sigma2 + x^2), then uniform weights, then the zero vector. */
+iq1s_block iq1s_solve32_guarded(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2);
+
 /* IQ1_M / IQ1_M_R4 solver (§2.4) for 16 values = 2 groups of 8 with their own delta.
  * k = shift combination: bit 1 = group 0 negative, bit 0 = group 1 negative. Returns 0 if no candidate. */
 typedef struct { float scale; int k; uint16_t idx[2]; int8_t L[16]; } iq1m_block;

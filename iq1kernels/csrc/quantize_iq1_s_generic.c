@@ -12,30 +12,6 @@
 #include "kernels_generic.h"
 #include "quantize_common.h"
 
-/* solve one 32-block with the weight fallbacks; returns a result with scale >= 0 */
-static iq1s_block solve_block(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2) {
-    iq1s_block res = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
-    float sumx2 = 0.0f;
-    for (int i = 0; i < 32; ++i) sumx2 += x[i] * x[i];
-    if (sumx2 < IQ1_EPS_SUMSQ) return res;
-    float w[32], sumwx = 0.0f;
-    for (int i = 0; i < 32; ++i) {
-        w[i] = (qw ? qw[i] : 1.0f) * sqrtf(sigma2 + x[i] * x[i]);
-        sumwx += w[i] * fabsf(x[i]);
-    }
-    if (sumwx < IQ1_EPS_SUMSQ || !iq1s_solve32(t, x, w, &res)) {
-        for (int i = 0; i < 32; ++i) w[i] = sqrtf(sigma2 + x[i] * x[i]);
-        if (!iq1s_solve32(t, x, w, &res)) {
-            for (int i = 0; i < 32; ++i) w[i] = 1.0f;
-            if (!iq1s_solve32(t, x, w, &res)) {
-                iq1s_block zero = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
-                return zero;
-            }
-        }
-    }
-    return res;
-}
-
 static void quantize_superblock(const iq1_quant_tables *t, const float *x, const float *qw, uint8_t *blk) {
     float sumx2 = 0.0f;
     for (int i = 0; i < 256; ++i) sumx2 += x[i] * x[i];
@@ -43,7 +19,7 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
     iq1s_block res[8];
     float max_scale = 0.0f;
     for (int ib = 0; ib < 8; ++ib) {
-        res[ib] = solve_block(t, x + 32 * ib, qw ? qw + 32 * ib : 0, sigma2);
+        res[ib] = iq1s_solve32_guarded(t, x + 32 * ib, qw ? qw + 32 * ib : 0, sigma2);
         if (res[ib].scale > max_scale) max_scale = res[ib].scale;
     }
     uint16_t qh[8];

@@ -7,30 +7,12 @@
 #include "kernels_generic.h"
 #include "quantize_common.h"
 
+/* one 32-block of one row: sigma2 from the block itself (FORMATS.md §2.6) */
 static iq1s_block solve_block(const iq1_quant_tables *t, const float *x, const float *qw) {
-    iq1s_block res = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
     float sumx2 = 0.0f;
     for (int i = 0; i < 32; ++i) sumx2 += x[i] * x[i];
-    if (sumx2 < IQ1_EPS_SUMSQ) return res;
-    const float sigma2 = 1.5f * sumx2 / 32.0f;
-    float w[32], sumwx = 0.0f;
-    for (int i = 0; i < 32; ++i) {
-        w[i] = (qw ? qw[i] : 1.0f) * sqrtf(sigma2 + x[i] * x[i]);
-        sumwx += w[i] * fabsf(x[i]);
-    }
-    if (sumwx < IQ1_EPS_SUMSQ || !iq1s_solve32(t, x, w, &res)) {
-        for (int i = 0; i < 32; ++i) w[i] = sqrtf(sigma2 + x[i] * x[i]);
-        if (!iq1s_solve32(t, x, w, &res)) {
-            for (int i = 0; i < 32; ++i) w[i] = 1.0f;
-            if (!iq1s_solve32(t, x, w, &res)) {
-                iq1s_block zero = { 0.0f, 1, { IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX, IQ1_ZERO_INDEX } };
-                return zero;
-            }
-        }
-    }
-    return res;
+    return iq1s_solve32_guarded(t, x, qw, 1.5f * sumx2 / 32.0f);
 }
-
 
 int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();

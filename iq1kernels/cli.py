@@ -182,6 +182,18 @@ def cmd_bench(args) -> int:
     for b in backends:
         if b not in iq1.available_backends():
             raise CliError(f"backend {b!r} is not available here (available: {', '.join(iq1.available_backends())})")
+    if args.model:
+        from iq1kernels import model_bench
+        for b in backends:
+            previous = iq1.use_backend(b)
+            try:
+                for qtype in qtypes:
+                    for t in (args.threads or [iq1.get_num_threads()]):
+                        print(model_bench.format_table(args.model, qtype, t, model_bench.run(args.model, qtype, t)))
+                        print()
+            finally:
+                iq1.use_backend(previous)
+        return 0
     m = k = 1024 if args.quick else args.size
     ns = args.n or ([1, 8, 64] if args.quick else [1, 8, 512])
     threads = args.threads or [iq1.get_num_threads()]
@@ -234,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", action="append", help="backend name(s), or 'all'")
     s.add_argument("--no-reference", action="store_true", help="skip the slow numpy reference timing")
     s.add_argument("--quantize", action="store_true", help="also time the quantizers")
+    s.add_argument("--model", help="llama-bench style pp512 / tg128 tokens/s for the linear layers of "
+                                   "llama-8b or deepseek-lite")
     s.add_argument("--json", help="write the rows to this JSON file")
     s.set_defaults(func=cmd_bench)
     return p

@@ -89,3 +89,11 @@ def test_quantize_type_error(tmp_path):
     rc, _, err = cli("quantize", src, tmp_path / "o.gguf", "--type", "q4_0")
     assert rc == 2 and "unknown IQ1 type" in err
     assert not (tmp_path / "o.gguf").exists()
+
+
+def test_bench_model_prints_tokens_per_second():
+    rc, out, err = cli("bench", "--model", "deepseek-lite", "--type", "iq1_s_r4", "--threads", "1")
+    assert rc == 0, err
+    assert "pp512" in out and "tg128" in out and "t/s" in out
+    rc, _, err = cli("bench", "--model", "gpt-9", "--type", "iq1_s")
+    assert rc == 2 and "unknown model" in err

@@ -21,6 +21,8 @@ if [ ! -x "$root/usr/bin/python3" ]; then
 fi
 rm -rf "$root/src" && mkdir -p "$root/src" && git -C "$repo" archive HEAD | tar -x -C "$root/src"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# the host's CA bundle: networks that intercept TLS put their CA there, and pip inside must trust it too
+cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
 mount --bind /proc "$root/proc" 2>/dev/null || true
 trap 'umount "$root/proc" 2>/dev/null || true' EXIT
 start=$(date +%s)

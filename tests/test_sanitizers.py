@@ -1,0 +1,26 @@
+"""The C kernels under AddressSanitizer + UndefinedBehaviorSanitizer (tools/sanitize.sh): the conformance
+driver must run clean (any report is fatal there)."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def asan_available(tmp_path):
+    src = tmp_path / "t.c"
+    src.write_text("int main(void) { return 0; }\n")
+    proc = subprocess.run(["gcc", "-fsanitize=address,undefined", str(src), "-o", str(tmp_path / "t")],
+                          capture_output=True)
+    return proc.returncode == 0
+
+
+def test_conformance_clean_under_asan_ubsan(tmp_path):
+    if not shutil.which("gcc") or not asan_available(tmp_path):
+        pytest.skip("gcc with the ASan/UBSan runtimes is not available")
+    proc = subprocess.run([os.path.join(ROOT, "tools", "sanitize.sh"), str(tmp_path / "conf-asan")],
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert " 0 failed" in proc.stdout and "runtime error" not in proc.stderr

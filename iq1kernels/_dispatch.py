@@ -28,6 +28,8 @@ elif _MACHINE in ("aarch64", "arm64"):
     ISA_MODULES = ("generic", "neon")
 else:
     ISA_MODULES = ("generic",)
+# a flag every CPU of the architecture has: py-cpuinfo output without it is not about this CPU
+BASELINE_FLAG = {"x86_64": "sse2", "amd64": "sse2", "aarch64": "asimd", "arm64": "asimd"}
 ALL_VARIANTS = ("generic", "avx2", "avx2_vnni", "avx512", "avx512_vnni", "neon", "neon_dotprod")
 
 _lock = threading.RLock()
@@ -52,7 +54,11 @@ def _cpuinfo_flags():
             flags = info.get("flags") if isinstance(info, dict) else None
         except Exception:           # old/new py-cpuinfo layouts, no /proc: fall back to the C check
             flags = None
-        _cpuinfo_flags_cache = frozenset(normalize_flag(f) for f in flags) if flags else frozenset()
+        found = frozenset(normalize_flag(f) for f in flags) if flags else frozenset()
+        # /proc/cpuinfo describing another architecture (seen under qemu-user emulation, where it is the
+        # host's) is no evidence about this CPU: the compiler's check alone decides then
+        baseline = BASELINE_FLAG.get(_MACHINE)
+        _cpuinfo_flags_cache = found if baseline is None or baseline in found else frozenset()
     return _cpuinfo_flags_cache
 
 

@@ -65,3 +65,15 @@ def test_show_config_reports(capsys):
     iq1.show_config()
     text = capsys.readouterr().out
     assert f"iq1kernels backend: {iq1.backend}" in text and "threads:" in text
+
+
+def test_foreign_proc_cpuinfo_is_ignored(monkeypatch):
+    """Under qemu-user, /proc/cpuinfo is the host's: flags without this architecture's baseline flag are
+    not used, and the compiler's check decides alone."""
+    import cpuinfo.cpuinfo as ci
+    monkeypatch.setattr(_dispatch, "_cpuinfo_flags_cache", None)
+    foreign = ["asimd", "asimddp"] if _dispatch._MACHINE in ("x86_64", "amd64") else ["sse2", "avx2"]
+    monkeypatch.setattr(ci, "_get_cpu_info_from_proc_cpuinfo", lambda: {"flags": foreign})
+    assert _dispatch._cpuinfo_flags() == frozenset()
+    assert _dispatch.cpu_has("avx2") == (_dispatch._generic_module().cpu_supports("avx2") == 1)
+    monkeypatch.setattr(_dispatch, "_cpuinfo_flags_cache", None)

@@ -2,10 +2,12 @@
 # Run the Python test suite on emulated arm64: a Debian bookworm arm64 root made with debootstrap
 # (qemu-user-static + binfmt_misc run its programs), the package pip-installed there from a copy of this
 # checkout, then pytest. Needs root and network access to Debian and PyPI; takes tens of minutes.
-#   tools/arm64/python_suite.sh [ROOT_DIR]        (default /var/tmp/iq1-arm64-root)
+#   tools/arm64/python_suite.sh [ROOT_DIR [PYTEST ARGS...]]   (default /var/tmp/iq1-arm64-root, all tests)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 root=${1:-/var/tmp/iq1-arm64-root}
+shift $(( $# > 0 ? 1 : 0 ))
+pytest_args=${*:-}
 export DEBIAN_FRONTEND=noninteractive
 command -v debootstrap >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 "$repo/tools/arm64/install_cross.sh"
@@ -26,12 +28,12 @@ cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
 mount --bind /proc "$root/proc" 2>/dev/null || true
 trap 'umount "$root/proc" 2>/dev/null || true' EXIT
 start=$(date +%s)
-chroot "$root" /bin/bash -c '
+chroot "$root" /usr/bin/env PYTEST_ARGS="$pytest_args" /bin/bash -c '
   set -e; cd /src
   python3 -m venv /venv && . /venv/bin/activate
   uname -m; python -c "import platform; print(platform.machine())"
   pip install -q -e ".[test]"
   python -c "import iq1kernels as iq1; iq1.show_config(); print(iq1.available_backends())"
-  python -m pytest -q -p no:cacheprovider
+  python -m pytest -q -p no:cacheprovider $PYTEST_ARGS
 '
 echo "arm64 Python suite: $(( $(date +%s) - start )) s"

@@ -9,8 +9,10 @@ root=${1:-/var/tmp/iq1-arm64-root}
 shift $(( $# > 0 ? 1 : 0 ))
 pytest_args=${*:-}
 export DEBIAN_FRONTEND=noninteractive
-command -v debootstrap >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 "$repo/tools/arm64/install_cross.sh"
+if ! command -v debootstrap >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+fi
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; fi
 if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
   update-binfmts --enable qemu-aarch64 2>/dev/null || \

@@ -6,7 +6,8 @@
 #include "decode128.h"
 #include "kernels_avx512.h"
 
-#define TILES_DECODE iq1_decode128_iq1_s
+#include "decode128_avx512.h"
+#define TILES_DECODE iq1_decode128_iq1_s_avx512
 #include "matmul_tiles_avx512.h"
 
 void iq1_matmul_iq1_s_avx512(IQ1_MATMUL_ARGS) {

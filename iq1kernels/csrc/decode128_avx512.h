@@ -5,7 +5,7 @@
 #ifndef IQ1_DECODE128_AVX512_H
 #define IQ1_DECODE128_AVX512_H
 #include <immintrin.h>
-#include "decode128.h"
+#include "decode128_avx2.h"   /* iq1_r4_row_bytes_avx2 (SSSE3) */
 
 /* v[0..127] from 16 indices (lane i = group i) with the delta sign already in bit 11 */
 static inline void iq1_gather_v8_avx512(__m512i idx, int8_t *v) {
@@ -36,18 +36,6 @@ static inline void iq1_decode128_iq1_s_avx512(const uint8_t *w, int64_t k, int64
     for (int s = 0; s < 4; ++s) sc[2 * s] = sc[2 * s + 1] = 2 * ((iq1_load_u16(blk + 34 + 8 * half + 2 * s) >> 12) & 7) + 1;
 }
 
-/* the bytes at offset `row` of four 4-byte groups, from four R4 blocks `stride` bytes apart:
- * result byte 4s + l = blk_s[4l + row] (the low index bytes of one row, group order 4s + l) */
-static inline __m128i iq1_r4_row_bytes(const uint8_t *blk, int64_t stride, int row) {
-    const __m128i pick = _mm_setr_epi8((char)row, (char)(4 + row), (char)(8 + row), (char)(12 + row),
-                                       -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i a = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)blk), pick);
-    const __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(blk + stride)), pick);
-    const __m128i c = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(blk + 2 * stride)), pick);
-    const __m128i d = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(blk + 3 * stride)), pick);
-    return _mm_unpacklo_epi64(_mm_unpacklo_epi32(a, b), _mm_unpacklo_epi32(c, d));
-}
-
 static inline void iq1_decode128_iq1_s_r4_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b,
                                                  int8_t v[128], int sc[8], float *dw) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
@@ -60,7 +48,7 @@ static inline void iq1_decode128_iq1_s_r4_avx512(const uint8_t *w, int64_t k, in
         sc[2 * s] = sc[2 * s + 1] = 2 * ((qh[s] >> 12) & 7) + 1;
     }
     const __m128i qh4 = _mm_loadl_epi64((const __m128i *)qh);
-    iq1_gather_v8_avx512(iq1s_indices_avx512(iq1_r4_row_bytes(blk, IQ1S_R4_BLOCK_BYTES, row), qh4), v);
+    iq1_gather_v8_avx512(iq1s_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4), v);
 }
 
 /* IQ1_M and IQ1_M_R4: 16 low bytes (group order) and 8 qh bytes, qh byte j serving groups 2j and 2j+1:
@@ -106,7 +94,7 @@ static inline void iq1_decode128_iq1_m_r4_avx512(const uint8_t *w, int64_t k, in
         sc[2 * s + 1] = bs[24 + row] >> 4;
     }
     const __m128i qh8 = _mm_loadl_epi64((const __m128i *)qh);
-    iq1_gather_v8_avx512(iq1m_indices_avx512(iq1_r4_row_bytes(blk, IQ1M_R4_BLOCK_BYTES, row), qh8), v);
+    iq1_gather_v8_avx512(iq1m_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8), v);
 }
 
 #endif

@@ -6,7 +6,8 @@
 #include "decode128.h"
 #include "kernels_avx2.h"
 
-#define TILES_DECODE iq1_decode128_iq1_m
+#include "decode128_avx2.h"
+#define TILES_DECODE iq1_decode128_iq1_m_avx2
 #include "matmul_tiles_avx2.h"
 
 void iq1_matmul_iq1_m_avx2(IQ1_MATMUL_ARGS) {

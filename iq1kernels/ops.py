@@ -74,6 +74,12 @@ def _float32(x, what: str) -> np.ndarray:
     return arr.astype(np.float32, copy=False)
 
 
+def _c_array(a: np.ndarray) -> np.ndarray:
+    """C-contiguous and aligned to its dtype (a copy only when not): the C code dereferences float /
+    int16 pointers directly, and a misaligned one is undefined behaviour there."""
+    return np.require(a, requirements=("C", "A"))
+
+
 def _check_matrix(W) -> QuantizedMatrix:
     if not isinstance(W, QuantizedMatrix):
         raise TypeError(f"weights must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
@@ -89,7 +95,7 @@ def quantize_activations(X, threads=None) -> Q8K128:
         x = x[None, :]
     if x.ndim != 2:
         raise ValueError(f"activations must be (N, K) or (K,), got shape {x.shape}")
-    return _quantize_rows(np.ascontiguousarray(x), nthreads)
+    return _quantize_rows(_c_array(x), nthreads)
 
 
 def _quantize_rows(x: np.ndarray, nthreads: int) -> Q8K128:
@@ -137,10 +143,10 @@ def quantize(W, qtype, imatrix=None, threads=None) -> QuantizedMatrix:
             raise ValueError("imatrix contains NaN or Inf")
         if (im < 0).any():
             raise ValueError(f"imatrix entries must be >= 0 (entry {int(np.argmax(im < 0))} is negative)")
-        im = np.ascontiguousarray(im)
+        im = _c_array(im)
     out = np.empty(fmt.nbytes((m, k)), np.uint8)
     b = current_backend()
-    b.module.quantize(b.index, fmt.code, np.ascontiguousarray(w), im, out, nthreads)
+    b.module.quantize(b.index, fmt.code, _c_array(w), im, out, nthreads)
     return QuantizedMatrix(out, fmt, (m, k))
 
 
@@ -165,17 +171,18 @@ def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
     out_shape = lead + (m,)
     if out is not None:
         if not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != out_shape \
-                or not out.flags.c_contiguous or not out.flags.writeable:
-            raise ValueError(f"out must be a writeable C-contiguous float32 array of shape {out_shape}")
-        if xq is None and np.may_share_memory(out, x):
+                or not out.flags.c_contiguous or not out.flags.aligned or not out.flags.writeable:
+            raise ValueError(f"out must be a writeable, aligned, C-contiguous float32 array of shape {out_shape}")
+        if np.may_share_memory(out, x) if xq is None else \
+                any(np.may_share_memory(out, p) for p in (xq.d, xq.bsums, xq.qs)):
             raise ValueError("out must not overlap the activations")
     if n == 0:
         return out if out is not None else np.zeros(out_shape, np.float32)
     if xq is None:
-        xq = _quantize_rows(np.ascontiguousarray(x.reshape(n, k)), nthreads)
+        xq = _quantize_rows(_c_array(x.reshape(n, k)), nthreads)
     result = out if out is not None else np.empty(out_shape, np.float32)
     b = current_backend()
-    b.module.matmul(b.index, W.format.code, W.data, m, k, xq.d, xq.bsums, xq.qs,
+    b.module.matmul(b.index, W.format.code, W.data, m, k, _c_array(xq.d), _c_array(xq.bsums), _c_array(xq.qs),
                     result.reshape(n, m), nthreads)
     return result
 

@@ -118,9 +118,7 @@ class Q8K128:
         self._set(d, bsums, qs)
 
     def _set(self, d, bsums, qs):
-        self.d = np.ascontiguousarray(d)
-        self.bsums = np.ascontiguousarray(bsums)
-        self.qs = np.ascontiguousarray(qs)
+        self.d, self.bsums, self.qs = (np.require(a, requirements=("C", "A")) for a in (d, bsums, qs))
 
     @classmethod
     def _trusted(cls, d, bsums, qs) -> "Q8K128":

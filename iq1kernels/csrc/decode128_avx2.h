@@ -70,10 +70,7 @@ static inline void iq1_decode128_iq1_s_r4_avx2(const uint8_t *w, int64_t k, int6
     const uint8_t *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
     *dw = 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row));
     uint16_t qh[4];
-    for (int s = 0; s < 4; ++s) {
-        qh[s] = iq1_load_u16(blk + s * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row);
-        sc[2 * s] = sc[2 * s + 1] = 2 * ((qh[s] >> 12) & 7) + 1;
-    }
+    iq1s_r4_qh_scales(blk, row, qh, sc);
     iq1s_gather_avx2(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), _mm_loadl_epi64((const __m128i *)qh), v);
 }
 
@@ -97,14 +94,8 @@ static inline void iq1_decode128_iq1_m_r4_avx2(const uint8_t *w, int64_t k, int6
     const int row = (int)(r % 4);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1M_R4_BLOCK_BYTES;
     *dw = 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row));
-    uint8_t qh[16] = { 0 };
-    for (int s = 0; s < 4; ++s) {
-        const uint8_t *bs = blk + s * IQ1M_R4_BLOCK_BYTES;
-        qh[2 * s] = bs[16 + row];
-        qh[2 * s + 1] = bs[16 + 4 + row];
-        sc[2 * s] = bs[24 + row] & 15;
-        sc[2 * s + 1] = bs[24 + row] >> 4;
-    }
+    uint8_t qh[8];
+    iq1m_r4_qh_scales(blk, row, qh, sc);
     iq1m_gather_avx2(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), _mm_loadl_epi64((const __m128i *)qh), v);
 }
 

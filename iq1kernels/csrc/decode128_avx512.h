@@ -43,10 +43,7 @@ static inline void iq1_decode128_iq1_s_r4_avx512(const uint8_t *w, int64_t k, in
     const uint8_t *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
     *dw = 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row));
     uint16_t qh[4];
-    for (int s = 0; s < 4; ++s) {
-        qh[s] = iq1_load_u16(blk + s * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row);
-        sc[2 * s] = sc[2 * s + 1] = 2 * ((qh[s] >> 12) & 7) + 1;
-    }
+    iq1s_r4_qh_scales(blk, row, qh, sc);
     const __m128i qh4 = _mm_loadl_epi64((const __m128i *)qh);
     iq1_gather_v8_avx512(iq1s_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4), v);
 }
@@ -85,14 +82,8 @@ static inline void iq1_decode128_iq1_m_r4_avx512(const uint8_t *w, int64_t k, in
     const int row = (int)(r % 4);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1M_R4_BLOCK_BYTES;
     *dw = 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row));
-    uint8_t qh[16] = { 0 };
-    for (int s = 0; s < 4; ++s) {
-        const uint8_t *bs = blk + s * IQ1M_R4_BLOCK_BYTES;
-        qh[2 * s] = bs[16 + row];              /* half 0: groups 0, 1 */
-        qh[2 * s + 1] = bs[16 + 4 + row];      /* half 1: groups 2, 3 */
-        sc[2 * s] = bs[24 + row] & 15;
-        sc[2 * s + 1] = bs[24 + row] >> 4;
-    }
+    uint8_t qh[8];
+    iq1m_r4_qh_scales(blk, row, qh, sc);
     const __m128i qh8 = _mm_loadl_epi64((const __m128i *)qh);
     iq1_gather_v8_avx512(iq1m_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8), v);
 }

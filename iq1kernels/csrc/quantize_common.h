@@ -2,7 +2,11 @@
  *
  * Levels: a grid digit L in {0, 1, 2} stands for g = L - 1; with delta d = +-1/8 the reconstructed value
  * is scale * (L - 1 + d). A group of 8 digits is the 16-bit code sum(L_j << 2j); `kmap` maps on-grid codes
- * to their grid index and off-grid codes to a list of nearest grid neighbours. */
+ * to their grid index and off-grid codes to a list of nearest grid neighbours.
+ *
+ * Scale invariance: the block solvers work on x / max|x| and on importance / max(importance) of the
+ * block, so that neither large nor tiny weights or importances (1e-21 ... 3e38) can overflow or underflow
+ * the fp32 sums of the split search; the resulting block scale is multiplied back by max|x|. */
 #ifndef IQ1_QUANTIZE_COMMON_H
 #define IQ1_QUANTIZE_COMMON_H
 #include <stdint.h>
@@ -26,37 +30,55 @@ static inline void iq1_levels(int s, float lev[3]) {
     lev[0] = -1.0f + d; lev[1] = d; lev[2] = 1.0f + d;
 }
 
+/* Level value of digit L for group delta sign s. */
+static inline float iq1_level(int L, int s) { return (float)(L - 1) + (s > 0 ? 0.125f : -0.125f); }
+
 /* Grid index of the 8 digits L (on-grid directly; off-grid via the neighbour with the least weighted
- * squared error at `scale`, whose digits then replace L). Sets *offgrid when a neighbour was used. */
+ * squared error at `scale`, first strict minimum in list order, whose digits then replace L).
+ * Sets *offgrid when a neighbour was used. */
 int iq1_grid_index(const iq1_quant_tables *t, const float *x, const float *w, float scale,
                    const float lev[3], int8_t L[8], int *offgrid);
 
 /* IQ1_S / IQ1_S_R4 solver (§2.2) for 32 values: scale >= 0, delta sign, 4 grid indices.
+ * Expects |x| <= 1 and 0 <= w <= 1 (normalised; any non-negative finite w works, just less robustly).
  * Returns 0 when no candidate exists (all weights zero, or fp32 underflow): the caller falls back. */
 typedef struct { float scale; int shift; uint16_t idx[4]; } iq1s_block;
 int iq1s_solve32(const iq1_quant_tables *t, const float *x, const float *w, iq1s_block *out);
 
-/* iq1s_solve32 with the guards that make it total: sum x^2 < 1e-14 -> the zero grid vector (index 1029,
- * scale 0); importance w = qw * sqrt(sigma2 + x^2) (qw = 1 without imatrix); if sum w|x| < 1e-14 or no
- * candidate, default weights sqrt(sigma2 + x^2), then uniform weights, then the zero vector. */
+/* iq1s_solve32 made total, on raw values: sum x^2 < 1e-14 -> the zero grid vector (index 1029, scale 0,
+ * shift +); otherwise x and the importance qw (NULL = none) are normalised by their block maxima,
+ * w = qw * sqrt(sigma2 + x^2) (sigma2 the caller's, in raw units; a sigma2 too large for fp32 relative to
+ * the block means uniform weights, its exact limit); if sum w|x| < 1e-14 or no candidate: default weights
+ * sqrt(sigma2 + x^2), then uniform weights, then the zero vector. The scale is in raw units (<= FLT_MAX). */
 iq1s_block iq1s_solve32_guarded(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2);
 
 /* IQ1_M / IQ1_M_R4 solver (§2.4) for 16 values = 2 groups of 8 with their own delta.
- * k = shift combination: bit 1 = group 0 negative, bit 0 = group 1 negative. Returns 0 if no candidate. */
+ * k = shift combination: bit 1 = group 0 negative, bit 0 = group 1 negative. Same input expectations
+ * as iq1s_solve32. Returns 0 if no candidate. */
 typedef struct { float scale; int k; uint16_t idx[2]; int8_t L[16]; } iq1m_block;
 int iq1m_solve16(const iq1_quant_tables *t, const float *x, const float *w, iq1m_block *out);
 
+/* iq1m_solve16 made total, on raw values (the R4 guards of PRs 368/371 for one 16-block):
+ *   max|x| < amax_eps or sum x^2 < 1e-14 -> zero block (index 1029 twice, scale 0, shift bits clear);
+ *   default weights: x^2 (`x2_default`, IQ1_M) or sqrt(sigma2 + x^2) (IQ1_M_R4), on normalised x;
+ *   with an importance qw: (qw / max qw) * sqrt(sigma2 + x^2), dropped when sum_{i >= first} w|x| < 1e-14
+ *   (`first` = 1 reproduces IQ1_M's exclusion of element 0);
+ *   no candidate -> default weights -> uniform weights -> zero block. Scale in raw units (<= FLT_MAX). */
+iq1m_block iq1m_solve16_guarded(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2,
+                                int x2_default, float amax_eps, int first);
+
 /* Least-squares refit of the 4 row scales of a finished R4 group: decode it with d = 1 (`dequantize`)
- * to get the reconstruction levels q, then d[r] = sum(w q x) / sum(w q^2) with w = importance or 1;
- * `fallback[r]` where that is not positive. Returns non-zero only when memory ran out. */
+ * to get the reconstruction levels q, then d[r] = sum(w q x) / sum(w q^2) with w = importance or 1
+ * (both normalised by their maxima, so the sums cannot overflow); `fallback[r]` where that is not
+ * positive. Returns non-zero only when memory ran out. */
 int iq1_refit_r4_row_scales(iq1_dequantize_fn dequantize, const float *x, int64_t k, const float *imatrix,
                             uint8_t *grp, const float fallback[4]);
 
-/* fp32 -> fp16 for a quantizer scale: saturates at 65504 so that weights too large for the format's
- * fp16 scale give the largest representable values instead of Inf / NaN on decode. */
-uint16_t iq1_scale_to_fp16(float s);
+/* max |x[i]| over n values (for a non-negative importance vector: its maximum). */
+float iq1_abs_max(const float *x, int64_t n);
 
-/* Level value of digit L for group delta sign s. */
-static inline float iq1_level(int L, int s) { return (float)(L - 1) + (s > 0 ? 0.125f : -0.125f); }
+/* fp32 -> fp16 for a quantizer scale: saturates at 65504 (also for +Inf) so that weights too large for the
+ * format's fp16 scale give the largest representable values instead of Inf / NaN on decode. */
+uint16_t iq1_scale_to_fp16(float s);
 
 #endif

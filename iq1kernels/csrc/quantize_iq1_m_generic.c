@@ -1,6 +1,6 @@
 /* float rows -> IQ1_M (FORMATS.md §2.5, the post-PR-327 algorithm; the super-scale refit is done with
  * the importance (imatrix) or uniform weights and without the 1.085 fudge, which lowers the relative RMSE
- * on normal data from 0.566 to 0.478), with the R4 guards applied:
+ * on normal data from 0.566 to 0.478), with the R4 guards applied (iq1m_solve16_guarded):
  * 16-blocks with max|x| < 1e-7 or sum x^2 < 1e-14 are stored as the zero grid vector (index 1029, shifts
  * cleared: "shift = 0 for skipped blocks"); vanishing importance -> x^2 weights -> uniform weights. */
 #include <math.h>
@@ -9,32 +9,6 @@
 #include "quantize_common.h"
 
 static const uint8_t shift_mask[4] = { 0x00, 0x80, 0x08, 0x88 };
-
-static void zero_block(iq1m_block *res) {
-    res->scale = 0.0f; res->k = 0;
-    res->idx[0] = res->idx[1] = IQ1_ZERO_INDEX;
-    for (int i = 0; i < 16; ++i) res->L[i] = 1;           /* digits of the zero vector */
-}
-
-/* importance of each value: with an imatrix qw * sqrt(sigma2 + x^2), without it x^2 */
-static void weights(const float *x, const float *qw, float sigma2, float *w) {
-    for (int i = 0; i < 16; ++i) w[i] = qw ? qw[i] * sqrtf(sigma2 + x[i] * x[i]) : x[i] * x[i];
-}
-
-static void solve_block(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2, iq1m_block *res) {
-    float amax = 0.0f, sumx2 = 0.0f;
-    for (int i = 0; i < 16; ++i) { amax = fmaxf(amax, fabsf(x[i])); sumx2 += x[i] * x[i]; }
-    if (amax < 1e-7f || sumx2 < IQ1_EPS_SUMSQ) { zero_block(res); return; }
-    float w[16], sumwx = 0.0f;
-    weights(x, qw, sigma2, w);
-    for (int i = 1; i < 16; ++i) sumwx += w[i] * fabsf(x[i]);   /* element 0 excluded, as the reference */
-    if (sumwx < IQ1_EPS_SUMSQ) weights(x, 0, sigma2, w);
-    if (iq1m_solve16(t, x, w, res)) return;
-    weights(x, 0, sigma2, w);
-    if (iq1m_solve16(t, x, w, res)) return;
-    for (int i = 0; i < 16; ++i) w[i] = 1.0f;
-    if (!iq1m_solve16(t, x, w, res)) zero_block(res);
-}
 
 static void quantize_superblock(const iq1_quant_tables *t, const float *x, const float *qw, uint8_t *blk) {
     float sigma2[8];
@@ -46,7 +20,8 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
     iq1m_block res[16];
     float max_scale = 0.0f;
     for (int j = 0; j < 16; ++j) {
-        solve_block(t, x + 16 * j, qw ? qw + 16 * j : 0, sigma2[j / 2], &res[j]);
+        /* x^2 default weights; element 0 excluded from the importance check, as the reference */
+        res[j] = iq1m_solve16_guarded(t, x + 16 * j, qw ? qw + 16 * j : 0, sigma2[j / 2], 1, 1e-7f, 1);
         if (res[j].scale > max_scale) max_scale = res[j].scale;
     }
     memset(blk, 0, IQ1M_BLOCK_BYTES);
@@ -63,20 +38,21 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
         ls[j] = l < 0 ? 0 : l > 7 ? 7 : l;
         sc[j / 4] |= (uint16_t)(ls[j] << (3 * (j % 4)));
     }
-    /* refit the super-scale over all 256 values with the final digits, shifts and block scales */
+    /* refit the super-scale over all 256 values with the final digits, shifts and block scales, weighted
+     * by the importance (the error the user measures) or uniformly; normalised sums stay finite */
+    const float amax = iq1_abs_max(x, 256), qmax = qw ? iq1_abs_max(qw, 256) : 0.0f;
     float sumqx = 0.0f, sumq2 = 0.0f;
     for (int j = 0; j < 16; ++j) {
-        float w[16];
-        for (int i = 0; i < 16; ++i) w[i] = qw ? qw[16 * j + i] : 1.0f;   /* the error the user measures */
         for (int i = 0; i < 16; ++i) {
             const int neg = (res[j].k >> (1 - (i >= 8))) & 1;
             const float q = iq1_level(res[j].L[i], neg ? -1 : 1) * (float)(2 * ls[j] + 1);
-            sumqx += w[i] * q * x[16 * j + i];
-            sumq2 += w[i] * q * q;
+            const float wi = qmax > 0 ? qw[16 * j + i] / qmax : 1.0f;
+            sumqx += wi * q * (x[16 * j + i] / amax);
+            sumq2 += wi * q * q;
         }
     }
     /* least-squares refit; the reference's fixed 1.085 fudge only where no refit is possible */
-    const float dsb = (sumq2 > 0 && sumqx > 0) ? sumqx / sumq2 : 1.085f * max_scale / 15.0f;
+    const float dsb = (sumq2 > 0 && sumqx > 0) ? (sumqx / sumq2) * amax : 1.085f * max_scale / 15.0f;
     const uint16_t d = iq1_scale_to_fp16(dsb);
     for (int j = 0; j < 4; ++j) sc[j] |= (uint16_t)(((d >> (4 * j)) & 0xf) << 12);
     memcpy(blk + 48, sc, 8);

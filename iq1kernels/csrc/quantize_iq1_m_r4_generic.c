@@ -1,6 +1,6 @@
 /* float rows -> IQ1_M_R4 (FORMATS.md §2.7): 4 rows at a time, blocks of 32 as two 16-halves, each with
- * a linear 4-bit scale; one fp16 scale per row. Guards of PRs 368/371 per block and per half, plus the
- * uniform-weight fallback, so it never fails. */
+ * a linear 4-bit scale; one fp16 scale per row, refit by least squares. Guards of PRs 368/371 per half
+ * (iq1m_solve16_guarded), plus the uniform-weight fallback, so it never fails. */
 #include <math.h>
 #include <stdlib.h>
 #include "common.h"
@@ -8,31 +8,6 @@
 #include "quantize_common.h"
 
 static const uint8_t shift_mask[4] = { 0x00, 0x80, 0x08, 0x88 };
-
-static void zero_half(iq1m_block *res) {
-    res->scale = 0.0f; res->k = 0;
-    res->idx[0] = res->idx[1] = IQ1_ZERO_INDEX;
-}
-
-/* one 16-half: default weights sqrt(sigma2 + x^2), optionally times the importance */
-static void solve_half(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2, iq1m_block *res) {
-    float sumx2 = 0.0f;
-    for (int i = 0; i < 16; ++i) sumx2 += x[i] * x[i];
-    if (!(sumx2 > IQ1_EPS_SUMSQ)) { zero_half(res); return; }
-    float w[16], sumwx = 0.0f;
-    for (int i = 0; i < 16; ++i) {
-        w[i] = (qw ? qw[i] : 1.0f) * sqrtf(sigma2 + x[i] * x[i]);
-        sumwx += w[i] * fabsf(x[i]);
-    }
-    if (qw && sumwx < IQ1_EPS_SUMSQ)
-        for (int i = 0; i < 16; ++i) w[i] = sqrtf(sigma2 + x[i] * x[i]);
-    if (iq1m_solve16(t, x, w, res)) return;
-    for (int i = 0; i < 16; ++i) w[i] = sqrtf(sigma2 + x[i] * x[i]);
-    if (iq1m_solve16(t, x, w, res)) return;
-    for (int i = 0; i < 16; ++i) w[i] = 1.0f;
-    if (!iq1m_solve16(t, x, w, res)) zero_half(res);
-}
-
 
 int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
@@ -50,14 +25,11 @@ int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
                 const float *qw = imatrix ? imatrix + 32 * ib : 0;
                 float sumx2 = 0.0f;
                 for (int i = 0; i < 32; ++i) sumx2 += xb[i] * xb[i];
+                /* a degenerate 32-block makes both halves degenerate: the per-half guards cover it */
+                const float sigma2 = 1.5f * sumx2 / 32.0f;
                 iq1m_block half[2];
-                if (sumx2 < IQ1_EPS_SUMSQ) {
-                    zero_half(&half[0]);
-                    zero_half(&half[1]);
-                } else {
-                    const float sigma2 = 1.5f * sumx2 / 32.0f;
-                    for (int hf = 0; hf < 2; ++hf) solve_half(t, xb + 16 * hf, qw ? qw + 16 * hf : 0, sigma2, &half[hf]);
-                }
+                for (int hf = 0; hf < 2; ++hf)
+                    half[hf] = iq1m_solve16_guarded(t, xb + 16 * hf, qw ? qw + 16 * hf : 0, sigma2, 0, 0.0f, 0);
                 for (int hf = 0; hf < 2; ++hf) {
                     blk[4 * (2 * hf) + row] = (uint8_t)(half[hf].idx[0] & 255);
                     blk[4 * (2 * hf + 1) + row] = (uint8_t)(half[hf].idx[1] & 255);

@@ -1,12 +1,9 @@
-
-
-
-
 /* float rows -> IQ1_S (FORMATS.md §2.3), plus a least-squares refit of the fp16 super-scale for the final
- * digits and block scales (instead of the fixed 1.125 fudge: relative RMSE 0.486 -> 0.451 on normal data), with the R4 quantizers' guards applied so it never fails:
- * a 32-block with sum x^2 < 1e-14 is stored as the zero grid vector (index 1029, scale 0); where the
- * importance weights vanish (sum w|x| < 1e-14, e.g. an imatrix of 1e-21 or zeros) they are dropped for
- * that block; if the solver still finds no candidate (fp32 underflow), uniform weights are used. */
+ * digits and block scales (instead of the fixed 1.125 fudge: relative RMSE 0.486 -> 0.451 on normal
+ * data), with the R4 quantizers' guards applied so it never fails: a 32-block with sum x^2 < 1e-14 is
+ * stored as the zero grid vector (index 1029, scale 0, shift bit clear); where the importance weights
+ * vanish (sum w|x| < 1e-14 relative to the block) they are dropped for that block; if the solver still
+ * finds no candidate, uniform weights are used (iq1s_solve32_guarded). */
 #include <math.h>
 #include "common.h"
 #include "kernels_generic.h"
@@ -15,7 +12,7 @@
 static void quantize_superblock(const iq1_quant_tables *t, const float *x, const float *qw, uint8_t *blk) {
     float sumx2 = 0.0f;
     for (int i = 0; i < 256; ++i) sumx2 += x[i] * x[i];
-    const float sigma2 = 2.0f * sumx2 / 256.0f;
+    const float sigma2 = 2.0f * sumx2 / 256.0f;           /* raw units; +Inf for huge x is handled */
     iq1s_block res[8];
     float max_scale = 0.0f;
     for (int ib = 0; ib < 8; ++ib) {
@@ -39,7 +36,10 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
             ls[ib] = l < 0 ? 0 : l > 7 ? 7 : l;
             qh[ib] |= (uint16_t)((ls[ib] | (res[ib].shift < 0 ? 8 : 0)) << 12);
         }
-        /* least-squares super-scale for the final digits, shifts and block scales */
+        /* least-squares super-scale for the final digits, shifts and block scales, weighted by the
+         * importance (the error the user measures) or uniformly; x and importance normalised by their
+         * maxima so the sums stay finite */
+        const float amax = iq1_abs_max(x, 256), qmax = qw ? iq1_abs_max(qw, 256) : 0.0f;
         float sumqx = 0.0f, sumq2 = 0.0f;
         for (int ib = 0; ib < 8; ++ib) {
             for (int l = 0; l < 4; ++l) {
@@ -48,13 +48,14 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
                     const int i = 32 * ib + 8 * l + j;
                     const float q = ((float)(int8_t)(g >> (8 * j)) + (res[ib].shift < 0 ? -0.125f : 0.125f)) *
                                     (float)(2 * ls[ib] + 1);
-                    const float wi = qw ? qw[i] : 1.0f;      /* the error the user measures */
-                    sumqx += wi * q * x[i];
+                    const float wi = qmax > 0 ? qw[i] / qmax : 1.0f;
+                    sumqx += wi * q * (x[i] / amax);
                     sumq2 += wi * q * q;
                 }
             }
         }
-        d = iq1_scale_to_fp16(sumq2 > 0 && sumqx > 0 ? sumqx / sumq2 : 1.125f * dsb);
+        const float s = sumq2 > 0 && sumqx > 0 ? (sumqx / sumq2) * amax : 1.125f * dsb;
+        d = iq1_scale_to_fp16(s);
     }
     memcpy(blk, &d, 2);
     memcpy(blk + 34, qh, 16);

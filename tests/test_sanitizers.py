@@ -20,7 +20,11 @@ def asan_available(tmp_path):
 def test_conformance_clean_under_asan_ubsan(tmp_path):
     if not shutil.which("gcc") or not asan_available(tmp_path):
         pytest.skip("gcc with the ASan/UBSan runtimes is not available")
-    proc = subprocess.run([os.path.join(ROOT, "tools", "sanitize.sh"), str(tmp_path / "conf-asan")],
-                          capture_output=True, text=True, timeout=1200)
+    script = [os.path.join(ROOT, "tools", "sanitize.sh"), str(tmp_path / "conf-asan")]
+    proc = subprocess.run(script, capture_output=True, text=True, timeout=1200)
+    if "LeakSanitizer does not work under ptrace" in proc.stderr:
+        # emulated (qemu-user) runs: keep ASan and UBSan, drop only the leak checker that cannot run there
+        proc = subprocess.run(script, capture_output=True, text=True, timeout=1200,
+                              env=dict(os.environ, IQ1_DETECT_LEAKS="0"))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert " 0 failed" in proc.stdout and "runtime error" not in proc.stderr

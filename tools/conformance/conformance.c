@@ -3,7 +3,8 @@
  *   quantize_act, dequantize, quantize: bit-exact;  matmul: within fp32 summation tolerance,
  *   and nothing outside the requested tile is written.
  * Built natively (x86) and cross-compiled for aarch64 (run under qemu): see build.sh.
- * Prints one line per failure and a closing "N passed, N failed" line; exit status 1 on failure. */
+ * Prints one line per failure and a closing "N passed, N failed" line; exit status 1 on failure.
+ *   conformance [--long]   --long adds large and odd shapes (n up to 513, k up to 16384; ~10x longer). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 static const char *type_names[IQ1_NTYPES] = { "iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4" };
 static int passed, failed;
+static int long_mode;   /* --long: large and odd shapes besides the default ones */
 
 static void check(int ok, const char *what, const char *backend, const char *type, int64_t m, int64_t k, int64_t n) {
     if (ok) { ++passed; return; }
@@ -103,8 +105,8 @@ static act_planes alloc_act(int64_t n, int64_t k) {
 static void free_act(act_planes a) { free(a.d); free(a.bsums); free(a.qs); }
 
 static void test_quantize_act(const iq1_backend *gen, const iq1_backend *b) {
-    static const int64_t ks[] = { 128, 256, 1024 };
-    for (int ki = 0; ki < 3; ++ki) {
+    static const int64_t ks[] = { 128, 256, 1024, 16384 };
+    for (int ki = 0; ki < (long_mode ? 4 : 3); ++ki) {
         const int64_t k = ks[ki], n = 7;
         float *x = malloc(sizeof(float) * n * k);
         make_activations(x, n, k, 1);
@@ -125,8 +127,8 @@ static void test_quantize_act(const iq1_backend *gen, const iq1_backend *b) {
 static int64_t min_k(iq1_type t) { return (t == IQ1_S || t == IQ1_M) ? 256 : 128; }
 
 static void test_dequantize(const iq1_backend *gen, const iq1_backend *b, iq1_type t) {
-    static const int64_t ms[] = { 4, 8, 12, 20 }, kmul[] = { 1, 2, 3, 16 };
-    for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < 4; ++ki) for (int mode = 0; mode < 3; ++mode) {
+    static const int64_t ms[] = { 4, 8, 12, 20 }, kmul[] = { 1, 2, 3, 16, 64 };
+    for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < (long_mode ? 5 : 4); ++ki) for (int mode = 0; mode < 3; ++mode) {
         const int64_t m = ms[mi], k = min_k(t) * kmul[ki];
         const int64_t bytes = (m / iq1_rows_per_group(t)) * iq1_group_bytes(t, k);
         uint8_t *w = malloc(bytes + 1);
@@ -143,54 +145,72 @@ static void test_dequantize(const iq1_backend *gen, const iq1_backend *b, iq1_ty
     }
 }
 
+/* One matmul shape: weights (mode 0 random, 1 maximal scales, 2 zero), activations (edge patterns if
+ * edges), three calls each compared with the generic kernel: an interior tile [r0, r1) x [c0, c1) whose
+ * both ends are inside the matrix, a tile reaching the end, and the full matrix. */
+static void test_matmul_shape(const iq1_backend *gen, const iq1_backend *b, iq1_type t, int64_t m, int64_t k,
+                              int64_t n, int mode, int edges) {
+    const int64_t nb = k / 128;
+    const int64_t bytes = (m / iq1_rows_per_group(t)) * iq1_group_bytes(t, k);
+    uint8_t *w = malloc(bytes + 3);
+    make_weights(t, m, k, w + 3, mode);                          /* +3: deliberately unaligned */
+    float *x = malloc(sizeof(float) * n * k);
+    make_activations(x, n, k, edges);
+    act_planes a = alloc_act(n, k);
+    for (int64_t c = 0; c < n; ++c) gen->quantize_act(x + c * k, k, a.d + c * nb, a.bsums + c * k / 32, a.qs + c * k);
+    iq1_act act = { a.d, a.bsums, a.qs, n, k };
+    /* bound for the tolerance: sum |W| |X| in double from the dequantized operands */
+    float *wd = malloc(sizeof(float) * m * k);
+    gen->dequantize[t](w + 3, k, 0, m, wd);
+    double *bound = calloc(m * n, sizeof(double));
+    for (int64_t c = 0; c < n; ++c) for (int64_t r = 0; r < m; ++r) {
+        double s = 0;
+        for (int64_t i = 0; i < k; ++i) s += fabs((double)wd[r * k + i]) * fabs((double)a.d[c * nb + i / 128] * a.qs[c * k + i]);
+        bound[c * m + r] = s;
+    }
+    float *ref = malloc(sizeof(float) * m * n), *got = malloc(sizeof(float) * m * n);
+    const uint32_t sentinel = 0x7fbadbadu;
+    for (int pass = 0; pass < 3; ++pass) {
+        int64_t rr0 = 0, rr1 = m, cc0 = 0, cc1 = n;
+        if (pass < 2) { rr0 = m > 4 ? 4 : 0; cc0 = n > 1 ? 1 : 0; }
+        if (pass == 0) { rr1 = m > 8 ? m - 4 : m; cc1 = n > 2 ? n - 1 : n; }
+        for (int64_t i = 0; i < m * n; ++i) { memcpy(&ref[i], &sentinel, 4); memcpy(&got[i], &sentinel, 4); }
+        gen->matmul[t](w + 3, k, rr0, rr1, &act, cc0, cc1, ref, m);
+        b->matmul[t](w + 3, k, rr0, rr1, &act, cc0, cc1, got, m);
+        int ok = 1;
+        for (int64_t c = 0; c < n; ++c) for (int64_t r = 0; r < m; ++r) {
+            const int64_t i = c * m + r;
+            uint32_t bits; memcpy(&bits, &got[i], 4);
+            if (r < rr0 || r >= rr1 || c < cc0 || c >= cc1) { ok &= bits == sentinel; continue; }
+            /* within a factor 100 of FLT_MAX, whether a partial sum overflows depends on the
+             * summation order: only finite-vs-finite agreement is checked there */
+            if (bound[i] > 3.4e36 && (!isfinite(got[i]) || !isfinite(ref[i]))) continue;
+            const double tol = 4e-7 * (double)(nb + 4) * bound[i] + 1e-30;
+            const double diff = fabs((double)got[i] - (double)ref[i]);
+            ok &= isfinite(got[i]) == isfinite(ref[i]) && (!isfinite(ref[i]) || diff <= tol);
+        }
+        check(ok, pass == 2 ? "matmul" : pass ? "matmul tile" : "matmul interior tile", b->name, type_names[t], m, k, n);
+    }
+    free(w); free(x); free_act(a); free(wd); free(bound); free(ref); free(got);
+}
+
 static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t) {
     static const int64_t ms[] = { 4, 16, 36, 100 };
     static const int64_t ns[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 31, 33, 64 };
     static const int64_t kmul[] = { 1, 3, 8 };
     for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < 3; ++ki) for (int ni = 0; ni < 15; ++ni) {
-        const int64_t m = ms[mi], k = min_k(t) * kmul[ki], n = ns[ni], nb = k / 128;
         const int mode = (int)(rnd() % 4) == 0 ? 1 : ((int)(rnd() % 8) == 0 ? 2 : 0);
-        const int64_t bytes = (m / iq1_rows_per_group(t)) * iq1_group_bytes(t, k);
-        uint8_t *w = malloc(bytes + 3);
-        make_weights(t, m, k, w + 3, mode);
-        float *x = malloc(sizeof(float) * n * k);
-        make_activations(x, n, k, ni % 2);
-        act_planes a = alloc_act(n, k);
-        for (int64_t c = 0; c < n; ++c) gen->quantize_act(x + c * k, k, a.d + c * nb, a.bsums + c * k / 32, a.qs + c * k);
-        iq1_act act = { a.d, a.bsums, a.qs, n, k };
-        /* bound for the tolerance: sum |W| |X| in double from the dequantized operands */
-        float *wd = malloc(sizeof(float) * m * k);
-        gen->dequantize[t](w + 3, k, 0, m, wd);
-        double *bound = calloc(m * n, sizeof(double));
-        for (int64_t c = 0; c < n; ++c) for (int64_t r = 0; r < m; ++r) {
-            double s = 0;
-            for (int64_t i = 0; i < k; ++i) s += fabs((double)wd[r * k + i]) * fabs((double)a.d[c * nb + i / 128] * a.qs[c * k + i]);
-            bound[c * m + r] = s;
-        }
-        float *ref = malloc(sizeof(float) * m * n), *got = malloc(sizeof(float) * m * n);
-        const uint32_t sentinel = 0x7fbadbadu;
-        for (int64_t i = 0; i < m * n; ++i) { memcpy(&ref[i], &sentinel, 4); memcpy(&got[i], &sentinel, 4); }
-        /* a tile that starts inside the matrix (tests offsets) plus the full matrix */
-        const int64_t r0 = (m > 4 ? 4 : 0), c0 = (n > 1 ? 1 : 0);
-        for (int pass = 0; pass < 2; ++pass) {
-            const int64_t rr0 = pass ? 0 : r0, cc0 = pass ? 0 : c0;
-            gen->matmul[t](w + 3, k, rr0, m, &act, cc0, n, ref, m);
-            b->matmul[t](w + 3, k, rr0, m, &act, cc0, n, got, m);
-            int ok = 1;
-            for (int64_t c = 0; c < n; ++c) for (int64_t r = 0; r < m; ++r) {
-                const int64_t i = c * m + r;
-                uint32_t bits; memcpy(&bits, &got[i], 4);
-                if (r < rr0 || c < cc0) { ok &= bits == sentinel; continue; }
-                /* within a factor 100 of FLT_MAX, whether a partial sum overflows depends on the
-                 * summation order: only finite-vs-finite agreement is checked there */
-                if (bound[i] > 3.4e36 && (!isfinite(got[i]) || !isfinite(ref[i]))) continue;
-                const double tol = 4e-7 * (double)(nb + 4) * bound[i] + 1e-30;
-                const double diff = fabs((double)got[i] - (double)ref[i]);
-                ok &= isfinite(got[i]) == isfinite(ref[i]) && (!isfinite(ref[i]) || diff <= tol);
-            }
-            check(ok, pass ? "matmul" : "matmul tile", b->name, type_names[t], m, k, n);
-        }
-        free(w); free(x); free_act(a); free(wd); free(bound); free(ref); free(got);
+        test_matmul_shape(gen, b, t, ms[mi], min_k(t) * kmul[ki], ns[ni], mode, ni % 2);
+    }
+    if (!long_mode) return;
+    /* m, k, n: odd n up to 513, k up to 16384 (rounded up to the format's block multiple) */
+    static const int64_t shapes[][3] = {
+        { 4, 16384, 1 }, { 260, 16384, 1 }, { 8, 16384, 513 }, { 12, 4096, 257 }, { 132, 2048, 127 },
+        { 36, 1152, 511 }, { 68, 384, 255 }, { 516, 256, 65 }, { 20, 8192, 99 }, { 4, 128, 513 },
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
+        const int64_t k = (shapes[s][1] + min_k(t) - 1) / min_k(t) * min_k(t);
+        test_matmul_shape(gen, b, t, shapes[s][0], k, shapes[s][2], (int)(s % 3 == 2), (int)(s % 2));
     }
 }
 
@@ -212,13 +232,39 @@ static void test_quantize(const iq1_backend *gen, const iq1_backend *b, iq1_type
     }
 }
 
-int main(void) {
+/* The space-separated flags of `requires` this CPU lacks, into buf. */
+static const char *missing_flags(const char *requires, char *buf, size_t size) {
+    char flag[32];
+    size_t used = 0;
+    buf[0] = 0;
+    for (const char *p = requires; *p;) {
+        while (*p == ' ') ++p;
+        size_t len = strcspn(p, " ");
+        if (len && len < sizeof flag) {
+            memcpy(flag, p, len); flag[len] = 0;
+            if (iq1_cpu_supports(flag) != 1 && used + len + 2 < size)
+                used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? " " : "", flag);
+        }
+        p += len;
+    }
+    return buf;
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--long")) long_mode = 1;
+        else { fprintf(stderr, "usage: %s [--long]\n", argv[0]); return 2; }
+    }
     const iq1_backend *const *lists[] = { iq1_backends_generic, iq1_backends_avx2, iq1_backends_avx512,
                                           iq1_backends_neon };
     const iq1_backend *gen = iq1_backends_generic[0];
     for (int li = 0; li < 4; ++li) for (const iq1_backend *const *p = lists[li]; *p; ++p) {
         const iq1_backend *b = *p;
-        if (!iq1_cpu_supports_all(b->requires)) { printf("skip %s (CPU lacks: %s)\n", b->name, b->requires); continue; }
+        if (!iq1_cpu_supports_all(b->requires)) {
+            char buf[256];
+            printf("skip %s (CPU lacks: %s)\n", b->name, missing_flags(b->requires, buf, sizeof buf));
+            continue;
+        }
         int before = failed;
         test_quantize_act(gen, b);
         for (int t = 0; t < IQ1_NTYPES; ++t) {

@@ -1,0 +1,130 @@
+/* AVX-512 decoders of one row's 128-value block (one Q8_K128 activation block) into the integer form
+ * both AVX-512 matmul kernels (GEMV and repacking GEMM) multiply with:
+ *
+ *   w0, w1  u8, value i of the block: sc * u, u = g + 1 in {0, 1, 2}, sc the value's integer scale (<= 15)
+ *   coef    int16 per group of 8 values: sc * (sigma - 8), sigma = +1 / -1 the group's delta sign
+ *   dw      0.125 * the row's fp16 scale
+ *
+ * so that for activations q (int8) with per-8 sums bsum8, the exact integer
+ *   8 * sum_i w_i q_i + sum_g coef_g bsum8_g  =  sum_i sc (8 g + sigma) q_i  =  8 * sum_i sc (g + delta) q_i
+ * times dw * d_x is the block's contribution. The unsigned u (not g) keeps w on the unsigned side of
+ * vpdpbusd / vpmaddubsw; the "- 8" in coef removes the +1 offset again.
+ *
+ * Grid entries are fetched with scalar 8-byte loads from iq1_grid_unsigned: on the CPUs measured here a
+ * vpgatherqq costs about twice as much per element (docs/PERFORMANCE.md). Include after the file's
+ * #pragma GCC target (AVX-512 F/BW/VL/DQ). */
+#ifndef IQ1_DECODE_ROW_AVX512_H
+#define IQ1_DECODE_ROW_AVX512_H
+#include <immintrin.h>
+#include "common.h"
+#include "decode128.h"
+#include "decode128_avx512.h"   /* the vector index builders */
+
+#define IQ1Z_INLINE static inline __attribute__((always_inline))
+
+/* What a decoder leaves in memory for one row and 128-block: the grid lookups happen later (iq1z_expand),
+ * when the stores have long completed; reading the indices back right after the vector store stalls on
+ * store forwarding and costs more than the lookups themselves. */
+typedef struct {
+    uint32_t ix[16];   /* grid index of each group of 8 values */
+    int16_t coef[16];  /* sc * (sigma - 8) per group */
+    int16_t sc[8];     /* scale per 16 values */
+    float dw;
+    float pad[3];
+} __attribute__((aligned(64))) iq1z_prep;
+
+typedef struct {
+    __m512i w0, w1;
+} iq1z_block;
+
+/* two grid entries (8 bytes each) in one 128-bit lane */
+IQ1Z_INLINE __m128i iq1z_grid_pair(uint32_t a, uint32_t b) {
+    return _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)&iq1_grid_unsigned[a]), (long long)iq1_grid_unsigned[b], 1);
+}
+
+IQ1Z_INLINE __m512i iq1z_grid8(const uint32_t *ix) {
+    const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1z_grid_pair(ix[0], ix[1])), iq1z_grid_pair(ix[2], ix[3]), 1);
+    const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1z_grid_pair(ix[4], ix[5])), iq1z_grid_pair(ix[6], ix[7]), 1);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* the 128 values sc * u as two vectors of u8 */
+IQ1Z_INLINE void iq1z_expand(const iq1z_prep *p, iq1z_block *o) {
+    /* the scale of word j of w0 (bytes 2j, 2j+1) is sc[j / 8]; of w1 sc[4 + j / 8] */
+    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
+                                         1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i scv = _mm512_castsi128_si512(_mm_load_si128((const __m128i *)p->sc));
+    /* u <= 2 and sc <= 15: a 16-bit multiply scales both bytes of a word without carry between them */
+    o->w0 = _mm512_mullo_epi16(iq1z_grid8(p->ix), _mm512_permutexvar_epi16(sel, scv));
+    o->w1 = _mm512_mullo_epi16(iq1z_grid8(p->ix + 8),
+                               _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
+}
+
+/* idx: lane g = grid index of group g (bits 0..10) and its delta sign (bit 11); sc: 8 int16 scales, one per
+ * 16 values */
+IQ1Z_INLINE void iq1z_finish(__m512i idx, __m128i sc, float dw, iq1z_prep *o) {
+    _mm512_store_si512(o->ix, _mm512_and_si512(idx, _mm512_set1_epi32(2047)));
+    _mm_store_si128((__m128i *)o->sc, sc);
+    const __m256i neg = _mm512_cvtepi32_epi16(_mm512_srli_epi32(idx, 11));               /* 0 or 1 */
+    const __m256i pair = _mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    const __m256i scg = _mm256_permutexvar_epi16(pair, _mm256_castsi128_si256(sc));
+    _mm256_store_si256((__m256i *)o->coef,
+                       _mm256_mullo_epi16(scg, _mm256_sub_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg))));
+    o->dw = dw;
+}
+
+/* 4 IQ1_S qh words -> the 8 per-16 scales 2 s + 1 (each 32-block's scale twice) */
+IQ1Z_INLINE __m128i iq1z_scales_s(__m128i qh4) {
+    const __m128i s = _mm_add_epi16(_mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh4, 12), _mm_set1_epi16(7)), 1),
+                                    _mm_set1_epi16(1));
+    return _mm_unpacklo_epi16(s, s);
+}
+
+IQ1Z_INLINE void iq1z_decode_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
+    const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1S_BLOCK_BYTES;
+    const int half = (int)(b & 1);
+    const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 2 + 16 * half));
+    const __m128i qh4 = _mm_loadl_epi64((const __m128i *)(blk + 34 + 8 * half));
+    iq1z_finish(iq1s_indices_avx512(low, qh4), iq1z_scales_s(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
+}
+
+IQ1Z_INLINE void iq1z_decode_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
+    const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
+    const int row = (int)(r & 3);
+    const uint8_t *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
+    /* this row's qh word of each of the four 32-blocks */
+    const __m128i qh4 = _mm_setr_epi16((short)iq1_load_u16(blk + 16 + 2 * row),
+                                       (short)iq1_load_u16(blk + IQ1S_R4_BLOCK_BYTES + 16 + 2 * row),
+                                       (short)iq1_load_u16(blk + 2 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row),
+                                       (short)iq1_load_u16(blk + 3 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row), 0, 0, 0, 0);
+    iq1z_finish(iq1s_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4),
+                iq1z_scales_s(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
+}
+
+IQ1Z_INLINE void iq1z_decode_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
+    const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1M_BLOCK_BYTES;
+    const int half = (int)(b & 1);
+    const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 16 * half));
+    const __m128i qh8 = _mm_loadl_epi64((const __m128i *)(blk + 32 + 8 * half));
+    /* scale words 2 half and 2 half + 1 hold the 3-bit scales of this half's eight 16-blocks */
+    const __m128i words = _mm_set1_epi32((int)iq1_load_u32(blk + 48 + 4 * half));
+    const __m128i spread = _mm_shuffle_epi8(words, _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3));
+    const __m128i s3 = _mm_and_si128(_mm_srlv_epi16(spread, _mm_setr_epi16(0, 3, 6, 9, 0, 3, 6, 9)), _mm_set1_epi16(7));
+    const __m128i sc = _mm_add_epi16(_mm_slli_epi16(s3, 1), _mm_set1_epi16(1));
+    iq1z_finish(iq1m_indices_avx512(low, qh8), sc, 0.125f * _cvtsh_ss(iq1m_scale_bits(blk + 48)), o);
+}
+
+IQ1Z_INLINE void iq1z_decode_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
+    const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
+    const int row = (int)(r & 3);
+    const uint8_t *blk = grp + 8 + 4 * b * IQ1M_R4_BLOCK_BYTES;
+    uint8_t qh[8];
+    int sc[8];
+    iq1m_r4_qh_scales(blk, row, qh, sc);
+    const __m128i scv = _mm256_cvtepi32_epi16(_mm256_loadu_si256((const __m256i *)sc));
+    iq1z_finish(iq1m_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row),
+                                    _mm_loadl_epi64((const __m128i *)qh)),
+                scv, 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
+}
+
+#endif

@@ -27,15 +27,11 @@
  * store forwarding and costs more than the lookups themselves. */
 typedef struct {
     uint32_t ix[16];   /* grid index of each group of 8 values */
-    int16_t coef[16];  /* sc * (sigma - 8) per group */
+    int32_t coef[16];  /* sc * (sigma - 8) per group (as int32: vpmaddwd pairs with a zero high half) */
     int16_t sc[8];     /* scale per 16 values */
     float dw;
     float pad[3];
 } __attribute__((aligned(64))) iq1z_prep;
-
-typedef struct {
-    __m512i w0, w1;
-} iq1z_block;
 
 /* two grid entries (8 bytes each) in one 128-bit lane */
 IQ1Z_INLINE __m128i iq1z_grid_pair(uint32_t a, uint32_t b) {
@@ -48,16 +44,23 @@ IQ1Z_INLINE __m512i iq1z_grid8(const uint32_t *ix) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-/* the 128 values sc * u as two vectors of u8 */
-IQ1Z_INLINE void iq1z_expand(const iq1z_prep *p, iq1z_block *o) {
-    /* the scale of word j of w0 (bytes 2j, 2j+1) is sc[j / 8]; of w1 sc[4 + j / 8] */
-    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
-                                         1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i scv = _mm512_castsi128_si512(_mm_load_si128((const __m128i *)p->sc));
-    /* u <= 2 and sc <= 15: a 16-bit multiply scales both bytes of a word without carry between them */
-    o->w0 = _mm512_mullo_epi16(iq1z_grid8(p->ix), _mm512_permutexvar_epi16(sel, scv));
-    o->w1 = _mm512_mullo_epi16(iq1z_grid8(p->ix + 8),
-                               _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
+/* The 128 values (mul * sc * u, u8) in "split" order: lo = the first 4 values of each of the 16 groups,
+ * hi = the last 4, so that int32 lane g of a vpdpbusd over both holds exactly group g (and the per-group
+ * correction lands in the same lane: the integer cancellation between the two happens before any
+ * rounding). Activations are permuted the same way (iq1z_split_act). mul is 1 or 8. */
+IQ1Z_INLINE void iq1z_expand(const iq1z_prep *p, int mul, __m512i *lo, __m512i *hi) {
+    const __m512i a = iq1z_grid8(p->ix), b = iq1z_grid8(p->ix + 8);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    /* word j (of either half) belongs to group j / 2, whose scale is sc[j / 4] */
+    const __m512i sel = _mm512_set_epi16(7, 7, 7, 7, 6, 6, 6, 6, 5, 5, 5, 5, 4, 4, 4, 4,
+                                         3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    __m128i sc = _mm_load_si128((const __m128i *)p->sc);
+    if (mul == 8) sc = _mm_slli_epi16(sc, 3);
+    const __m512i scw = _mm512_permutexvar_epi16(sel, _mm512_castsi128_si512(sc));
+    /* u <= 2 and mul * sc <= 120: a 16-bit multiply scales both bytes of a word without carry between them */
+    *lo = _mm512_mullo_epi16(_mm512_permutex2var_epi32(a, even, b), scw);
+    *hi = _mm512_mullo_epi16(_mm512_permutex2var_epi32(a, odd, b), scw);
 }
 
 /* idx: lane g = grid index of group g (bits 0..10) and its delta sign (bit 11); sc: 8 int16 scales, one per
@@ -65,12 +68,29 @@ IQ1Z_INLINE void iq1z_expand(const iq1z_prep *p, iq1z_block *o) {
 IQ1Z_INLINE void iq1z_finish(__m512i idx, __m128i sc, float dw, iq1z_prep *o) {
     _mm512_store_si512(o->ix, _mm512_and_si512(idx, _mm512_set1_epi32(2047)));
     _mm_store_si128((__m128i *)o->sc, sc);
-    const __m256i neg = _mm512_cvtepi32_epi16(_mm512_srli_epi32(idx, 11));               /* 0 or 1 */
-    const __m256i pair = _mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-    const __m256i scg = _mm256_permutexvar_epi16(pair, _mm256_castsi128_si256(sc));
-    _mm256_store_si256((__m256i *)o->coef,
-                       _mm256_mullo_epi16(scg, _mm256_sub_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg))));
+    const __m512i neg = _mm512_srli_epi32(idx, 11);                                        /* 0 or 1 */
+    const __m512i scg = _mm512_cvtepi16_epi32(_mm256_permutexvar_epi16(
+        _mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0), _mm256_castsi128_si256(sc)));
+    _mm512_store_si512(o->coef, _mm512_mullo_epi32(scg, _mm512_sub_epi32(_mm512_set1_epi32(-7), _mm512_add_epi32(neg, neg))));
     o->dw = dw;
+}
+
+/* One column's activations of n values (n % 128 == 0) in split order (see iq1z_expand) and its per-8
+ * sums as int32 lanes with a zero high half (what vpmaddwd with an int32 coef needs) */
+IQ1Z_INLINE void iq1z_split_act(const int8_t *q, int64_t n, int8_t *split, uint32_t *sums) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512i off = _mm512_set1_epi8((char)0x80), bias = _mm512_set1_epi64(1024);
+    for (int64_t i = 0; i < n; i += 128) {
+        const __m512i a = _mm512_loadu_si512(q + i), b = _mm512_loadu_si512(q + i + 64);
+        _mm512_store_si512(split + i, _mm512_permutex2var_epi32(a, even, b));
+        _mm512_store_si512(split + i + 64, _mm512_permutex2var_epi32(a, odd, b));
+        /* vpsadbw sums q + 128 over each 8 bytes */
+        const __m512i sa = _mm512_sub_epi64(_mm512_sad_epu8(_mm512_xor_si512(a, off), _mm512_setzero_si512()), bias);
+        const __m512i sb = _mm512_sub_epi64(_mm512_sad_epu8(_mm512_xor_si512(b, off), _mm512_setzero_si512()), bias);
+        const __m512i s = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(sa)), _mm512_cvtepi64_epi32(sb), 1);
+        _mm512_store_si512(sums + i / 8, _mm512_and_si512(s, _mm512_set1_epi32(0xffff)));
+    }
 }
 
 /* 4 IQ1_S qh words -> the 8 per-16 scales 2 s + 1 (each 32-block's scale twice) */

@@ -1,20 +1,66 @@
 /* Instantiates the AVX-512 matmul (matmul_avx512.inc) of one format, plain and VNNI: static functions
  * iq1z_plain_run and iq1z_vnni_run. Define IQ1Z_DECODE and IQ1Z_NCOEF, then include once, after the
  * file's #pragma GCC target. */
+#include <stdlib.h>
+#include <string.h>
 #include "decode_row_avx512.h"
 
 #ifndef IQ1Z_SHARED
 #define IQ1Z_SHARED
 #define IQ1Z_GEMV_COLS 8      /* columns multiplied per decode in the GEMV */
 #define IQ1Z_CHUNK 4096       /* k values per pass (bounds the stack buffers) */
+#define IQ1Z_GEMM_COLS 12     /* columns of the GEMM register tile (16 rows x 12 columns) */
 
-/* per-8 sums of n int8 values (n % 64 == 0): q + 128 summed by vpsadbw, minus 8 * 128 */
-IQ1Z_INLINE void iq1z_bsum8(const int8_t *q, int64_t n, int16_t *out) {
-    const __m512i off = _mm512_set1_epi8((char)0x80), bias = _mm512_set1_epi64(1024);
-    for (int64_t i = 0; i < n; i += 64) {
-        const __m512i s = _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(q + i), off), _mm512_setzero_si512());
-        _mm_storeu_si128((__m128i *)(out + i / 8), _mm512_cvtepi64_epi16(_mm512_sub_epi64(s, bias)));
+/* One GEMM strip: 16 rows x IQ1Z_CHUNK values, rows in the int32 lanes */
+typedef struct {
+    int32_t W[IQ1Z_CHUNK / IQ1_QK_ACT][32][16];   /* [block][quad][row]: 4 weight bytes          */
+    int32_t C[IQ1Z_CHUNK / IQ1_QK_ACT][8][16];    /* [block][pair][row]: 2 int16 coefficients    */
+    float D[IQ1Z_CHUNK / IQ1_QK_ACT][16];         /* [block][row]: dw                            */
+} __attribute__((aligned(64))) iq1z_strip;
+
+/* 16 x 16 int32 transpose: r[i] lane j -> r[j] lane i */
+IQ1Z_INLINE void iq1z_transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
     }
+    for (int i = 0; i < 4; ++i) {
+        r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    /* r[4 i + m], 128-bit lane L: rows 4i..4i+3 of element 4L + m; a 4 x 4 transpose of lanes remains */
+    for (int m = 0; m < 4; ++m) t[m] = r[m], t[4 + m] = r[4 + m], t[8 + m] = r[8 + m], t[12 + m] = r[12 + m];
+    for (int m = 0; m < 4; ++m) {
+        const __m512i s0 = _mm512_shuffle_i32x4(t[m], t[4 + m], 0x44), s1 = _mm512_shuffle_i32x4(t[m], t[4 + m], 0xEE);
+        const __m512i s2 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0x44), s3 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0xEE);
+        r[m] = _mm512_shuffle_i32x4(s0, s2, 0x88);
+        r[4 + m] = _mm512_shuffle_i32x4(s0, s2, 0xDD);
+        r[8 + m] = _mm512_shuffle_i32x4(s1, s3, 0x88);
+        r[12 + m] = _mm512_shuffle_i32x4(s1, s3, 0xDD);
+    }
+}
+
+#endif
+
+/* The delta-correction coefficients of one row and block as IQ1Z_NP int16 pairs (dwords), placed in slot
+ * `slot` of v (16 / IQ1Z_NP slots): per 8 values (IQ1Z_NCOEF 16) the pairs of groups (2p, 2p + 1), per 32
+ * values (IQ1Z_NCOEF 4, constant over a 32-block) the pairs of 32-blocks (0, 1) and (2, 3). */
+#if IQ1Z_NCOEF == 16
+#define IQ1Z_NP 8
+IQ1Z_INLINE __m512i iq1z_place_pairs(__m512i v, __m512i coef, int slot) {
+    const __m256i pairs = _mm512_cvtepi32_epi16(coef);                                /* 8 dwords */
+    return slot == 0 ? _mm512_inserti64x4(v, pairs, 0) : _mm512_inserti64x4(v, pairs, 1);
+}
+#else
+#define IQ1Z_NP 2
+IQ1Z_INLINE __m512i iq1z_place_pairs(__m512i v, __m512i coef, int slot) {
+    /* int16 words 0, 1, 2, 3 = coef lanes 0, 4, 8, 12 -> dwords 2 slot, 2 slot + 1 */
+    const __m128i c4 = _mm256_castsi256_si128(_mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(0x1111, coef)));
+    const __m512i at = _mm512_maskz_broadcastq_epi64((__mmask8)(1u << slot), c4);
+    return _mm512_or_si512(v, at);
 }
 #endif
 
@@ -33,3 +79,4 @@ IQ1Z_INLINE void iq1z_bsum8(const int8_t *q, int64_t n, int16_t *out) {
 #undef IQ1Z_ATTR
 #undef IQ1Z_NAME
 #undef IQ1Z_VNNI
+#undef IQ1Z_NP

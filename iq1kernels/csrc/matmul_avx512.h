@@ -10,12 +10,15 @@
 #define IQ1Z_GEMV_COLS 8      /* columns multiplied per decode in the GEMV */
 #define IQ1Z_CHUNK 4096       /* k values per pass (bounds the stack buffers) */
 #define IQ1Z_GEMM_COLS 12     /* columns of the GEMM register tile (16 rows x 12 columns) */
+#define IQ1Z_GEMV_MAX 4
+
 
 /* One GEMM strip: 16 rows x IQ1Z_CHUNK values, rows in the int32 lanes */
 typedef struct {
     int32_t W[IQ1Z_CHUNK / IQ1_QK_ACT][32][16];   /* [block][quad][row]: 4 weight bytes          */
     int32_t C[IQ1Z_CHUNK / IQ1_QK_ACT][8][16];    /* [block][pair][row]: 2 int16 coefficients    */
     float D[IQ1Z_CHUNK / IQ1_QK_ACT][16];         /* [block][row]: dw                            */
+    iq1z_prep prep[16][IQ1Z_CHUNK / IQ1_QK_ACT];  /* [row][block]: the decoder's output         */
 } __attribute__((aligned(64))) iq1z_strip;
 
 /* 16 x 16 int32 transpose: r[i] lane j -> r[j] lane i */

@@ -10,7 +10,7 @@
 #define IQ1Z_GEMV_COLS 8      /* columns multiplied per decode in the GEMV */
 #define IQ1Z_CHUNK 4096       /* k values per pass (bounds the stack buffers) */
 #define IQ1Z_GEMM_COLS 12     /* columns of the GEMM register tile (16 rows x 12 columns) */
-#define IQ1Z_GEMV_MAX 4
+#define IQ1Z_GEMV_MAX 2
 
 
 /* One GEMM strip: 16 rows x IQ1Z_CHUNK values, rows in the int32 lanes */

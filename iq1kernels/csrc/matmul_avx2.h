@@ -1,0 +1,81 @@
+/* Instantiates the AVX2 matmul (matmul_avx2.inc) of one format, plain (vpmaddubsw + vpmaddwd) and AVX-VNNI
+ * (vpdpbusd / vpdpwssd): static functions iq1y_plain_run and iq1y_vnni_run. Define IQ1Y_DECODE (a decoder
+ * of decode_row_avx2.h) and IQ1Y_NCOEF (4: the delta correction is constant per 32 values, 16: per 8),
+ * then include once, after the file's #pragma GCC target (AVX2, FMA, F16C; no AVX-512). */
+#include <stdlib.h>
+#include <string.h>
+#include "decode_row_avx2.h"
+
+#ifndef IQ1Y_SHARED
+#define IQ1Y_SHARED
+#define IQ1Y_GEMV_COLS 4      /* columns multiplied per decode in the GEMV */
+#define IQ1Y_CHUNK 4096       /* k values per pass (bounds the stack buffers) */
+#define IQ1Y_GEMM_COLS 6      /* columns of the GEMM register tile (8 rows x 6 columns) */
+#define IQ1Y_GEMV_MAX 2       /* more columns than this: GEMM */
+#define IQ1Y_CB (IQ1Y_CHUNK / IQ1_QK_ACT)
+
+/* One GEMM strip: 8 rows x IQ1Y_CHUNK values, rows in the int32 lanes */
+typedef struct {
+    int32_t W[IQ1Y_CB][32][8];          /* [block][quad][row]: 4 weight bytes (split order) */
+    int32_t C[IQ1Y_CB][8][8];           /* [block][pair][row]: 2 int16 coefficients          */
+    float D[IQ1Y_CB][8];                /* [block][row]: dw                                  */
+    iq1y_prep prep[8][IQ1Y_CB];         /* [row][block]: the decoder's output                */
+    __m256i tmp[8][4];                  /* one block's expanded rows before the transpose    */
+} __attribute__((aligned(64))) iq1y_strip;
+
+/* 8 x 8 int32 transpose: r[i] lane j -> r[j] lane i */
+IQ1Y_INLINE void iq1y_transpose8(__m256i r[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; ++i) {
+        u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int m = 0; m < 4; ++m) {
+        r[m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x20);
+        r[4 + m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x31);
+    }
+}
+
+/* lanes [0, n) all ones */
+IQ1Y_INLINE __m256i iq1y_lane_mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+IQ1Y_INLINE int iq1y_hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+#endif
+
+/* coefficient pairs per block in the GEMM: per 8 values the pairs (g, g + 8) of iq1y_prep.coef; per 32
+ * values (constant over a 32-block) dword 0 = (32-blocks 0, 2) and dword 4 = (32-blocks 1, 3) suffice */
+#if IQ1Y_NCOEF == 16
+#define IQ1Y_NP 8
+#else
+#define IQ1Y_NP 2
+#endif
+
+#define IQ1Y_ATTR
+#define IQ1Y_NAME(n) iq1y_plain_##n
+#define IQ1Y_VNNI 0
+#include "matmul_avx2.inc"
+#undef IQ1Y_ATTR
+#undef IQ1Y_NAME
+#undef IQ1Y_VNNI
+
+#define IQ1Y_ATTR __attribute__((target("avxvnni")))
+#define IQ1Y_NAME(n) iq1y_vnni_##n
+#define IQ1Y_VNNI 1
+#include "matmul_avx2.inc"
+#undef IQ1Y_ATTR
+#undef IQ1Y_NAME
+#undef IQ1Y_VNNI
+#undef IQ1Y_NP

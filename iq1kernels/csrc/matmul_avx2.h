@@ -10,7 +10,7 @@
 #define IQ1Y_SHARED
 #define IQ1Y_GEMV_COLS 4      /* columns multiplied per decode in the GEMV */
 #define IQ1Y_CHUNK 4096       /* k values per pass (bounds the stack buffers) */
-#define IQ1Y_GEMM_COLS 6      /* columns of the GEMM register tile (8 rows x 6 columns) */
+#define IQ1Y_GEMM_COLS 8      /* columns of the GEMM register tile (8 rows x 8 columns) */
 #define IQ1Y_GEMV_MAX 2       /* more columns than this: GEMM */
 #define IQ1Y_CB (IQ1Y_CHUNK / IQ1_QK_ACT)
 

@@ -1,14 +1,15 @@
 /* AVX-512 decoders of one row's 128-value block (one Q8_K128 activation block) into the integer form
  * both AVX-512 matmul kernels (GEMV and repacking GEMM) multiply with:
  *
- *   w0, w1  u8, value i of the block: sc * u, u = g + 1 in {0, 1, 2}, sc the value's integer scale (<= 15)
- *   coef    int16 per group of 8 values: sc * (sigma - 8), sigma = +1 / -1 the group's delta sign
+ *   lo, hi  u8, value i of the block: sc * u, u = g + 1 in {0, 1, 2}, sc the value's integer scale (<= 15)
+ *   coef    per group of 8 values: sc * (sigma - 8), sigma = +1 / -1 the group's delta sign
  *   dw      0.125 * the row's fp16 scale
  *
  * so that for activations q (int8) with per-8 sums bsum8, the exact integer
  *   8 * sum_i w_i q_i + sum_g coef_g bsum8_g  =  sum_i sc (8 g + sigma) q_i  =  8 * sum_i sc (g + delta) q_i
  * times dw * d_x is the block's contribution. The unsigned u (not g) keeps w on the unsigned side of
- * vpdpbusd / vpmaddubsw; the "- 8" in coef removes the +1 offset again.
+ * vpdpbusd / vpmaddubsw; the "- 8" in coef removes the +1 offset again. Both kernels sum a block in
+ * integers before converting it (exact, so the result cannot depend on the order or the kernel).
  *
  * Grid entries are fetched with scalar 8-byte loads from iq1_grid_unsigned: on the CPUs measured here a
  * vpgatherqq costs about twice as much per element (docs/PERFORMANCE.md). Include after the file's
@@ -44,23 +45,17 @@ IQ1Z_INLINE __m512i iq1z_grid8(const uint32_t *ix) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-/* The 128 values (mul * sc * u, u8) in "split" order: lo = the first 4 values of each of the 16 groups,
- * hi = the last 4, so that int32 lane g of a vpdpbusd over both holds exactly group g (and the per-group
- * correction lands in the same lane: the integer cancellation between the two happens before any
- * rounding). Activations are permuted the same way (iq1z_split_act). mul is 1 or 8. */
+/* The 128 values mul * sc * u (u8): lo = values 0..63, hi = 64..127. mul is 1 or 8. */
 IQ1Z_INLINE void iq1z_expand(const iq1z_prep *p, int mul, __m512i *lo, __m512i *hi) {
-    const __m512i a = iq1z_grid8(p->ix), b = iq1z_grid8(p->ix + 8);
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    /* word j (of either half) belongs to group j / 2, whose scale is sc[j / 4] */
-    const __m512i sel = _mm512_set_epi16(7, 7, 7, 7, 6, 6, 6, 6, 5, 5, 5, 5, 4, 4, 4, 4,
-                                         3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    /* word j of lo (bytes 2j, 2j + 1) has the scale sc[j / 8]; of hi sc[4 + j / 8] */
+    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
+                                         1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     __m128i sc = _mm_load_si128((const __m128i *)p->sc);
     if (mul == 8) sc = _mm_slli_epi16(sc, 3);
-    const __m512i scw = _mm512_permutexvar_epi16(sel, _mm512_castsi128_si512(sc));
+    const __m512i scv = _mm512_castsi128_si512(sc);
     /* u <= 2 and mul * sc <= 120: a 16-bit multiply scales both bytes of a word without carry between them */
-    *lo = _mm512_mullo_epi16(_mm512_permutex2var_epi32(a, even, b), scw);
-    *hi = _mm512_mullo_epi16(_mm512_permutex2var_epi32(a, odd, b), scw);
+    *lo = _mm512_mullo_epi16(iq1z_grid8(p->ix), _mm512_permutexvar_epi16(sel, scv));
+    *hi = _mm512_mullo_epi16(iq1z_grid8(p->ix + 8), _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
 }
 
 /* idx: lane g = grid index of group g (bits 0..10) and its delta sign (bit 11); sc: 8 int16 scales, one per
@@ -75,21 +70,16 @@ IQ1Z_INLINE void iq1z_finish(__m512i idx, __m128i sc, float dw, iq1z_prep *o) {
     o->dw = dw;
 }
 
-/* One column's activations of n values (n % 128 == 0) in split order (see iq1z_expand) and its per-8
- * sums as int32 lanes with a zero high half (what vpmaddwd with an int32 coef needs) */
-IQ1Z_INLINE void iq1z_split_act(const int8_t *q, int64_t n, int8_t *split, uint32_t *sums) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+/* The per-8 sums of n activations (n % 128 == 0) as int32 lanes with a zero high half (what vpmaddwd with
+ * an int32 coef needs): vpsadbw sums q + 128 over each 8 bytes */
+IQ1Z_INLINE void iq1z_act_sums(const int8_t *q, int64_t n, uint32_t *sums) {
     const __m512i off = _mm512_set1_epi8((char)0x80), bias = _mm512_set1_epi64(1024);
     for (int64_t i = 0; i < n; i += 128) {
         const __m512i a = _mm512_loadu_si512(q + i), b = _mm512_loadu_si512(q + i + 64);
-        _mm512_store_si512(split + i, _mm512_permutex2var_epi32(a, even, b));
-        _mm512_store_si512(split + i + 64, _mm512_permutex2var_epi32(a, odd, b));
-        /* vpsadbw sums q + 128 over each 8 bytes */
         const __m512i sa = _mm512_sub_epi64(_mm512_sad_epu8(_mm512_xor_si512(a, off), _mm512_setzero_si512()), bias);
         const __m512i sb = _mm512_sub_epi64(_mm512_sad_epu8(_mm512_xor_si512(b, off), _mm512_setzero_si512()), bias);
         const __m512i s = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(sa)), _mm512_cvtepi64_epi32(sb), 1);
-        _mm512_store_si512(sums + i / 8, _mm512_and_si512(s, _mm512_set1_epi32(0xffff)));
+        _mm512_storeu_si512(sums + i / 8, _mm512_and_si512(s, _mm512_set1_epi32(0xffff)));
     }
 }
 

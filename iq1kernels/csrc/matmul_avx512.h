@@ -13,6 +13,14 @@
 #define IQ1Z_GEMV_MAX 2
 
 
+/* the sum of the 16 int32 lanes of t in lane 0 (kept in a vector register: no round trip through a GPR) */
+IQ1Z_INLINE __m128i iq1z_hsum(__m512i t) {
+    const __m256i a = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
+    __m128i b = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    b = _mm_add_epi32(b, _mm_shuffle_epi32(b, 0x4E));
+    return _mm_add_epi32(b, _mm_shuffle_epi32(b, 0xB1));
+}
+
 /* One GEMM strip: 16 rows x IQ1Z_CHUNK values, rows in the int32 lanes */
 typedef struct {
     int32_t W[IQ1Z_CHUNK / IQ1_QK_ACT][32][16];   /* [block][quad][row]: 4 weight bytes          */

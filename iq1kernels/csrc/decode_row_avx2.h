@@ -21,7 +21,7 @@
 #include <immintrin.h>
 #include "common.h"
 #include "decode128.h"
-#include "decode128_avx2.h"   /* iq1_indices8_avx2, iq1_r4_row_bytes_avx2 */
+#include "grid_index_avx2.h"   /* iq1_indices8_avx2, iq1_r4_row_bytes_avx2 */
 
 #define IQ1Y_INLINE static inline __attribute__((always_inline))
 

@@ -19,7 +19,7 @@
 #include <immintrin.h>
 #include "common.h"
 #include "decode128.h"
-#include "decode128_avx512.h"   /* the vector index builders */
+#include "grid_index_avx2.h"
 
 #define IQ1Z_INLINE static inline __attribute__((always_inline))
 
@@ -81,6 +81,30 @@ IQ1Z_INLINE void iq1z_act_sums(const int8_t *q, int64_t n, uint32_t *sums) {
         const __m512i s = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(sa)), _mm512_cvtepi64_epi32(sb), 1);
         _mm512_storeu_si512(sums + i / 8, _mm512_and_si512(s, _mm512_set1_epi32(0xffff)));
     }
+}
+
+/* IQ1_S and IQ1_S_R4 share this: 16 low bytes (group order 4 * block + l), 4 qh words (one per 32-block) */
+static inline __m512i iq1s_indices_avx512(__m128i low, __m128i qh4) {
+    const __m512i lo = _mm512_cvtepu8_epi32(low);
+    const __m512i qh = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
+                                                _mm512_cvtepu16_epi32(_mm256_castsi128_si256(qh4)));
+    const __m512i shift = _mm512_setr_epi32(0, 3, 6, 9, 0, 3, 6, 9, 0, 3, 6, 9, 0, 3, 6, 9);
+    const __m512i hi = _mm512_and_si512(_mm512_srlv_epi32(qh, shift), _mm512_set1_epi32(7));
+    const __m512i neg = _mm512_srli_epi32(qh, 15);
+    return _mm512_or_si512(lo, _mm512_or_si512(_mm512_slli_epi32(hi, 8), _mm512_slli_epi32(neg, 11)));
+}
+
+/* IQ1_M and IQ1_M_R4: 16 low bytes (group order) and 8 qh bytes, qh byte j serving groups 2j and 2j+1:
+ * bits 4h..4h+2 high index bits, bit 4h+3 delta sign */
+static inline __m512i iq1m_indices_avx512(__m128i low, __m128i qh8) {
+    const __m512i lo = _mm512_cvtepu8_epi32(low);
+    const __m512i qh = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                                                _mm512_cvtepu8_epi32(qh8));
+    const __m512i shift = _mm512_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4);
+    const __m512i bits = _mm512_srlv_epi32(qh, shift);
+    const __m512i hi = _mm512_and_si512(bits, _mm512_set1_epi32(7));
+    const __m512i neg = _mm512_and_si512(_mm512_srli_epi32(bits, 3), _mm512_set1_epi32(1));
+    return _mm512_or_si512(lo, _mm512_or_si512(_mm512_slli_epi32(hi, 8), _mm512_slli_epi32(neg, 11)));
 }
 
 /* 4 IQ1_S qh words -> the 8 per-16 scales 2 s + 1 (each 32-block's scale twice) */

@@ -41,8 +41,14 @@ def blas_info() -> str:
     return "BLAS: none found"
 
 
+SETTLE_S = 0.2
+
+
 def time_call(fn, min_time=0.3, max_repeats=50, min_repeats=3) -> float:
-    """Median seconds per call over repeats taking at least min_time in total (after one warm-up)."""
+    """Median seconds per call over repeats taking at least min_time in total (after one warm-up).
+    Waits SETTLE_S first: OpenBLAS's and OpenMP's idle workers spin for tens of milliseconds after a call
+    and would steal the cores from whatever is timed next."""
+    time.sleep(SETTLE_S)
     fn()
     times = []
     start = time.perf_counter()

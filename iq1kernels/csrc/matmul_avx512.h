@@ -7,10 +7,10 @@
 
 #ifndef IQ1Z_SHARED
 #define IQ1Z_SHARED
-#define IQ1Z_GEMV_COLS 8      /* columns multiplied per decode in the GEMV */
-#define IQ1Z_CHUNK 4096       /* k values per pass (bounds the stack buffers) */
+#define IQ1Z_GEMV_COLS 2      /* the GEMV serves up to 2 columns (more: the GEMM) */
+#define IQ1Z_GEMV_K 16384     /* k values per GEMV pass (bounds its stack buffers: 64 KB + 32 KB) */
+#define IQ1Z_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Z_GEMM_COLS 12     /* columns of the GEMM register tile (16 rows x 12 columns) */
-#define IQ1Z_GEMV_MAX 2
 
 
 /* the sum of the 16 int32 lanes of t in lane 0 (kept in a vector register: no round trip through a GPR) */

@@ -36,6 +36,26 @@ def test_against_generic_backend(backend, qtype, n):
     assert (np.abs(Y.astype(np.float64) - G) <= 2.5e-7 * (1024 // 128 + 4) * bound + 1e-30).all()
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 13])
+def test_long_rows(backend, qtype, n):
+    """k beyond one GEMV pass (16384) and several GEMM strips (4096), ending in a partial one."""
+    k = 16384 + 4096 + 256
+    W = synthetic.random_weights(qtype, (20, k), seed=21)
+    X = synthetic.random_activations(n, k, seed=22)
+    assert_linear_close(iq1.linear(X, W), X, W)
+
+
+def test_batch_invariance(backend, qtype):
+    """A column's result is the same bits whether it is multiplied alone (GEMV) or in a batch (GEMM)."""
+    k = 2 * min_k(qtype) + 4096
+    W = synthetic.random_weights(qtype, (36, k), seed=23)
+    X = synthetic.random_activations(13, k, seed=24)
+    Y = iq1.linear(X, W)
+    for c in (0, 5, 12):
+        np.testing.assert_array_equal(iq1.linear(X[c:c + 1], W)[0], Y[c])
+        np.testing.assert_array_equal(iq1.linear(X[c:c + 2], W), Y[c:c + 2])
+
+
 @pytest.mark.parametrize("scale", [1e6, 1e30])
 def test_huge_activations_finite_and_correct(backend, qtype, scale):
     W = synthetic.random_weights(qtype, (8, 512), seed=2, scale_range=(1e-3, 1.0))

@@ -4,6 +4,7 @@
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")
 #include <immintrin.h>
 #include "kernels_avx512.h"
+#define IQ1Z_TYPE IQ1_M_R4
 #define IQ1Z_DECODE iq1z_decode_iq1_m_r4
 #define IQ1Z_NCOEF 16
 #include "matmul_avx512.h"

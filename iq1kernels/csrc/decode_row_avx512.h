@@ -28,10 +28,10 @@
  * store forwarding and costs more than the lookups themselves. */
 typedef struct {
     uint32_t ix[16];   /* grid index of each group of 8 values */
-    int32_t coef[16];  /* sc * (sigma - 8) per group (as int32: vpmaddwd pairs with a zero high half) */
+    int16_t coef[16];  /* sc * (sigma - 8) per group */
     int16_t sc[8];     /* scale per 16 values */
     float dw;
-    float pad[3];
+    float pad[3];      /* 128 bytes: a GEMM strip's 16 x 32 of them are 64 KB */
 } __attribute__((aligned(64))) iq1z_prep;
 
 /* two grid entries (8 bytes each) in one 128-bit lane */
@@ -63,10 +63,10 @@ IQ1Z_INLINE void iq1z_expand(const iq1z_prep *p, int mul, __m512i *lo, __m512i *
 IQ1Z_INLINE void iq1z_finish(__m512i idx, __m128i sc, float dw, iq1z_prep *o) {
     _mm512_store_si512(o->ix, _mm512_and_si512(idx, _mm512_set1_epi32(2047)));
     _mm_store_si128((__m128i *)o->sc, sc);
-    const __m512i neg = _mm512_srli_epi32(idx, 11);                                        /* 0 or 1 */
-    const __m512i scg = _mm512_cvtepi16_epi32(_mm256_permutexvar_epi16(
-        _mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0), _mm256_castsi128_si256(sc)));
-    _mm512_store_si512(o->coef, _mm512_mullo_epi32(scg, _mm512_sub_epi32(_mm512_set1_epi32(-7), _mm512_add_epi32(neg, neg))));
+    const __m256i neg = _mm512_cvtepi32_epi16(_mm512_srli_epi32(idx, 11));               /* 0 or 1 */
+    const __m256i scg = _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
+                                                 _mm256_castsi128_si256(sc));
+    _mm256_store_si256((__m256i *)o->coef, _mm256_mullo_epi16(scg, _mm256_sub_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg))));
     o->dw = dw;
 }
 

@@ -61,17 +61,15 @@ IQ1Z_INLINE void iq1z_transpose16(__m512i r[16]) {
  * values (IQ1Z_NCOEF 4, constant over a 32-block) the pairs of 32-blocks (0, 1) and (2, 3). */
 #if IQ1Z_NCOEF == 16
 #define IQ1Z_NP 8
-IQ1Z_INLINE __m512i iq1z_place_pairs(__m512i v, __m512i coef, int slot) {
-    const __m256i pairs = _mm512_cvtepi32_epi16(coef);                                /* 8 dwords */
-    return slot == 0 ? _mm512_inserti64x4(v, pairs, 0) : _mm512_inserti64x4(v, pairs, 1);
+IQ1Z_INLINE __m512i iq1z_place_pairs(__m512i v, __m256i coef, int slot) {
+    return slot == 0 ? _mm512_inserti64x4(v, coef, 0) : _mm512_inserti64x4(v, coef, 1);
 }
 #else
 #define IQ1Z_NP 2
-IQ1Z_INLINE __m512i iq1z_place_pairs(__m512i v, __m512i coef, int slot) {
-    /* int16 words 0, 1, 2, 3 = coef lanes 0, 4, 8, 12 -> dwords 2 slot, 2 slot + 1 */
-    const __m128i c4 = _mm256_castsi256_si128(_mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(0x1111, coef)));
-    const __m512i at = _mm512_maskz_broadcastq_epi64((__mmask8)(1u << slot), c4);
-    return _mm512_or_si512(v, at);
+IQ1Z_INLINE __m512i iq1z_place_pairs(__m512i v, __m256i coef, int slot) {
+    /* words 0, 4, 8, 12 (one per 32-block) -> dwords 2 slot, 2 slot + 1 */
+    const __m256i c4 = _mm256_permutexvar_epi16(_mm256_setr_epi16(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), coef);
+    return _mm512_or_si512(v, _mm512_maskz_broadcastq_epi64((__mmask8)(1u << slot), _mm256_castsi256_si128(c4)));
 }
 #endif
 

@@ -28,8 +28,12 @@ void iq1_run_matmul(const iq1_backend *b, iq1_type t, const uint8_t *w, int64_t 
     if (nthreads <= 1) {
         row_tile = m; col_tile = n;
     } else if (row_units >= 4 * (int64_t)nthreads || n <= 8) {
-        /* enough rows: contiguous row strips, every thread sees all columns (weights read once) */
-        row_tile = ROW_UNIT * ceil_div(row_units, nthreads);
+        /* enough rows: contiguous row strips, every thread sees all columns (weights read once). Several
+         * strips per thread, taken dynamically: a core that runs faster (another tenant on the sibling of
+         * the other, a lower clock) takes more of them instead of waiting for the slow one. A GEMM strip
+         * re-interleaves all activations, so it gets fewer, larger strips. */
+        const int64_t per_thread = n <= 8 ? 8 : 4;
+        row_tile = ROW_UNIT * ceil_div(row_units, (int64_t)nthreads * per_thread);
         col_tile = n;
     } else {
         /* few rows, many columns: split columns too so every thread gets work */

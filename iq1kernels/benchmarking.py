@@ -59,6 +59,17 @@ def time_call(fn, min_time=0.3, max_repeats=50, min_repeats=3) -> float:
     return float(np.median(times))
 
 
+def time_pair(fa, fb, rounds=3, min_time=0.15):
+    """(seconds per call of fa, of fb): rounds of fa's and fb's timings, alternating; each the best of its
+    rounds' medians. The clock of a shared machine drifts by up to 2x over seconds (one of the cores of the
+    machine in docs/PERFORMANCE.md does); alternating rounds put both sides in the same conditions."""
+    ta, tb = [], []
+    for _ in range(rounds):
+        ta.append(time_call(fa, min_time=min_time))
+        tb.append(time_call(fb, min_time=min_time))
+    return min(ta), min(tb)
+
+
 def measure(qtype, n, threads, m=4096, k=4096, backend=None, with_reference=True, seed=0) -> dict:
     """One row of the comparison: iq1kernels.linear vs numpy float32 on the dequantized matrix vs the
     numpy dequantize-then-matmul reference, same shape, same thread count."""
@@ -69,8 +80,7 @@ def measure(qtype, n, threads, m=4096, k=4096, backend=None, with_reference=True
     previous = ops.use_backend(backend) if backend else None
     try:
         with pinned_threads(threads):
-            t_iq1 = time_call(lambda: ops.linear(X, W, out=out))
-            t_np = time_call(lambda: X @ Wd.T)
+            t_iq1, t_np = time_pair(lambda: ops.linear(X, W, out=out), lambda: X @ Wd.T)
             t_ref = time_call(lambda: reference.linear(X, W), min_time=0.0, min_repeats=1) \
                 if with_reference else float("nan")
         name = ops.current_backend().name

@@ -199,7 +199,8 @@ def cmd_bench(args) -> int:
     threads = args.threads or [iq1.get_num_threads()]
     print(f"iq1kernels {iq1.__version__} bench: M = K = {m}, {platform.machine()}, "
           f"{benchmarking.blas_info()}")
-    print("time = median per call of iq1kernels.linear (activation quantization included); "
+    print("time = per call of iq1kernels.linear (activation quantization included): best of 3 rounds' medians, "
+          "rounds alternating with numpy's; "
           "'vs numpy f32' = numpy float32 X @ W.T on the already dequantized matrix; "
           "'vs reference' = numpy dequantize-then-matmul (iq1kernels.reference.linear); same threads.\n")
     rows = []

@@ -152,21 +152,8 @@ IQ1Z_INLINE void iq1z_decode_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, in
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1M_R4_BLOCK_BYTES;
-    /* per 32-block s: this row's two qh bytes (halves 0, 1) and its scale byte (two 4-bit scales), from the
-     * 12 bytes after the block's qs: dword p_s = (qh0, qh1, scales, scales) */
-    const __m128i pick = _mm_setr_epi8((char)row, (char)(4 + row), (char)(8 + row), (char)(8 + row),
-                                       -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    __m128i p[4];
-    for (int s = 0; s < 4; ++s) {
-        const __m128i tail = _mm_loadl_epi64((const __m128i *)(blk + s * IQ1M_R4_BLOCK_BYTES + 16));
-        const __m128i sc4 = _mm_cvtsi32_si128((int)iq1_load_u32(blk + s * IQ1M_R4_BLOCK_BYTES + 24));
-        p[s] = _mm_shuffle_epi8(_mm_unpacklo_epi64(tail, sc4), pick);
-    }
-    const __m128i all = _mm_unpacklo_epi64(_mm_unpacklo_epi32(p[0], p[1]), _mm_unpacklo_epi32(p[2], p[3]));
-    const __m128i qh8 = _mm_shuffle_epi8(all, _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1));
-    /* word 2s + h = the scale byte of block s; its nibble h is the scale of half h */
-    const __m128i bytes = _mm_shuffle_epi8(all, _mm_setr_epi8(2, -1, 3, -1, 6, -1, 7, -1, 10, -1, 11, -1, 14, -1, 15, -1));
-    const __m128i scv = _mm_and_si128(_mm_srlv_epi16(bytes, _mm_setr_epi16(0, 4, 0, 4, 0, 4, 0, 4)), _mm_set1_epi16(15));
+    __m128i qh8, scv;
+    iq1m_r4_row_qh_scales(blk, row, &qh8, &scv);
     iq1z_finish(iq1m_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8),
                 scv, 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }

@@ -24,4 +24,25 @@ static inline __m128i iq1_r4_row_bytes_avx2(const uint8_t *blk, int64_t stride, 
     return _mm_unpacklo_epi64(_mm_unpacklo_epi32(a, b), _mm_unpacklo_epi32(c, d));
 }
 
+/* IQ1_M_R4 row `row`, the four 32-blocks from blk: its 8 qh bytes (two per block: half 0, half 1) and its 8
+ * linear 4-bit scales as int16 (one per 16 values). From the 12 bytes after each block's qs, dword
+ * p_s = (qh0, qh1, scales, scales) is picked, then the nibbles are split; the multiply stands in for a
+ * variable 16-bit shift, which AVX2 lacks. */
+static inline void iq1m_r4_row_qh_scales(const uint8_t *blk, int row, __m128i *qh8, __m128i *sc) {
+    const __m128i pick = _mm_setr_epi8((char)row, (char)(4 + row), (char)(8 + row), (char)(8 + row),
+                                       -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m128i p[4];
+    for (int s = 0; s < 4; ++s) {
+        const __m128i tail = _mm_loadl_epi64((const __m128i *)(blk + s * IQ1M_R4_BLOCK_BYTES + 16));
+        const __m128i sc4 = _mm_cvtsi32_si128((int)iq1_load_u32(blk + s * IQ1M_R4_BLOCK_BYTES + 24));
+        p[s] = _mm_shuffle_epi8(_mm_unpacklo_epi64(tail, sc4), pick);
+    }
+    const __m128i all = _mm_unpacklo_epi64(_mm_unpacklo_epi32(p[0], p[1]), _mm_unpacklo_epi32(p[2], p[3]));
+    *qh8 = _mm_shuffle_epi8(all, _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1));
+    /* word 2s + h = the scale byte of block s; its nibble h is the scale of half h */
+    const __m128i bytes = _mm_shuffle_epi8(all, _mm_setr_epi8(2, -1, 3, -1, 6, -1, 7, -1, 10, -1, 11, -1, 14, -1, 15, -1));
+    *sc = _mm_and_si128(_mm_srli_epi16(_mm_mullo_epi16(bytes, _mm_setr_epi16(16, 1, 16, 1, 16, 1, 16, 1)), 4),
+                        _mm_set1_epi16(15));
+}
+
 #endif

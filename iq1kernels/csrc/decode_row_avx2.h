@@ -116,13 +116,6 @@ IQ1Y_INLINE void iq1y_split_act(const int8_t *q, int64_t n, int8_t *split, uint3
     }
 }
 
-/* 4 IQ1_S qh words -> the 8 per-16 scales 2 s + 1 (each 32-block's scale twice) */
-IQ1Y_INLINE __m128i iq1y_scales_s(__m128i qh4) {
-    const __m128i s = _mm_add_epi16(_mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh4, 12), _mm_set1_epi16(7)), 1),
-                                    _mm_set1_epi16(1));
-    return _mm_unpacklo_epi16(s, s);
-}
-
 /* IQ1_S / IQ1_S_R4: 16 low bytes (group order), 4 qh words (one per 32-block: bits 3l.., sign bit 15) */
 IQ1Y_INLINE void iq1y_indices_s(__m128i low, __m128i qh4, __m256i *ia, __m256i *ib) {
     const __m256i qh = _mm256_cvtepu16_epi32(qh4);
@@ -151,21 +144,17 @@ IQ1Y_INLINE void iq1y_decode_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64
     const __m128i qh4 = _mm_loadl_epi64((const __m128i *)(blk + 34 + 8 * half));
     __m256i ia, ib;
     iq1y_indices_s(low, qh4, &ia, &ib);
-    iq1y_finish(ia, ib, iq1y_scales_s(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
+    iq1y_finish(ia, ib, iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
 }
 
 IQ1Y_INLINE void iq1y_decode_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1y_prep *o) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
-    /* this row's qh word of each of the four 32-blocks */
-    const __m128i qh4 = _mm_setr_epi16((short)iq1_load_u16(blk + 16 + 2 * row),
-                                       (short)iq1_load_u16(blk + IQ1S_R4_BLOCK_BYTES + 16 + 2 * row),
-                                       (short)iq1_load_u16(blk + 2 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row),
-                                       (short)iq1_load_u16(blk + 3 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row), 0, 0, 0, 0);
+    const __m128i qh4 = iq1s_r4_row_qh(blk, row);
     __m256i ia, ib;
     iq1y_indices_s(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4, &ia, &ib);
-    iq1y_finish(ia, ib, iq1y_scales_s(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
+    iq1y_finish(ia, ib, iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
 IQ1Y_INLINE void iq1y_decode_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1y_prep *o) {

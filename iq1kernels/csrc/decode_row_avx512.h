@@ -107,32 +107,21 @@ static inline __m512i iq1m_indices_avx512(__m128i low, __m128i qh8) {
     return _mm512_or_si512(lo, _mm512_or_si512(_mm512_slli_epi32(hi, 8), _mm512_slli_epi32(neg, 11)));
 }
 
-/* 4 IQ1_S qh words -> the 8 per-16 scales 2 s + 1 (each 32-block's scale twice) */
-IQ1Z_INLINE __m128i iq1z_scales_s(__m128i qh4) {
-    const __m128i s = _mm_add_epi16(_mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh4, 12), _mm_set1_epi16(7)), 1),
-                                    _mm_set1_epi16(1));
-    return _mm_unpacklo_epi16(s, s);
-}
-
 IQ1Z_INLINE void iq1z_decode_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1S_BLOCK_BYTES;
     const int half = (int)(b & 1);
     const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 2 + 16 * half));
     const __m128i qh4 = _mm_loadl_epi64((const __m128i *)(blk + 34 + 8 * half));
-    iq1z_finish(iq1s_indices_avx512(low, qh4), iq1z_scales_s(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
+    iq1z_finish(iq1s_indices_avx512(low, qh4), iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
 }
 
 IQ1Z_INLINE void iq1z_decode_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
-    /* this row's qh word of each of the four 32-blocks */
-    const __m128i qh4 = _mm_setr_epi16((short)iq1_load_u16(blk + 16 + 2 * row),
-                                       (short)iq1_load_u16(blk + IQ1S_R4_BLOCK_BYTES + 16 + 2 * row),
-                                       (short)iq1_load_u16(blk + 2 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row),
-                                       (short)iq1_load_u16(blk + 3 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row), 0, 0, 0, 0);
+    const __m128i qh4 = iq1s_r4_row_qh(blk, row);
     iq1z_finish(iq1s_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4),
-                iq1z_scales_s(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
+                iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
 IQ1Z_INLINE void iq1z_decode_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {

@@ -45,4 +45,19 @@ static inline void iq1m_r4_row_qh_scales(const uint8_t *blk, int row, __m128i *q
                         _mm_set1_epi16(15));
 }
 
+/* 4 IQ1_S qh words -> the 8 per-16 scales 2 s + 1 as int16 (each 32-block's scale twice) */
+static inline __m128i iq1s_scales_from_qh(__m128i qh4) {
+    const __m128i s = _mm_add_epi16(_mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh4, 12), _mm_set1_epi16(7)), 1),
+                                    _mm_set1_epi16(1));
+    return _mm_unpacklo_epi16(s, s);
+}
+
+/* IQ1_S_R4 row `row`: its qh word of each of the four 32-blocks from blk */
+static inline __m128i iq1s_r4_row_qh(const uint8_t *blk, int row) {
+    return _mm_setr_epi16((short)iq1_load_u16(blk + 16 + 2 * row),
+                          (short)iq1_load_u16(blk + IQ1S_R4_BLOCK_BYTES + 16 + 2 * row),
+                          (short)iq1_load_u16(blk + 2 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row),
+                          (short)iq1_load_u16(blk + 3 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row), 0, 0, 0, 0);
+}
+
 #endif

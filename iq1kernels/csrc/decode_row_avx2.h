@@ -162,13 +162,7 @@ IQ1Y_INLINE void iq1y_decode_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64
     const int half = (int)(b & 1);
     const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 16 * half));
     const __m128i qh8 = _mm_loadl_epi64((const __m128i *)(blk + 32 + 8 * half));
-    /* scale words 2 half and 2 half + 1 hold the 3-bit scales of this half's eight 16-blocks: bits 3 j..
-     * moved to bits 9..11 by a multiply (no variable 16-bit shift in AVX2) */
-    const __m128i words = _mm_set1_epi32((int)iq1_load_u32(blk + 48 + 4 * half));
-    const __m128i spread = _mm_shuffle_epi8(words, _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3));
-    const __m128i s3 = _mm_and_si128(_mm_srli_epi16(_mm_mullo_epi16(spread, _mm_setr_epi16(512, 64, 8, 1, 512, 64, 8, 1)), 9),
-                                     _mm_set1_epi16(7));
-    const __m128i sc = _mm_add_epi16(_mm_slli_epi16(s3, 1), _mm_set1_epi16(1));
+    const __m128i sc = iq1m_scales_from_words(blk + 48 + 4 * half);
     __m256i ia, ib;
     iq1y_indices_m(low, qh8, &ia, &ib);
     iq1y_finish(ia, ib, sc, 0.125f * _cvtsh_ss(iq1m_scale_bits(blk + 48)), o);

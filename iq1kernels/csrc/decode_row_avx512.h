@@ -129,11 +129,7 @@ IQ1Z_INLINE void iq1z_decode_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64
     const int half = (int)(b & 1);
     const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 16 * half));
     const __m128i qh8 = _mm_loadl_epi64((const __m128i *)(blk + 32 + 8 * half));
-    /* scale words 2 half and 2 half + 1 hold the 3-bit scales of this half's eight 16-blocks */
-    const __m128i words = _mm_set1_epi32((int)iq1_load_u32(blk + 48 + 4 * half));
-    const __m128i spread = _mm_shuffle_epi8(words, _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3));
-    const __m128i s3 = _mm_and_si128(_mm_srlv_epi16(spread, _mm_setr_epi16(0, 3, 6, 9, 0, 3, 6, 9)), _mm_set1_epi16(7));
-    const __m128i sc = _mm_add_epi16(_mm_slli_epi16(s3, 1), _mm_set1_epi16(1));
+    const __m128i sc = iq1m_scales_from_words(blk + 48 + 4 * half);
     iq1z_finish(iq1m_indices_avx512(low, qh8), sc, 0.125f * _cvtsh_ss(iq1m_scale_bits(blk + 48)), o);
 }
 

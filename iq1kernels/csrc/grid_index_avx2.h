@@ -60,4 +60,14 @@ static inline __m128i iq1s_r4_row_qh(const uint8_t *blk, int row) {
                           (short)iq1_load_u16(blk + 3 * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row), 0, 0, 0, 0);
 }
 
+/* IQ1_M: the 8 per-16 scales 2 s + 1 (int16) of one half super-block from its two scale words at p (3 bits
+ * each at bit 3 j; moved to bits 9..11 by a multiply: no variable 16-bit shift in AVX2) */
+static inline __m128i iq1m_scales_from_words(const uint8_t *p) {
+    const __m128i words = _mm_set1_epi32((int)iq1_load_u32(p));
+    const __m128i spread = _mm_shuffle_epi8(words, _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3));
+    const __m128i s3 = _mm_and_si128(_mm_srli_epi16(_mm_mullo_epi16(spread, _mm_setr_epi16(512, 64, 8, 1, 512, 64, 8, 1)), 9),
+                                     _mm_set1_epi16(7));
+    return _mm_add_epi16(_mm_slli_epi16(s3, 1), _mm_set1_epi16(1));
+}
+
 #endif

@@ -8,10 +8,10 @@
 
 #ifndef IQ1Y_SHARED
 #define IQ1Y_SHARED
-#define IQ1Y_GEMV_COLS 4      /* columns multiplied per decode in the GEMV */
-#define IQ1Y_CHUNK 4096       /* k values per pass (bounds the stack buffers) */
+#define IQ1Y_GEMV_COLS 2      /* the GEMV serves up to 2 columns (more: the GEMM) */
+#define IQ1Y_GEMV_K 16384     /* k values per GEMV pass (bounds its stack buffers) */
+#define IQ1Y_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Y_GEMM_COLS 8      /* columns of the GEMM register tile (8 rows x 8 columns) */
-#define IQ1Y_GEMV_MAX 2       /* more columns than this: GEMM */
 #define IQ1Y_CB (IQ1Y_CHUNK / IQ1_QK_ACT)
 
 /* One GEMM strip: 8 rows x IQ1Y_CHUNK values, rows in the int32 lanes */

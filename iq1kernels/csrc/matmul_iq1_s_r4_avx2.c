@@ -4,6 +4,7 @@
 #pragma GCC target("avx2,fma,f16c")
 #include <immintrin.h>
 #include "kernels_avx2.h"
+#define IQ1Y_TYPE IQ1_S_R4
 #define IQ1Y_DECODE iq1y_decode_iq1_s_r4
 #define IQ1Y_NCOEF 4
 #include "matmul_avx2.h"

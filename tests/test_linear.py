@@ -56,6 +56,17 @@ def test_batch_invariance(backend, qtype):
         np.testing.assert_array_equal(iq1.linear(X[c:c + 2], W), Y[c:c + 2])
 
 
+def test_many_columns(backend, qtype):
+    """More columns than one GEMM batch (768), the last batch small enough for the GEMV path."""
+    k = min_k(qtype)
+    W = synthetic.random_weights(qtype, (20, k), seed=25)
+    X = synthetic.random_activations(1538, k, seed=26)
+    Y = iq1.linear(X, W)
+    assert_linear_close(Y, X, W)
+    for c in (0, 767, 768, 1536, 1537):
+        np.testing.assert_array_equal(iq1.linear(X[c:c + 1], W)[0], Y[c])
+
+
 @pytest.mark.parametrize("scale", [1e6, 1e30])
 def test_huge_activations_finite_and_correct(backend, qtype, scale):
     W = synthetic.random_weights(qtype, (8, 512), seed=2, scale_range=(1e-3, 1.0))

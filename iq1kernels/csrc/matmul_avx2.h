@@ -12,6 +12,7 @@
 #define IQ1Y_GEMV_K 16384     /* k values per GEMV pass (bounds its stack buffers) */
 #define IQ1Y_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Y_GEMM_COLS 8      /* columns of the GEMM register tile (8 rows x 8 columns) */
+#define IQ1Y_GEMM_BATCH 768   /* columns per GEMM call (bounds its heap buffer to ~3.5 MB) */
 #define IQ1Y_CB (IQ1Y_CHUNK / IQ1_QK_ACT)
 
 /* One GEMM strip: 8 rows x IQ1Y_CHUNK values, rows in the int32 lanes */

@@ -11,6 +11,7 @@
 #define IQ1Z_GEMV_K 16384     /* k values per GEMV pass (bounds its stack buffers: 64 KB + 32 KB) */
 #define IQ1Z_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Z_GEMM_COLS 12     /* columns of the GEMM register tile (16 rows x 12 columns) */
+#define IQ1Z_GEMM_BATCH 768   /* columns per GEMM call (bounds its heap buffer to ~3.5 MB) */
 
 
 /* the sum of the 16 int32 lanes of t in lane 0 (kept in a vector register: no round trip through a GPR) */

@@ -1,5 +1,5 @@
 /* Instantiates the AVX2 matmul (matmul_avx2.inc) of one format, plain (vpmaddubsw + vpmaddwd) and AVX-VNNI
- * (vpdpbusd / vpdpwssd): static functions iq1y_plain_run and iq1y_vnni_run. Define IQ1Y_DECODE (a decoder
+ * (vpdpbusd / vpdpwssd): static functions iq1y_plain_run and iq1y_vnni_run. Define IQ1Y_TYPE, IQ1Y_DECODE (a decoder
  * of decode_row_avx2.h) and IQ1Y_NCOEF (4: the delta correction is constant per 32 values, 16: per 8),
  * then include once, after the file's #pragma GCC target (AVX2, FMA, F16C; no AVX-512). */
 #include <stdlib.h>

@@ -69,25 +69,4 @@ static inline void iq1_decode128_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r
     }
 }
 
-/* IQ1_S_R4 row `row`, the four 32-blocks from blk: the qh words (high index bits, scale, sign) and the
- * 16-value scales (2ls+1, repeated for both halves of a 32-block) — shared by the SIMD decoders */
-static inline void iq1s_r4_qh_scales(const uint8_t *blk, int row, uint16_t qh[4], int sc[8]) {
-    for (int s = 0; s < 4; ++s) {
-        qh[s] = iq1_load_u16(blk + s * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row);
-        sc[2 * s] = sc[2 * s + 1] = 2 * ((qh[s] >> 12) & 7) + 1;
-    }
-}
-
-/* IQ1_M_R4 row `row`, the four 32-blocks from blk: the qh bytes in group-pair order (two per 32-block)
- * and the linear 4-bit scales of the 16-halves */
-static inline void iq1m_r4_qh_scales(const uint8_t *blk, int row, uint8_t qh[8], int sc[8]) {
-    for (int s = 0; s < 4; ++s) {
-        const uint8_t *bs = blk + s * IQ1M_R4_BLOCK_BYTES;
-        qh[2 * s] = bs[16 + row];              /* half 0: groups 0, 1 */
-        qh[2 * s + 1] = bs[16 + 4 + row];      /* half 1: groups 2, 3 */
-        sc[2 * s] = bs[24 + row] & 15;
-        sc[2 * s + 1] = bs[24 + row] >> 4;
-    }
-}
-
 #endif

@@ -20,7 +20,6 @@
 #define IQ1_DECODE_ROW_AVX2_H
 #include <immintrin.h>
 #include "common.h"
-#include "decode128.h"
 #include "grid_index_avx2.h"   /* iq1_indices8_avx2, iq1_r4_row_bytes_avx2 */
 
 #define IQ1Y_INLINE static inline __attribute__((always_inline))

@@ -18,7 +18,6 @@
 #define IQ1_DECODE_ROW_AVX512_H
 #include <immintrin.h>
 #include "common.h"
-#include "decode128.h"
 #include "grid_index_avx2.h"
 
 #define IQ1Z_INLINE static inline __attribute__((always_inline))

@@ -4,7 +4,7 @@
 #ifndef IQ1_GRID_INDEX_AVX2_H
 #define IQ1_GRID_INDEX_AVX2_H
 #include <immintrin.h>
-#include "decode128.h"
+#include "common.h"
 
 /* 8 indices: low bytes `low` (8 x int32), per-lane high-bit word `qh`, shift of the 3 bits, sign bit */
 static inline __m256i iq1_indices8_avx2(__m256i low, __m256i qh, __m256i shift, __m256i sign_shift) {

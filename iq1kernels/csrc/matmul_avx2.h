@@ -1,14 +1,17 @@
-/* Instantiates the AVX2 matmul (matmul_avx2.inc) of one format, plain (vpmaddubsw + vpmaddwd) and AVX-VNNI
- * (vpdpbusd / vpdpwssd): static functions iq1y_plain_run and iq1y_vnni_run. Define IQ1Y_TYPE, IQ1Y_DECODE (a decoder
- * of decode_row_avx2.h) and IQ1Y_NCOEF (4: the delta correction is constant per 32 values, 16: per 8),
- * then include once, after the file's #pragma GCC target (AVX2, FMA, F16C; no AVX-512). */
+/* Instantiates the AVX2 matmul of one format: the GEMV (gemv_avx2.inc, shared by both variants) and the
+ * GEMM (matmul_avx2.inc) plain (vpmaddubsw + vpmaddwd) and AVX-VNNI (vpdpbusd / vpdpwssd): static
+ * functions iq1y_plain_run and iq1y_vnni_run. Define IQ1Y_TYPE, IQ1Y_DECODE (a decoder of
+ * decode_row_avx2.h), IQ1Y_DECODE4 and IQ1Y_ROW_MAJOR (a decoder of decode_quad_avx2.h and its offset
+ * layout) and IQ1Y_NCOEF (4: scale and delta correction constant per 32 values, 16: per 16 / 8), then
+ * include once, after the file's #pragma GCC target (AVX2, FMA, F16C; no AVX-512). */
 #include <stdlib.h>
 #include <string.h>
 #include "decode_row_avx2.h"
+#include "decode_quad_avx2.h"
 
 #ifndef IQ1Y_SHARED
 #define IQ1Y_SHARED
-#define IQ1Y_GEMV_COLS 2      /* the GEMV serves up to 2 columns (more: the GEMM) */
+#define IQ1Y_GEMV_COLS 4      /* the GEMV serves up to 4 columns (more: the GEMM) */
 #define IQ1Y_GEMV_K 16384     /* k values per GEMV pass (bounds its stack buffers) */
 #define IQ1Y_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Y_GEMM_COLS 8      /* columns of the GEMM register tile (8 rows x 8 columns) */
@@ -63,6 +66,8 @@ IQ1Y_INLINE int iq1y_hsum_epi32(__m256i v) {
 #else
 #define IQ1Y_NP 2
 #endif
+
+#include "gemv_avx2.inc"
 
 #define IQ1Y_ATTR
 #define IQ1Y_NAME(n) iq1y_plain_##n

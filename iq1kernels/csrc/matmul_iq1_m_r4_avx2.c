@@ -6,6 +6,8 @@
 #include "kernels_avx2.h"
 #define IQ1Y_TYPE IQ1_M_R4
 #define IQ1Y_DECODE iq1y_decode_iq1_m_r4
+#define IQ1Y_DECODE4 iq1y_decode4_iq1_m_r4
+#define IQ1Y_ROW_MAJOR IQ1Y_QUAD_ROW_MAJOR_IQ1_M_R4
 #define IQ1Y_NCOEF 16
 #include "matmul_avx2.h"
 

@@ -1,0 +1,199 @@
+/* AVX2 decoders of four rows x one 128-value block (one Q8_K128 activation block) for the AVX2 GEMV
+ * (gemv_avx2.inc). The GEMV multiplies the four rows at once: one ymm holds the same group of 8 values of
+ * the four rows, [row 0 | row 1 || row 2 | row 3], against that group's 8 activations broadcast, so a
+ * vpmaddubsw yields int16 words [r0 x 4 | r1 x 4 || r2 x 4 | r3 x 4] and a vpmaddwd with a scale vector
+ * of the same layout leaves int32 sums [r0 r0 r1 r1 | r2 r2 r3 r3]. A decoder leaves what that needs in
+ * an iq1y_quad:
+ *
+ *   off   byte offset of each (group, row) grid entry, 32-bit so that the GEMV reads them in pairs (one
+ *         load, two registers). IQ1_S / IQ1_S_R4 (delta constant per 32 values): 8 * index into
+ *         iq1_grid_unsigned (u = g + 1 in {0, 1, 2}). IQ1_M / IQ1_M_R4 (delta per 8 values):
+ *         8 * (2048 * sign + index) into iq1_grid_v8, the signed values 8 (g + delta) of the group.
+ *   sc    per scale slot (a 32-block for the S types, a 16-value half for the M types) the rows' integer
+ *         scales, words [r0 x 4 | r1 x 4 || r2 x 4 | r3 x 4]; times 8 for the S types
+ *   cc    S types: the delta coefficients sc * (sigma - 8) of the four 32-blocks of each row,
+ *         words [r0: b0..b3 | r1: b0..b3 || r2 | r3]; a vpmaddwd with the block's four activation sums
+ *         (Q8_K128 bsums, broadcast) adds the deltas into the same int32 lanes
+ *   dw    0.125 * each row's fp16 scale
+ *
+ * so that, per row, both kinds give 8 * sum sc (g + delta) q exactly in int32: sum 8 sc * u q +
+ * sum cc * bsum, or sum sc * 8 (g + delta) q; the integer the GEMM of matmul_avx2.inc forms too. The
+ * offsets are built in 16-bit words (8 * 4095 < 65536), vpmullw standing in for the per-word shifts AVX2
+ * lacks. A decoder runs in four parts (0..3) which the GEMV spreads over the multiplication of the
+ * previous block. Include after the file's #pragma GCC target. */
+#ifndef IQ1_DECODE_QUAD_AVX2_H
+#define IQ1_DECODE_QUAD_AVX2_H
+#include <immintrin.h>
+#include "common.h"
+#include "grid_index_avx2.h"   /* iq1s_scales_from_qh, iq1m_scales_from_words */
+
+typedef struct {
+    uint32_t off[64];      /* [row][group] (IQ1_S, IQ1_M: IQ1Y_QUAD_ROW_MAJOR_*) or [group][row] (R4) */
+    int16_t sc[8][16];
+    int16_t cc[16];
+    int16_t sc16[4][8];    /* IQ1_M: the rows' per-16 scales, gathered by part 3 */
+    float dw[4];
+} __attribute__((aligned(32))) iq1y_quad;
+
+#define IQ1Y_Q_INLINE static inline __attribute__((always_inline))
+
+/* The 16 words of a ymm built from two xmm */
+IQ1Y_Q_INLINE __m256i iq1y_q_pair(__m128i lo, __m128i hi) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
+/* Offsets from 16 index low bytes (words of `low`) and high-bit words `hi` holding the 3 high index bits
+ * (and, for the M types, the sign bit above them) at a per-word position that `mul` (a power of two)
+ * moves to bits 11..13 (14); `keep` = 0x3800 or 0x7800. Stored as 16 uint32. */
+IQ1Y_Q_INLINE void iq1y_q_offsets(__m256i low, __m256i hi, __m256i mul, int keep, uint32_t *out) {
+    const __m256i o = _mm256_or_si256(_mm256_slli_epi16(low, 3), _mm256_and_si256(_mm256_mullo_epi16(hi, mul), _mm256_set1_epi16((short)keep)));
+    _mm256_store_si256((__m256i *)out, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(o)));
+    _mm256_store_si256((__m256i *)out + 1, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(o, 1)));
+}
+
+/* Slot s of a 32-block-scaled format: from words [r0: s0..s3 | r1: s0..s3 || r2 | r3], word s of each row
+ * four times: [r0 x 4 | r1 x 4 || r2 x 4 | r3 x 4] */
+IQ1Y_Q_INLINE __m256i iq1y_q_spread_block(__m256i v, int s) {
+    const char a = (char)(2 * s), b = (char)(2 * s + 1), c = (char)(8 + 2 * s), d = (char)(9 + 2 * s);
+    return _mm256_shuffle_epi8(v, _mm256_setr_epi8(a, b, a, b, a, b, a, b, c, d, c, d, c, d, c, d,
+                                                   a, b, a, b, a, b, a, b, c, d, c, d, c, d, c, d));
+}
+
+/* dw of four rows from their fp16 scales */
+IQ1Y_Q_INLINE void iq1y_q_dw(uint16_t h0, uint16_t h1, uint16_t h2, uint16_t h3, float *dw) {
+    const __m128i h = _mm_setr_epi16((short)h0, (short)h1, (short)h2, (short)h3, 0, 0, 0, 0);
+    _mm_store_ps(dw, _mm_mul_ps(_mm_cvtph_ps(h), _mm_set1_ps(0.125f)));
+}
+
+/* IQ1_S / IQ1_S_R4: sc and cc of four 32-blocks from their qh words, Q = [r0: s0..s3 | r1 || r2 | r3]
+ * (bits 12..14 the scale ls, bit 15 the delta sign) */
+IQ1Y_Q_INLINE void iq1y_q_block_scales(__m256i Q, iq1y_quad *o) {
+    const __m256i sc8 = _mm256_add_epi16(_mm256_and_si256(_mm256_srli_epi16(Q, 8), _mm256_set1_epi16(0x70)),
+                                         _mm256_set1_epi16(8));                         /* 8 (2 ls + 1) */
+    /* sigma - 8 = -7 (delta +1/8) or -9 (delta -1/8, bit 15 set) */
+    const __m256i neg = _mm256_srai_epi16(Q, 15);
+    const __m256i cc = _mm256_mullo_epi16(_mm256_srli_epi16(sc8, 3), _mm256_add_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg)));
+    for (int s = 0; s < 4; ++s) _mm256_store_si256((__m256i *)o->sc[s], iq1y_q_spread_block(sc8, s));
+    _mm256_store_si256((__m256i *)o->cc, cc);
+}
+
+/* Where a decoder reads: rows r .. r + 3 (IQ1_S, IQ1_M; a row past the last one repeats it) or the
+ * 4-row group of row r (R4) */
+typedef struct { const uint8_t *row[4]; } iq1y_rows4;
+
+IQ1Y_Q_INLINE void iq1y_rows4_at(iq1y_rows4 *rs, iq1_type t, const uint8_t *w, int64_t k, int64_t r, int64_t last) {
+    const int64_t bytes = iq1_group_bytes(t, k);
+    if (t == IQ1_S_R4 || t == IQ1_M_R4) { rs->row[0] = w + (r / 4) * bytes; return; }
+    for (int i = 0; i < 4; ++i) rs->row[i] = w + (r + i <= last ? r + i : last) * bytes;
+}
+
+/* ---- IQ1_S: 128-block b = half b % 2 of super-block b / 2; part i = row i (part 3 also the scales) ---- */
+
+#define IQ1Y_QUAD_ROW_MAJOR_IQ1_S 1
+
+IQ1Y_Q_INLINE void iq1y_decode4_iq1_s(const iq1y_rows4 *rs, int64_t b, int part, iq1y_quad *o) {
+    const int64_t at = (b / 2) * IQ1S_BLOCK_BYTES + 8 * (b & 1);
+    /* word g (group g of 16) <- the qh word of its 32-block g / 4, shifted by 3 (g % 4) via the multiply */
+    const __m256i rep = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3,
+                                         4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7);
+    const __m256i mul = _mm256_setr_epi16(2048, 256, 32, 4, 2048, 256, 32, 4, 2048, 256, 32, 4, 2048, 256, 32, 4);
+    const uint8_t *blk = rs->row[part] + at;   /* at + 34: the qh words, at + 2 + 8 (b % 2): the low bytes */
+    const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2 + 8 * (b & 1))));
+    const __m256i hi = _mm256_shuffle_epi8(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(blk + 34))), rep);
+    iq1y_q_offsets(low, hi, mul, 0x3800, o->off + 16 * part);
+    if (part != 3) return;
+    __m128i qh[4];
+    for (int i = 0; i < 4; ++i) qh[i] = _mm_loadl_epi64((const __m128i *)(rs->row[i] + at + 34));
+    iq1y_q_block_scales(iq1y_q_pair(_mm_unpacklo_epi64(qh[0], qh[1]), _mm_unpacklo_epi64(qh[2], qh[3])), o);
+    const int64_t d = (b / 2) * IQ1S_BLOCK_BYTES;
+    iq1y_q_dw(iq1_load_u16(rs->row[0] + d), iq1_load_u16(rs->row[1] + d), iq1_load_u16(rs->row[2] + d),
+              iq1_load_u16(rs->row[3] + d), o->dw);
+}
+
+/* ---- IQ1_M: 128-block b = half b % 2 of super-block b / 2; part i = row i (part 3 also the scales) ---- */
+
+#define IQ1Y_QUAD_ROW_MAJOR_IQ1_M 1
+
+IQ1Y_Q_INLINE void iq1y_decode4_iq1_m(const iq1y_rows4 *rs, int64_t b, int part, iq1y_quad *o) {
+    const int half = (int)(b & 1);
+    const uint8_t *blk = rs->row[part] + (b / 2) * IQ1M_BLOCK_BYTES;
+    /* word g <- qh byte g / 2 (groups 2j, 2j + 1 share byte j: bits 0..2 + sign 3, 4..6 + sign 7) */
+    const __m256i rep = _mm256_setr_epi8(0, -1, 0, -1, 1, -1, 1, -1, 2, -1, 2, -1, 3, -1, 3, -1,
+                                         4, -1, 4, -1, 5, -1, 5, -1, 6, -1, 6, -1, 7, -1, 7, -1);
+    const __m256i mul = _mm256_setr_epi16(2048, 128, 2048, 128, 2048, 128, 2048, 128,
+                                          2048, 128, 2048, 128, 2048, 128, 2048, 128);
+    const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(blk + 16 * half)));
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(blk + 32 + 8 * half))), rep);
+    iq1y_q_offsets(low, bytes, mul, 0x7800, o->off + 16 * part);
+    _mm_store_si128((__m128i *)o->sc16[part], iq1m_scales_from_words(blk + 48 + 4 * half));   /* 2 ls + 1 */
+    if (part != 3) return;
+    /* sc of half h: [r0 r1 | r2 r3] word pairs per h, then each word four times */
+    const __m256i X = _mm256_loadu2_m128i((const __m128i *)o->sc16[2], (const __m128i *)o->sc16[0]);
+    const __m256i Y = _mm256_loadu2_m128i((const __m128i *)o->sc16[3], (const __m128i *)o->sc16[1]);
+    const __m256i lo = _mm256_unpacklo_epi16(X, Y), hi = _mm256_unpackhi_epi16(X, Y);
+    for (int j = 0; j < 4; ++j) {
+        const char a = (char)(4 * j), b1 = (char)(4 * j + 1), c = (char)(4 * j + 2), e = (char)(4 * j + 3);
+        const __m256i pick = _mm256_setr_epi8(a, b1, a, b1, a, b1, a, b1, c, e, c, e, c, e, c, e,
+                                              a, b1, a, b1, a, b1, a, b1, c, e, c, e, c, e, c, e);
+        _mm256_store_si256((__m256i *)o->sc[j], _mm256_shuffle_epi8(lo, pick));
+        _mm256_store_si256((__m256i *)o->sc[4 + j], _mm256_shuffle_epi8(hi, pick));
+    }
+    /* the fp16 super-scales: the top nibbles of the four scale words, bytes 1, 3, 5, 7 of each row's 8 */
+    const int64_t at = (b / 2) * IQ1M_BLOCK_BYTES + 48;
+    const __m128i x01 = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(rs->row[0] + at)), (long long)iq1_load_u64(rs->row[1] + at), 1);
+    const __m128i x23 = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(rs->row[2] + at)), (long long)iq1_load_u64(rs->row[3] + at), 1);
+    const __m256i top = _mm256_shuffle_epi8(iq1y_q_pair(x01, x23), _mm256_setr_epi8(1, 3, 5, 7, -1, -1, -1, -1, 9, 11, 13, 15, -1, -1, -1, -1,
+                                                                                  1, 3, 5, 7, -1, -1, -1, -1, 9, 11, 13, 15, -1, -1, -1, -1));
+    const __m256i nib = _mm256_and_si256(_mm256_srli_epi16(top, 4), _mm256_set1_epi8(15));
+    const __m256i bits = _mm256_madd_epi16(_mm256_maddubs_epi16(nib, _mm256_set1_epi16(16 * 256 + 1)), _mm256_set1_epi32(256 * 65536 + 1));
+    const __m128i h = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bits, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+    _mm_store_ps(o->dw, _mm_mul_ps(_mm_cvtph_ps(_mm_packus_epi32(h, h)), _mm_set1_ps(0.125f)));
+}
+
+/* ---- IQ1_S_R4: 128-block b = 32-blocks 4b .. 4b+3 of the group; part s = 32-block s (part 3 also the
+ * scales) ---- */
+
+#define IQ1Y_QUAD_ROW_MAJOR_IQ1_S_R4 0
+
+IQ1Y_Q_INLINE void iq1y_decode4_iq1_s_r4(const iq1y_rows4 *rs, int64_t b, int part, iq1y_quad *o) {
+    const uint8_t *grp = rs->row[0], *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
+    /* qs[4 l + r] and the broadcast qh words [qh0..qh3 qh0..qh3 || ...]: word (l, r) pairs them */
+    const __m256i mul = _mm256_setr_epi16(2048, 2048, 2048, 2048, 256, 256, 256, 256, 32, 32, 32, 32, 4, 4, 4, 4);
+    const uint8_t *bs = blk + part * IQ1S_R4_BLOCK_BYTES;
+    const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bs));
+    const __m256i qh = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(bs + 16)));
+    iq1y_q_offsets(low, qh, mul, 0x3800, o->off + 16 * part);
+    if (part != 3) return;
+    __m128i q[4];
+    for (int i = 0; i < 4; ++i) q[i] = _mm_loadl_epi64((const __m128i *)(blk + i * IQ1S_R4_BLOCK_BYTES + 16));
+    /* [s0: r0..r3 | s1 || s2 | s3] -> the row-major [r0: s0..s3 | r1 || r2 | r3] of the shared helper */
+    const __m128i t0 = _mm_unpacklo_epi16(q[0], q[1]), t1 = _mm_unpacklo_epi16(q[2], q[3]);
+    iq1y_q_block_scales(iq1y_q_pair(_mm_unpacklo_epi32(t0, t1), _mm_unpackhi_epi32(t0, t1)), o);
+    _mm_store_ps(o->dw, _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)grp)), _mm_set1_ps(0.125f)));
+}
+
+/* ---- IQ1_M_R4: 128-block b; part s = 32-block s ---- */
+
+#define IQ1Y_QUAD_ROW_MAJOR_IQ1_M_R4 0
+
+IQ1Y_Q_INLINE void iq1y_decode4_iq1_m_r4(const iq1y_rows4 *rs, int64_t b, int part, iq1y_quad *o) {
+    const uint8_t *grp = rs->row[0], *bs = grp + 8 + (4 * b + part) * IQ1M_R4_BLOCK_BYTES;
+    /* word (k, r) <- qh byte 4 (k / 2) + r; its nibble k % 2 holds the high bits (0..2) and the sign (3) */
+    const __m256i rep = _mm256_setr_epi8(0, -1, 1, -1, 2, -1, 3, -1, 0, -1, 1, -1, 2, -1, 3, -1,
+                                         4, -1, 5, -1, 6, -1, 7, -1, 4, -1, 5, -1, 6, -1, 7, -1);
+    const __m256i mul = _mm256_setr_epi16(2048, 2048, 2048, 2048, 128, 128, 128, 128,
+                                          2048, 2048, 2048, 2048, 128, 128, 128, 128);
+    const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bs));
+    const __m256i qh8 = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(bs + 16)));
+    iq1y_q_offsets(low, _mm256_shuffle_epi8(qh8, rep), mul, 0x7800, o->off + 16 * part);
+    /* scales[r] = ls0 | ls1 << 4 (linear, 0..15): slot 2 part + h = nibble h of each row, four times */
+    const __m256i scb = _mm256_set1_epi32((int)iq1_load_u32(bs + 24));
+    const __m256i rows = _mm256_setr_epi8(0, -1, 0, -1, 0, -1, 0, -1, 1, -1, 1, -1, 1, -1, 1, -1,
+                                          2, -1, 2, -1, 2, -1, 2, -1, 3, -1, 3, -1, 3, -1, 3, -1);
+    const __m256i sc = _mm256_shuffle_epi8(scb, rows);
+    _mm256_store_si256((__m256i *)o->sc[2 * part], _mm256_and_si256(sc, _mm256_set1_epi16(15)));
+    _mm256_store_si256((__m256i *)o->sc[2 * part + 1], _mm256_srli_epi16(sc, 4));
+    if (part == 3) _mm_store_ps(o->dw, _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)grp)), _mm_set1_ps(0.125f)));
+}
+
+#endif

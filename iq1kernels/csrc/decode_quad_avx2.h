@@ -5,8 +5,8 @@
  * of the same layout leaves int32 sums [r0 r0 r1 r1 | r2 r2 r3 r3]. A decoder leaves what that needs in
  * an iq1y_quad:
  *
- *   off   byte offset of each (group, row) grid entry, 32-bit so that the GEMV reads them in pairs (one
- *         load, two registers). IQ1_S / IQ1_S_R4 (delta constant per 32 values): 8 * index into
+ *   off   16-bit byte offset of each (group, row) grid entry (the GEMV reads them in pairs: one load,
+ *         two registers). IQ1_S / IQ1_S_R4 (delta constant per 32 values): 8 * index into
  *         iq1_grid_unsigned (u = g + 1 in {0, 1, 2}). IQ1_M / IQ1_M_R4 (delta per 8 values):
  *         8 * (2048 * sign + index) into iq1_grid_v8, the signed values 8 (g + delta) of the group.
  *   sc    per scale slot (a 32-block for the S types, a 16-value half for the M types) the rows' integer
@@ -28,7 +28,7 @@
 #include "grid_index_avx2.h"   /* iq1s_scales_from_qh, iq1m_scales_from_words */
 
 typedef struct {
-    uint32_t off[64];      /* [row][group] (IQ1_S, IQ1_M: IQ1Y_QUAD_ROW_MAJOR_*) or [group][row] (R4) */
+    uint16_t off[64];      /* [row][group] (IQ1_S, IQ1_M: IQ1Y_QUAD_ROW_MAJOR_*) or [group][row] (R4) */
     int16_t sc[8][16];
     int16_t cc[16];
     int16_t sc16[4][8];    /* IQ1_M: the rows' per-16 scales, gathered by part 3 */
@@ -44,11 +44,10 @@ IQ1Y_Q_INLINE __m256i iq1y_q_pair(__m128i lo, __m128i hi) {
 
 /* Offsets from 16 index low bytes (words of `low`) and high-bit words `hi` holding the 3 high index bits
  * (and, for the M types, the sign bit above them) at a per-word position that `mul` (a power of two)
- * moves to bits 11..13 (14); `keep` = 0x3800 or 0x7800. Stored as 16 uint32. */
-IQ1Y_Q_INLINE void iq1y_q_offsets(__m256i low, __m256i hi, __m256i mul, int keep, uint32_t *out) {
+ * moves to bits 11..13 (14); `keep` = 0x3800 or 0x7800. */
+IQ1Y_Q_INLINE void iq1y_q_offsets(__m256i low, __m256i hi, __m256i mul, int keep, uint16_t *out) {
     const __m256i o = _mm256_or_si256(_mm256_slli_epi16(low, 3), _mm256_and_si256(_mm256_mullo_epi16(hi, mul), _mm256_set1_epi16((short)keep)));
-    _mm256_store_si256((__m256i *)out, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(o)));
-    _mm256_store_si256((__m256i *)out + 1, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(o, 1)));
+    _mm256_store_si256((__m256i *)out, o);
 }
 
 /* Slot s of a 32-block-scaled format: from words [r0: s0..s3 | r1: s0..s3 || r2 | r3], word s of each row

@@ -11,7 +11,7 @@
 
 #ifndef IQ1Y_SHARED
 #define IQ1Y_SHARED
-#define IQ1Y_GEMV_COLS 4      /* the GEMV serves up to 4 columns (more: the GEMM) */
+#define IQ1Y_GEMV_COLS 8      /* the GEMV serves up to 8 columns (more: the GEMM) */
 #define IQ1Y_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Y_GEMM_COLS 8      /* columns of the GEMM register tile (8 rows x 8 columns) */
 #define IQ1Y_GEMM_BATCH 768   /* columns per GEMM call (bounds its heap buffer to ~3.5 MB) */

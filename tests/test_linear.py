@@ -22,6 +22,15 @@ def test_linear_shapes(backend, qtype, n):
         assert_linear_close(Y, X, W)
 
 
+@pytest.mark.parametrize("n", list(range(1, 18)) + [31, 33, 255, 513])
+def test_odd_column_counts(backend, qtype, n):
+    """Every GEMV column count, the GEMM's partial column groups and batches (the issue's list of N)."""
+    m, k = 12, 2 * min_k(qtype)
+    W = synthetic.random_weights(qtype, (m, k), seed=30 + n)
+    X = synthetic.random_activations(n, k, seed=31 + n)
+    assert_linear_close(iq1.linear(X, W), X, W)
+
+
 @pytest.mark.parametrize("n", [1, 3, 8, 17, 64])
 def test_against_generic_backend(backend, qtype, n):
     W = synthetic.random_weights(qtype, (36, 1024), seed=11)
@@ -45,6 +54,20 @@ def test_long_rows(backend, qtype, n):
     assert_linear_close(iq1.linear(X, W), X, W)
 
 
+@pytest.mark.parametrize("m", [1, 2, 3, 5, 6, 7, 9, 13])
+def test_row_counts_off_the_tiles(backend, qtype, m):
+    """Row counts that are no multiple of the kernels' row tiles (4 rows in the GEMV, 8 / 16 in the GEMM):
+    the last rows of an IQ1_S / IQ1_M tile are decoded alone; R4 matrices have 4 m rows."""
+    m *= iq1.FORMATS[qtype].rows_multiple
+    k = 2 * min_k(qtype)
+    W = synthetic.random_weights(qtype, (m, k), seed=27 + m)
+    for n in (1, 2, 5, 8, 9, 17):
+        X = synthetic.random_activations(n, k, seed=n)
+        Y = iq1.linear(X, W)
+        assert_linear_close(Y, X, W)
+        np.testing.assert_array_equal(iq1.linear(X[:1], W)[0], Y[0])
+
+
 def test_batch_invariance(backend, qtype):
     """A column's result is the same bits whether it is multiplied alone (GEMV) or in a batch (GEMM)."""
     k = 2 * min_k(qtype) + 4096
@@ -54,6 +77,8 @@ def test_batch_invariance(backend, qtype):
     for c in (0, 5, 12):
         np.testing.assert_array_equal(iq1.linear(X[c:c + 1], W)[0], Y[c])
         np.testing.assert_array_equal(iq1.linear(X[c:c + 2], W), Y[c:c + 2])
+    for c, n in ((0, 8), (3, 7), (5, 4)):                 # the GEMV's other column counts
+        np.testing.assert_array_equal(iq1.linear(X[c:c + n], W), Y[c:c + n])
 
 
 def test_many_columns(backend, qtype):

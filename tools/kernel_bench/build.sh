@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Build the kernel timing harness with the package's kernel flags (setup.py C_FLAGS).
+#   tools/kernel_bench/build.sh [OUT]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+csrc="$here/../../iq1kernels/csrc"
+out=${1:-$here/kernel_bench}
+gcc -std=c11 -O3 -g0 -ffp-contract=off -fopenmp -fno-math-errno -I "$csrc" "$csrc"/*.c "$here/kernel_bench.c" -lm -o "$out"
+echo "$out"

@@ -25,7 +25,7 @@
 #define IQ1_DECODE_QUAD_AVX2_H
 #include <immintrin.h>
 #include "common.h"
-#include "grid_index_avx2.h"   /* iq1s_scales_from_qh, iq1m_scales_from_words */
+#include "grid_index_avx2.h"   /* iq1m_scales_from_words */
 
 typedef struct {
     uint16_t off[64];      /* [row][group] (IQ1_S, IQ1_M: IQ1Y_QUAD_ROW_MAJOR_*) or [group][row] (R4) */

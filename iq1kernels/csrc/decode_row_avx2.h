@@ -1,6 +1,6 @@
 /* AVX2 decoders of one row's 128-value block (one Q8_K128 activation block) into the integer form the
- * AVX2 matmul kernels (GEMV and repacking GEMM, matmul_avx2.inc) multiply with; the same math as
- * decode_row_avx512.h:
+ * AVX2 repacking GEMM (matmul_avx2.inc) multiplies with; the same math as decode_row_avx512.h (the AVX2
+ * GEMV decodes four rows at once instead: decode_quad_avx2.h):
  *
  *   weights  u8, value i of the block: sc * u, u = g + 1 in {0, 1, 2}, sc the value's integer scale (<= 15)
  *   coef     int16 per group of 8 values: sc * (sigma - 8), sigma = +1 / -1 the group's delta sign

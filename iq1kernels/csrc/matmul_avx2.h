@@ -50,12 +50,6 @@ IQ1Y_INLINE __m256i iq1y_lane_mask(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-IQ1Y_INLINE int iq1y_hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
 #endif
 
 /* coefficient pairs per block in the GEMM: per 8 values the pairs (g, g + 8) of iq1y_prep.coef; per 32

@@ -27,13 +27,11 @@
 #define IQ1_DECODE_QUAD_AVX2_H
 #include <immintrin.h>
 #include "common.h"
-#include "grid_index_avx2.h"   /* iq1m_scales_from_words */
 
 typedef struct {
     uint16_t off[64];      /* [row][group] (IQ1_S, IQ1_M: IQ1Y_QUAD_ROW_MAJOR_*) or [group][row] (R4) */
     int16_t sc[8][16];
     int16_t cc[16];
-    int16_t sc16[4][8];    /* IQ1_M: the rows' per-16 scales, gathered by part 3 */
     float dw[4];
 } __attribute__((aligned(32))) iq1y_quad;
 
@@ -128,11 +126,23 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_m(const iq1y_rows4 *rs, int64_t b, int part,
     const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(blk + 16 * half)));
     const __m256i bytes = _mm256_shuffle_epi8(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(blk + 32 + 8 * half))), rep);
     iq1y_q_offsets(low, bytes, mul, 0x7800, o->off + 16 * part);
-    _mm_store_si128((__m128i *)o->sc16[part], iq1m_scales_from_words(blk + 48 + 4 * half));   /* 2 ls + 1 */
     if (part != 3) return;
+    /* the 2 ls + 1 of the half's eight 16-blocks, rows (0, 2) and (1, 3) in the two lanes: the half's two
+     * scale words (3 bits at 3 j each), the fields moved to bits 9..11 by a multiply (no variable 16-bit
+     * shift in AVX2) */
+    const int64_t sw = (b / 2) * IQ1M_BLOCK_BYTES + 48 + 4 * half;
+    const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
+    const __m256i place = _mm256_setr_epi16(512, 64, 8, 1, 512, 64, 8, 1, 512, 64, 8, 1, 512, 64, 8, 1);
+    __m256i sc[2];
+    for (int i = 0; i < 2; ++i) {
+        const __m256i words = _mm256_setr_m128i(_mm_set1_epi32((int)iq1_load_u32(rs->row[i] + sw)),
+                                                _mm_set1_epi32((int)iq1_load_u32(rs->row[i + 2] + sw)));
+        const __m256i s3 = _mm256_and_si256(_mm256_srli_epi16(_mm256_mullo_epi16(_mm256_shuffle_epi8(words, spread), place), 9),
+                                            _mm256_set1_epi16(7));
+        sc[i] = _mm256_add_epi16(_mm256_add_epi16(s3, s3), _mm256_set1_epi16(1));
+    }
     /* sc of half h: [r0 r1 | r2 r3] word pairs per h, then each word four times */
-    const __m256i X = _mm256_loadu2_m128i((const __m128i *)o->sc16[2], (const __m128i *)o->sc16[0]);
-    const __m256i Y = _mm256_loadu2_m128i((const __m128i *)o->sc16[3], (const __m128i *)o->sc16[1]);
+    const __m256i X = sc[0], Y = sc[1];
     const __m256i lo = _mm256_unpacklo_epi16(X, Y), hi = _mm256_unpackhi_epi16(X, Y);
     for (int j = 0; j < 4; ++j) {
         const char a = (char)(4 * j), b1 = (char)(4 * j + 1), c = (char)(4 * j + 2), e = (char)(4 * j + 3);

@@ -37,11 +37,6 @@ typedef struct {
 
 #define IQ1Y_Q_INLINE static inline __attribute__((always_inline))
 
-/* The 16 words of a ymm built from two xmm */
-IQ1Y_Q_INLINE __m256i iq1y_q_pair(__m128i lo, __m128i hi) {
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
-}
-
 /* Offsets from 16 index low bytes (words of `low`) and high-bit words `hi` holding the 3 high index bits
  * (and, for the M types, the sign bit above them) at a per-word position that `mul` (a power of two)
  * moves to bits 11..13 (14); `keep` = 0x3800 or 0x7800. */
@@ -58,9 +53,8 @@ IQ1Y_Q_INLINE __m256i iq1y_q_spread_block(__m256i v, int s) {
                                                    a, b, a, b, a, b, a, b, c, d, c, d, c, d, c, d));
 }
 
-/* dw of four rows from their fp16 scales */
-IQ1Y_Q_INLINE void iq1y_q_dw(uint16_t h0, uint16_t h1, uint16_t h2, uint16_t h3, float *dw) {
-    const __m128i h = _mm_setr_epi16((short)h0, (short)h1, (short)h2, (short)h3, 0, 0, 0, 0);
+/* dw of four rows from their fp16 scales (the low four words of h) */
+IQ1Y_Q_INLINE void iq1y_q_dw(__m128i h, float *dw) {
     _mm_store_ps(dw, _mm_mul_ps(_mm_cvtph_ps(h), _mm_set1_ps(0.125f)));
 }
 
@@ -104,10 +98,10 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_s(const iq1y_rows4 *rs, int64_t b, int part,
     if (part != 3) return;
     __m128i qh[4];
     for (int i = 0; i < 4; ++i) qh[i] = _mm_loadl_epi64((const __m128i *)(rs->row[i] + at + 34));
-    iq1y_q_block_scales(iq1y_q_pair(_mm_unpacklo_epi64(qh[0], qh[1]), _mm_unpacklo_epi64(qh[2], qh[3])), o);
+    iq1y_q_block_scales(_mm256_setr_m128i(_mm_unpacklo_epi64(qh[0], qh[1]), _mm_unpacklo_epi64(qh[2], qh[3])), o);
     const int64_t d = (b / 2) * IQ1S_BLOCK_BYTES;
-    iq1y_q_dw(iq1_load_u16(rs->row[0] + d), iq1_load_u16(rs->row[1] + d), iq1_load_u16(rs->row[2] + d),
-              iq1_load_u16(rs->row[3] + d), o->dw);
+    iq1y_q_dw(_mm_setr_epi16((short)iq1_load_u16(rs->row[0] + d), (short)iq1_load_u16(rs->row[1] + d),
+                             (short)iq1_load_u16(rs->row[2] + d), (short)iq1_load_u16(rs->row[3] + d), 0, 0, 0, 0), o->dw);
 }
 
 /* ---- IQ1_M: 128-block b = half b % 2 of super-block b / 2; part i = row i (part 3 also the scales) ---- */
@@ -155,12 +149,12 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_m(const iq1y_rows4 *rs, int64_t b, int part,
     const int64_t at = (b / 2) * IQ1M_BLOCK_BYTES + 48;
     const __m128i x01 = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(rs->row[0] + at)), (long long)iq1_load_u64(rs->row[1] + at), 1);
     const __m128i x23 = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(rs->row[2] + at)), (long long)iq1_load_u64(rs->row[3] + at), 1);
-    const __m256i top = _mm256_shuffle_epi8(iq1y_q_pair(x01, x23), _mm256_setr_epi8(1, 3, 5, 7, -1, -1, -1, -1, 9, 11, 13, 15, -1, -1, -1, -1,
+    const __m256i top = _mm256_shuffle_epi8(_mm256_setr_m128i(x01, x23), _mm256_setr_epi8(1, 3, 5, 7, -1, -1, -1, -1, 9, 11, 13, 15, -1, -1, -1, -1,
                                                                                   1, 3, 5, 7, -1, -1, -1, -1, 9, 11, 13, 15, -1, -1, -1, -1));
     const __m256i nib = _mm256_and_si256(_mm256_srli_epi16(top, 4), _mm256_set1_epi8(15));
     const __m256i bits = _mm256_madd_epi16(_mm256_maddubs_epi16(nib, _mm256_set1_epi16(16 * 256 + 1)), _mm256_set1_epi32(256 * 65536 + 1));
     const __m128i h = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bits, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
-    _mm_store_ps(o->dw, _mm_mul_ps(_mm_cvtph_ps(_mm_packus_epi32(h, h)), _mm_set1_ps(0.125f)));
+    iq1y_q_dw(_mm_packus_epi32(h, h), o->dw);
 }
 
 /* ---- IQ1_S_R4: 128-block b = 32-blocks 4b .. 4b+3 of the group; part s = 32-block s (part 3 also the
@@ -182,8 +176,8 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_s_r4(const iq1y_rows4 *rs, int64_t b, int pa
     for (int i = 0; i < 4; ++i) q[i] = _mm_loadl_epi64((const __m128i *)(blk + i * IQ1S_R4_BLOCK_BYTES + 16));
     /* [s0: r0..r3 | s1 || s2 | s3] -> the row-major [r0: s0..s3 | r1 || r2 | r3] of the shared helper */
     const __m128i t0 = _mm_unpacklo_epi16(q[0], q[1]), t1 = _mm_unpacklo_epi16(q[2], q[3]);
-    iq1y_q_block_scales(iq1y_q_pair(_mm_unpacklo_epi32(t0, t1), _mm_unpackhi_epi32(t0, t1)), o);
-    _mm_store_ps(o->dw, _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)grp)), _mm_set1_ps(0.125f)));
+    iq1y_q_block_scales(_mm256_setr_m128i(_mm_unpacklo_epi32(t0, t1), _mm_unpackhi_epi32(t0, t1)), o);
+    iq1y_q_dw(_mm_loadl_epi64((const __m128i *)grp), o->dw);
 }
 
 /* ---- IQ1_M_R4: 128-block b; part s = 32-block s ---- */
@@ -208,7 +202,7 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_m_r4(const iq1y_rows4 *rs, int64_t b, int pa
     const __m256i sc = _mm256_shuffle_epi8(scb, rows);
     _mm256_store_si256((__m256i *)o->sc[2 * part], _mm256_and_si256(sc, _mm256_set1_epi16(15)));
     _mm256_store_si256((__m256i *)o->sc[2 * part + 1], _mm256_srli_epi16(sc, 4));
-    if (part == 3) _mm_store_ps(o->dw, _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)grp)), _mm_set1_ps(0.125f)));
+    if (part == 3) iq1y_q_dw(_mm_loadl_epi64((const __m128i *)grp), o->dw);
 }
 
 #endif

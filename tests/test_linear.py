@@ -45,9 +45,10 @@ def test_against_generic_backend(backend, qtype, n):
     assert (np.abs(Y.astype(np.float64) - G) <= 2.5e-7 * (1024 // 128 + 4) * bound + 1e-30).all()
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 13])
+@pytest.mark.parametrize("n", [1, 2, 3, 6, 13])
 def test_long_rows(backend, qtype, n):
-    """k beyond one GEMV pass (16384) and several GEMM strips (4096), ending in a partial one."""
+    """k beyond one GEMV pass (16384), several chunks of the few-column GEMV (2048) and several GEMM
+    strips (4096), ending in a partial one."""
     k = 16384 + 4096 + 256
     W = synthetic.random_weights(qtype, (20, k), seed=21)
     X = synthetic.random_activations(n, k, seed=22)
@@ -113,11 +114,13 @@ def test_max_scales_and_zero_blocks(backend, qtype):
     assert (iq1.linear(X, Z) == 0).all()
 
 
-def test_int8_extremes(backend, qtype):
-    """Activations that quantize to +-127 everywhere (the sign trick's edge)."""
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 9])
+def test_int8_extremes(backend, qtype, n):
+    """Activations that quantize to +-127 everywhere (the sign trick's and the +9 offset's edge), in
+    each kernel (GEMV with rows or columns in the lanes, GEMM)."""
     k = min_k(qtype)
     W = synthetic.random_weights(qtype, (4, k), seed=6, max_scales=True)
-    X = np.where(np.random.default_rng(0).random((9, k)) < 0.5, -1.0, 1.0).astype(np.float32)
+    X = np.where(np.random.default_rng(0).random((n, k)) < 0.5, -1.0, 1.0).astype(np.float32)
     xq = iq1.quantize_activations(X)
     assert (np.abs(xq.qs) == 127).all()
     assert_linear_close(iq1.linear(xq, W), xq, W)

@@ -65,6 +65,11 @@ def scaled_tables(signed: np.ndarray) -> np.ndarray:
     return np.stack([np.ascontiguousarray((8 * g + d).astype(np.int8)).view("<u8").ravel() for d in (1, -1)])
 
 
+def offset_tables(v8: np.ndarray) -> np.ndarray:
+    """(2, 2048) uint64: the bytes of the scaled tables plus 9, 8 (g + delta) + 9 in [0, 18] (unsigned)."""
+    return np.ascontiguousarray(v8.view(np.int8).astype(np.int16) + 9).astype(np.uint8).view("<u8").reshape(2, 2048)
+
+
 def c_array2(ctype: str, name: str, values, width: int) -> str:
     fmt = "0x%0{}x".format(width)
     rows = []
@@ -100,7 +105,9 @@ def main() -> None:
             + "\n/* byte b: low nibble u_b, high nibble u_{b+4} */\n"
             + c_array("uint32_t", "iq1_grid_nibble", nibble, 8)
             + "\n/* byte j = 8 * (g_j + delta) as int8, delta = +1/8 ([0]) or -1/8 ([1]): the kernels' v values */\n"
-            + c_array2("uint64_t", "iq1_grid_v8", v8, 16))
+            + c_array2("uint64_t", "iq1_grid_v8", v8, 16)
+            + "\n/* byte j = 8 * (g_j + delta) + 9 in [0, 18] (uint8): the v values made unsigned */\n"
+            + c_array2("uint64_t", "iq1_grid_v8u", offset_tables(v8), 16))
     OUT.write_text(text)
     hexcodes = codes.tobytes().hex()
     chunks = "\n".join('    "%s"' % hexcodes[i:i + 96] for i in range(0, len(hexcodes), 96))

@@ -10,5 +10,6 @@ extern const uint64_t iq1_grid_signed[2048];   /* 8 x int8 g in {-1, 0, 1}      
 extern const uint64_t iq1_grid_unsigned[2048]; /* 8 x uint8 u = g + 1 in {0, 1, 2}          */
 extern const uint32_t iq1_grid_nibble[2048];   /* byte b: low nibble u_b, high nibble u_b+4 */
 extern const uint64_t iq1_grid_v8[2][2048];    /* 8 x int8 8(g + delta): [0] delta = +1/8, [1] -1/8 */
+extern const uint64_t iq1_grid_v8u[2][2048];   /* 8 x uint8 8(g + delta) + 9, the same two halves   */
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef IQ1Y_SHARED
 #define IQ1Y_SHARED
 #define IQ1Y_GEMV_COLS 8      /* the GEMV serves up to 8 columns (more: the GEMM) */
+#define IQ1Y_GEMVC_MIN 3      /* from 3 columns the GEMV puts the columns in the lanes (gemv_columns_avx2.inc) */
 #define IQ1Y_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Y_GEMM_COLS 8      /* columns of the GEMM register tile (8 rows x 8 columns) */
 #define IQ1Y_GEMM_BATCH 768   /* columns per GEMM call (bounds its heap buffer to ~3.5 MB) */

@@ -73,12 +73,12 @@ def test_batch_invariance(backend, qtype):
     """A column's result is the same bits whether it is multiplied alone (GEMV) or in a batch (GEMM)."""
     k = 2 * min_k(qtype) + 4096
     W = synthetic.random_weights(qtype, (36, k), seed=23)
-    X = synthetic.random_activations(13, k, seed=24)
+    X = synthetic.random_activations(40, k, seed=24)     # more columns than the GEMV takes (16)
     Y = iq1.linear(X, W)
-    for c in (0, 5, 12):
+    for c in (0, 5, 39):
         np.testing.assert_array_equal(iq1.linear(X[c:c + 1], W)[0], Y[c])
         np.testing.assert_array_equal(iq1.linear(X[c:c + 2], W), Y[c:c + 2])
-    for c, n in ((0, 8), (3, 7), (5, 4)):                 # the GEMV's other column counts
+    for c, n in ((0, 8), (3, 7), (5, 4), (9, 16), (20, 11)):   # the GEMV's other column counts
         np.testing.assert_array_equal(iq1.linear(X[c:c + n], W), Y[c:c + n])
 
 

@@ -11,7 +11,8 @@
 
 #ifndef IQ1Y_SHARED
 #define IQ1Y_SHARED
-#define IQ1Y_GEMV_COLS 8      /* the GEMV serves up to 8 columns (more: the GEMM) */
+#define IQ1Y_GEMV_COLS 8      /* columns per GEMV pass */
+#define IQ1Y_GEMM_MIN_COLS 16 /* the GEMV serves up to 16 columns, in passes of 8 (more: the GEMM; measured) */
 #define IQ1Y_GEMVC_MIN 3      /* from 3 columns the GEMV puts the columns in the lanes (gemv_columns_avx2.inc) */
 #define IQ1Y_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Y_GEMM_COLS 8      /* columns of the GEMM register tile (8 rows x 8 columns) */

@@ -1,6 +1,6 @@
-/* IQ1_M_R4 x Q8_K128 matmul, AVX2 (plain and AVX-VNNI): the GEMV for up to 8 columns (gemv_avx2.inc with the
- * IQ1_M_R4 4-row decoder of decode_quad_avx2.h) and the repacking GEMM for more (matmul_avx2.inc with the
- * IQ1_M_R4 row decoder of decode_row_avx2.h). No AVX-512 instruction in this file. */
+/* IQ1_M_R4 x Q8_K128 matmul, AVX2 (plain and AVX-VNNI): the GEMV for up to 16 columns (gemv_avx2.inc and
+ * gemv_columns_avx2.inc with the IQ1_M_R4 4-row decoder of decode_quad_avx2.h) and the repacking GEMM for
+ * more (matmul_avx2.inc with the IQ1_M_R4 row decoder of decode_row_avx2.h). No AVX-512 instruction here. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c")
 #include <immintrin.h>

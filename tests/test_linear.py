@@ -47,7 +47,7 @@ def test_against_generic_backend(backend, qtype, n):
 
 @pytest.mark.parametrize("n", [1, 2, 3, 6, 13])
 def test_long_rows(backend, qtype, n):
-    """k beyond one GEMV pass (16384), several chunks of the few-column GEMV (2048) and several GEMM
+    """k beyond one GEMV pass (16384), several chunks of the few-column GEMV (4096) and several GEMM
     strips (4096), ending in a partial one."""
     k = 16384 + 4096 + 256
     W = synthetic.random_weights(qtype, (20, k), seed=21)

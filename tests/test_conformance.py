@@ -1,7 +1,9 @@
 """The C conformance driver (tools/conformance): every backend table the CPU can run against the portable
-C backend, natively, and for aarch64 (NEON with and without dotprod) under qemu when the cross toolchain is
-installed (.ci/run installs it)."""
+C backend, natively; for aarch64 (NEON with and without dotprod) under qemu when the cross toolchain is
+installed; and on x86-64 the AVX-512 backends with SIMDe emulating AVX-512 when its headers are installed,
+so that they are checked on CPUs without AVX-512 too (.ci/run installs both)."""
 import os
+import platform
 import shutil
 import subprocess
 
@@ -10,6 +12,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "tools", "conformance", "build.sh")
 ARM = os.path.join(ROOT, "tools", "arm64", "conformance.sh")
+SIMDE = os.path.join(ROOT, "tools", "avx512_simde", "build.sh")
+SIMDE_HEADER = "/usr/include/simde/x86/avx512.h"
 
 
 def run(cmd, timeout):
@@ -34,3 +38,16 @@ def test_aarch64_conformance_under_qemu():
         pytest.fail("tools/arm64/conformance.sh is missing")
     rc, text = run([ARM], 1800)
     assert rc == 0, text
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or not shutil.which("gcc")
+                    or not os.path.exists(SIMDE_HEADER),
+                    reason="x86-64 with gcc and SIMDe headers needed (.ci/run installs libsimde-dev)")
+def test_avx512_conformance_under_simde(tmp_path):
+    out = str(tmp_path / "conformance-avx512-simde")
+    rc, text = run([SIMDE, out], 900)
+    assert rc == 0, text
+    rc, text = run([out], 900)
+    assert rc == 0 and " 0 failed" in text, text
+    for backend in ("avx512", "avx512_vnni"):   # emulated, so never skipped
+        assert f"\n{backend}: ok" in text, text

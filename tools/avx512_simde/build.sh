@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Build the conformance driver (tools/conformance) with the AVX-512 kernels emulated in software by SIMDe
+# (Debian's libsimde-dev: install.sh), so that the avx512 and avx512_vnni backends are checked bit for
+# bit against the portable C on a CPU without AVX-512. Only the AVX-512 sources go through SIMDe, their
+# ISA target pragmas removed; every other source is compiled natively.
+#   tools/avx512_simde/build.sh [OUT]        then run OUT (about 10 s)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+csrc="$here/../../iq1kernels/csrc"
+out=${1:-$here/conformance-avx512-simde}
+[ -f /usr/include/simde/x86/avx512.h ] || { echo "SIMDe headers missing (tools/avx512_simde/install.sh)" >&2; exit 2; }
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cp "$csrc"/*.c "$csrc"/*.h "$csrc"/*.inc "$work"/
+for f in "$work"/*avx512*; do
+  sed -i -e 's/^#pragma GCC target.*$//' -e 's/__attribute__((target("[a-z0-9,]*")))//g' "$f"
+done
+flags=(-std=gnu11 -O2 -g0 -ffp-contract=off -Wall -Wno-unknown-pragmas -Wno-psabi -I "$work")
+
+compile() {   # source -> object, with the flags its kind needs
+  local f=$1 name; name=$(basename "$f" .c)
+  case "$name" in
+    *avx512*) gcc "${flags[@]}" -march=x86-64-v3 -I "$here" -c "$f" -o "$work/$name.o" ;;   # ./immintrin.h: SIMDe
+    cpu_features) gcc "${flags[@]}" -Diq1_cpu_supports=iq1_cpu_supports_host \
+                    -Diq1_cpu_supports_all=iq1_cpu_supports_all_host -c "$f" -o "$work/$name.o" ;;  # cpu_emulated.c wraps it
+    *) gcc "${flags[@]}" -c "$f" -o "$work/$name.o" ;;
+  esac
+}
+jobs_max=$(nproc)
+sources=("$work"/*.c "$here/../conformance/conformance.c" "$here/cpu_emulated.c")
+for f in "${sources[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+  compile "$f" &
+done
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n; done
+for f in "${sources[@]}"; do [ -f "$work/$(basename "$f" .c).o" ] || { echo "compiling $f failed" >&2; exit 1; }; done
+gcc "$work"/*.o -lm -o "$out"
+echo "$out"

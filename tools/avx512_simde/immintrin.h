@@ -1,0 +1,91 @@
+/* Stand-in for <immintrin.h> in the AVX-512 sources of an emulated build (build.sh): the compiler's own
+ * header for what this CPU runs natively (AVX2), then SIMDe's portable AVX-512 under the native names,
+ * plus the few intrinsics Debian's SIMDe (0.7.4) lacks, written here lane by lane. */
+#ifndef IQ1_SIMDE_IMMINTRIN_H
+#define IQ1_SIMDE_IMMINTRIN_H
+#include_next <immintrin.h>
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+#include <simde/x86/f16c.h>
+#include <simde/x86/fma.h>
+/* SIMDe 0.7.4 aliases this one with the four arguments of the masked form */
+#undef _mm512_madd_epi16
+#define _mm512_madd_epi16(a, b) simde_mm512_madd_epi16(a, b)
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* a widening or narrowing conversion of n lanes: FROM (source lane type) -> TO */
+#define IQ1E_CONVERT(NAME, SRC, DST, FROM, TO, N)                                                    \
+    static inline DST NAME(SRC a) {                                                                \
+        FROM s[N];                                                                                 \
+        TO r[sizeof(DST) / sizeof(TO)];                                                            \
+        memset(r, 0, sizeof r);                                                                    \
+        memcpy(s, &a, sizeof s);                                                                   \
+        for (int i = 0; i < N; ++i) r[i] = (TO)s[i];   /* truncating, as vpmovdw / vpmovdb */       \
+        DST v;                                                                                     \
+        memcpy(&v, r, sizeof v);                                                                   \
+        return v;                                                                                  \
+    }
+IQ1E_CONVERT(iq1e_cvtepi8_epi32, simde__m128i, simde__m512i, int8_t, int32_t, 16)
+IQ1E_CONVERT(iq1e_cvtepu8_epi32, simde__m128i, simde__m512i, uint8_t, int32_t, 16)
+IQ1E_CONVERT(iq1e_cvtepi16_epi32, simde__m256i, simde__m512i, int16_t, int32_t, 16)
+IQ1E_CONVERT(iq1e_cvtepu16_epi32, simde__m256i, simde__m512i, uint16_t, int32_t, 16)
+IQ1E_CONVERT(iq1e_cvtepi32_epi16, simde__m512i, simde__m256i, int32_t, int16_t, 16)
+IQ1E_CONVERT(iq1e_cvtepi32_epi8, simde__m512i, simde__m128i, int32_t, int8_t, 16)
+IQ1E_CONVERT(iq1e_cvtepi32_ps, simde__m512i, simde__m512, int32_t, float, 16)
+#define _mm512_cvtepi8_epi32 iq1e_cvtepi8_epi32
+#define _mm512_cvtepu8_epi32 iq1e_cvtepu8_epi32
+#define _mm512_cvtepi16_epi32 iq1e_cvtepi16_epi32
+#define _mm512_cvtepu16_epi32 iq1e_cvtepu16_epi32
+#define _mm512_cvtepi32_epi16 iq1e_cvtepi32_epi16
+#define _mm512_cvtepi32_epi8 iq1e_cvtepi32_epi8
+#define _mm512_cvtepi32_ps iq1e_cvtepi32_ps
+
+/* vcvtps2dq: nearest even (the default MXCSR mode); NaN and out of range give 0x80000000 */
+static inline simde__m512i iq1e_cvtps_epi32(simde__m512 a) {
+    float s[16];
+    int32_t r[16];
+    memcpy(s, &a, sizeof s);
+    for (int i = 0; i < 16; ++i)
+        r[i] = (s[i] >= -2147483648.0f && s[i] < 2147483648.0f) ? (int32_t)nearbyintf(s[i]) : INT32_MIN;
+    simde__m512i v;
+    memcpy(&v, r, sizeof v);
+    return v;
+}
+#define _mm512_cvtps_epi32 iq1e_cvtps_epi32
+
+/* masked loads and stores touch only the lanes of the mask */
+static inline simde__m512 iq1e_maskz_loadu_ps(simde__mmask16 k, const void *p) {
+    float r[16];
+    for (int i = 0; i < 16; ++i) r[i] = (k >> i) & 1 ? ((const float *)p)[i] : 0.0f;
+    simde__m512 v;
+    memcpy(&v, r, sizeof v);
+    return v;
+}
+static inline void iq1e_mask_storeu_ps(void *p, simde__mmask16 k, simde__m512 a) {
+    float s[16];
+    memcpy(s, &a, sizeof s);
+    for (int i = 0; i < 16; ++i)
+        if ((k >> i) & 1) ((float *)p)[i] = s[i];
+}
+#define _mm512_maskz_loadu_ps iq1e_maskz_loadu_ps
+#define _mm512_mask_storeu_ps iq1e_mask_storeu_ps
+
+static inline int32_t iq1e_reduce_add_epi32(simde__m512i a) {
+    uint32_t s[16], t = 0;
+    memcpy(s, &a, sizeof s);
+    for (int i = 0; i < 16; ++i) t += s[i];   /* wraps, as the vector adds */
+    return (int32_t)t;
+}
+static inline float iq1e_reduce_max_ps(simde__m512 a) {
+    float s[16], m;
+    memcpy(s, &a, sizeof s);
+    m = s[0];
+    for (int i = 1; i < 16; ++i) m = s[i] > m ? s[i] : m;
+    return m;
+}
+#define _mm512_reduce_add_epi32 iq1e_reduce_add_epi32
+#define _mm512_reduce_max_ps iq1e_reduce_max_ps
+#endif

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Build the conformance driver (tools/conformance) with the AVX-512 kernels emulated in software by SIMDe
-# (Debian's libsimde-dev: install.sh), so that the avx512 and avx512_vnni backends are checked bit for
-# bit against the portable C on a CPU without AVX-512. Only the AVX-512 sources go through SIMDe, their
-# ISA target pragmas removed; every other source is compiled natively.
+# Build the conformance driver (tools/conformance) with the AVX-512 and AVX-VNNI instructions emulated in
+# software by SIMDe (Debian's libsimde-dev: install.sh), so that the avx512, avx512_vnni and avx2_vnni
+# backends are checked bit for bit against the portable C on a CPU without them. The AVX-512 sources lose
+# their ISA target pragmas and the AVX2 matmul sources their avxvnni attributes, and those go through SIMDe
+# (./immintrin.h); every other source is compiled natively, AVX2 code stays native everywhere.
 #   tools/avx512_simde/build.sh [OUT]        then run OUT (about 10 s)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,12 +15,13 @@ cp "$csrc"/*.c "$csrc"/*.h "$csrc"/*.inc "$work"/
 for f in "$work"/*avx512*; do
   sed -i -e 's/^#pragma GCC target.*$//' -e 's/__attribute__((target("[a-z0-9,]*")))//g' "$f"
 done
+sed -i 's/__attribute__((target("avxvnni")))//g' "$work"/matmul_*avx2.[ch]
 flags=(-std=gnu11 -O2 -g0 -ffp-contract=off -Wall -Wno-unknown-pragmas -Wno-psabi -I "$work")
 
 compile() {   # source -> object, with the flags its kind needs
   local f=$1 name; name=$(basename "$f" .c)
   case "$name" in
-    *avx512*) gcc "${flags[@]}" -march=x86-64-v3 -I "$here" -c "$f" -o "$work/$name.o" ;;   # ./immintrin.h: SIMDe
+    *avx512*|matmul_*_avx2) gcc "${flags[@]}" -march=x86-64-v3 -I "$here" -c "$f" -o "$work/$name.o" ;;   # ./immintrin.h: SIMDe
     cpu_features) gcc "${flags[@]}" -Diq1_cpu_supports=iq1_cpu_supports_host \
                     -Diq1_cpu_supports_all=iq1_cpu_supports_all_host -c "$f" -o "$work/$name.o" ;;  # cpu_emulated.c wraps it
     *) gcc "${flags[@]}" -c "$f" -o "$work/$name.o" ;;

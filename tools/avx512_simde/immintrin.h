@@ -1,4 +1,4 @@
-/* Stand-in for <immintrin.h> in the AVX-512 sources of an emulated build (build.sh): the compiler's own
+/* Stand-in for <immintrin.h> in the AVX-512 and AVX2 matmul sources of an emulated build (build.sh): the compiler's own
  * header for what this CPU runs natively (AVX2), then SIMDe's portable AVX-512 under the native names,
  * plus the few intrinsics Debian's SIMDe (0.7.4) lacks, written here lane by lane. */
 #ifndef IQ1_SIMDE_IMMINTRIN_H
@@ -11,6 +11,10 @@
 /* SIMDe 0.7.4 aliases this one with the four arguments of the masked form */
 #undef _mm512_madd_epi16
 #define _mm512_madd_epi16(a, b) simde_mm512_madd_epi16(a, b)
+
+/* AVX-VNNI: the VEX forms compute what the 256-bit AVX512-VNNI ones do */
+#define _mm256_dpbusd_avx_epi32(src, a, b) simde_mm256_dpbusd_epi32(src, a, b)
+#define _mm256_dpwssd_avx_epi32(src, a, b) simde_mm256_dpwssd_epi32(src, a, b)
 
 #include <math.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
 # backends are checked bit for bit against the portable C on a CPU without them. The AVX-512 sources lose
 # their ISA target pragmas and the AVX2 matmul sources their avxvnni attributes, and those go through SIMDe
 # (./immintrin.h); every other source is compiled natively, AVX2 code stays native everywhere.
-#   tools/avx512_simde/build.sh [OUT]        then run OUT (about 10 s)
+#   tools/avx512_simde/build.sh [OUT]        then run OUT [--long] (about 12 s / 40 s)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 csrc="$here/../../iq1kernels/csrc"

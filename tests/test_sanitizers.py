@@ -1,12 +1,14 @@
 """The C kernels under AddressSanitizer + UndefinedBehaviorSanitizer (tools/sanitize.sh): the conformance
 driver must run clean (any report is fatal there)."""
 import os
+import platform
 import shutil
 import subprocess
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIMDE_HEADER = "/usr/include/simde/x86/avx512.h"
 
 
 def asan_available(tmp_path):
@@ -28,3 +30,21 @@ def test_conformance_clean_under_asan_ubsan(tmp_path):
                               env=dict(os.environ, IQ1_DETECT_LEAKS="0"))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert " 0 failed" in proc.stdout and "runtime error" not in proc.stderr
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or not os.path.exists(SIMDE_HEADER),
+                    reason="x86-64 with SIMDe headers needed (.ci/run installs libsimde-dev)")
+def test_emulated_avx512_and_avx_vnni_clean_under_asan_ubsan(tmp_path):
+    """The AVX-512 / AVX-VNNI kernels, which this CPU may not run natively, emulated by SIMDe
+    (tools/avx512_simde) under the same sanitizers: every backend checked, none skipped."""
+    import iq1kernels
+    if {"avx2_vnni", "avx512", "avx512_vnni"} <= set(iq1kernels.available_backends()):
+        pytest.skip("this CPU runs them natively: test_conformance_clean_under_asan_ubsan covers them")
+    if not shutil.which("gcc") or not asan_available(tmp_path):
+        pytest.skip("gcc with the ASan/UBSan runtimes is not available")
+    script = [os.path.join(ROOT, "tools", "avx512_simde", "sanitize.sh"), str(tmp_path / "conf-simde-asan")]
+    proc = subprocess.run(script, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert " 0 failed" in proc.stdout and "runtime error" not in proc.stderr
+    for backend in ("avx2_vnni", "avx512", "avx512_vnni"):
+        assert f"\n{backend}: ok" in proc.stdout, proc.stdout[-3000:]

@@ -4,11 +4,11 @@
 # backends are checked bit for bit against the portable C on a CPU without them. The AVX-512 sources lose
 # their ISA target pragmas and the AVX2 matmul sources their avxvnni attributes, and those go through SIMDe
 # (./immintrin.h); every other source is compiled natively, AVX2 code stays native everywhere.
-#   tools/avx512_simde/build.sh [OUT]        then run OUT [--long] (about 12 s / 40 s)
+#   tools/avx512_simde/build.sh [OUT] [extra CFLAGS...]    then run OUT [--long] (about 12 s / 40 s)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 csrc="$here/../../iq1kernels/csrc"
-out=${1:-$here/conformance-avx512-simde}
+out=${1:-$here/conformance-avx512-simde}; shift $(( $# > 0 ? 1 : 0 ))
 [ -f /usr/include/simde/x86/avx512.h ] || { echo "SIMDe headers missing (tools/avx512_simde/install.sh)" >&2; exit 2; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cp "$csrc"/*.c "$csrc"/*.h "$csrc"/*.inc "$work"/
@@ -16,7 +16,7 @@ for f in "$work"/*avx512*; do
   sed -i -e 's/^#pragma GCC target.*$//' -e 's/__attribute__((target("[a-z0-9,]*")))//g' "$f"
 done
 sed -i 's/__attribute__((target("avxvnni")))//g' "$work"/matmul_*avx2.[ch]
-flags=(-std=gnu11 -O2 -g0 -ffp-contract=off -Wall -Wno-unknown-pragmas -Wno-psabi -I "$work")
+flags=(-std=gnu11 -O2 -g0 -ffp-contract=off -Wall -Wno-unknown-pragmas -Wno-psabi -I "$work" "$@")
 
 compile() {   # source -> object, with the flags its kind needs
   local f=$1 name; name=$(basename "$f" .c)
@@ -35,5 +35,5 @@ for f in "${sources[@]}"; do
 done
 while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n; done
 for f in "${sources[@]}"; do [ -f "$work/$(basename "$f" .c).o" ] || { echo "compiling $f failed" >&2; exit 1; }; done
-gcc "$work"/*.o -lm -o "$out"
+gcc "$@" "$work"/*.o -lm -o "$out"
 echo "$out"

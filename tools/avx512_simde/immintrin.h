@@ -1,6 +1,6 @@
-/* Stand-in for <immintrin.h> in the AVX-512 and AVX2 matmul sources of an emulated build (build.sh): the compiler's own
- * header for what this CPU runs natively (AVX2), then SIMDe's portable AVX-512 under the native names,
- * plus the few intrinsics Debian's SIMDe (0.7.4) lacks, written here lane by lane. */
+/* Stand-in for <immintrin.h> in the AVX-512 and AVX2 matmul sources of an emulated build (build.sh):
+ * the compiler's own header for what this CPU runs natively (AVX2), then SIMDe's portable AVX-512 under
+ * the native names, plus the few intrinsics Debian's SIMDe (0.7.4) lacks, written here lane by lane. */
 #ifndef IQ1_SIMDE_IMMINTRIN_H
 #define IQ1_SIMDE_IMMINTRIN_H
 #include_next <immintrin.h>
@@ -20,25 +20,24 @@
 #include <stdint.h>
 #include <string.h>
 
-/* a widening or narrowing conversion of n lanes: FROM (source lane type) -> TO */
-#define IQ1E_CONVERT(NAME, SRC, DST, FROM, TO, N)                                                    \
+/* a widening or narrowing conversion of the 16 lanes: FROM (source lane type) -> TO */
+#define IQ1E_CONVERT(NAME, SRC, DST, FROM, TO)                                                       \
     static inline DST NAME(SRC a) {                                                                \
-        FROM s[N];                                                                                 \
-        TO r[sizeof(DST) / sizeof(TO)];                                                            \
-        memset(r, 0, sizeof r);                                                                    \
+        FROM s[16];                                                                                \
+        TO r[16];                                                                                  \
         memcpy(s, &a, sizeof s);                                                                   \
-        for (int i = 0; i < N; ++i) r[i] = (TO)s[i];   /* truncating, as vpmovdw / vpmovdb */       \
+        for (int i = 0; i < 16; ++i) r[i] = (TO)s[i];   /* truncating, as vpmovdw / vpmovdb */      \
         DST v;                                                                                     \
         memcpy(&v, r, sizeof v);                                                                   \
         return v;                                                                                  \
     }
-IQ1E_CONVERT(iq1e_cvtepi8_epi32, simde__m128i, simde__m512i, int8_t, int32_t, 16)
-IQ1E_CONVERT(iq1e_cvtepu8_epi32, simde__m128i, simde__m512i, uint8_t, int32_t, 16)
-IQ1E_CONVERT(iq1e_cvtepi16_epi32, simde__m256i, simde__m512i, int16_t, int32_t, 16)
-IQ1E_CONVERT(iq1e_cvtepu16_epi32, simde__m256i, simde__m512i, uint16_t, int32_t, 16)
-IQ1E_CONVERT(iq1e_cvtepi32_epi16, simde__m512i, simde__m256i, int32_t, int16_t, 16)
-IQ1E_CONVERT(iq1e_cvtepi32_epi8, simde__m512i, simde__m128i, int32_t, int8_t, 16)
-IQ1E_CONVERT(iq1e_cvtepi32_ps, simde__m512i, simde__m512, int32_t, float, 16)
+IQ1E_CONVERT(iq1e_cvtepi8_epi32, simde__m128i, simde__m512i, int8_t, int32_t)
+IQ1E_CONVERT(iq1e_cvtepu8_epi32, simde__m128i, simde__m512i, uint8_t, int32_t)
+IQ1E_CONVERT(iq1e_cvtepi16_epi32, simde__m256i, simde__m512i, int16_t, int32_t)
+IQ1E_CONVERT(iq1e_cvtepu16_epi32, simde__m256i, simde__m512i, uint16_t, int32_t)
+IQ1E_CONVERT(iq1e_cvtepi32_epi16, simde__m512i, simde__m256i, int32_t, int16_t)
+IQ1E_CONVERT(iq1e_cvtepi32_epi8, simde__m512i, simde__m128i, int32_t, int8_t)
+IQ1E_CONVERT(iq1e_cvtepi32_ps, simde__m512i, simde__m512, int32_t, float)
 #define _mm512_cvtepi8_epi32 iq1e_cvtepi8_epi32
 #define _mm512_cvtepu8_epi32 iq1e_cvtepu8_epi32
 #define _mm512_cvtepi16_epi32 iq1e_cvtepi16_epi32

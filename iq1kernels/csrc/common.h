@@ -70,12 +70,4 @@ static inline uint16_t iq1m_scale_bits(const uint8_t *scales) {
 /* Per-row share of an R4 group's leading fp16 scales: group = 8 + blocks * block_bytes. */
 static inline int64_t iq1_r4_group_bytes(int64_t k, int block_bytes) { return 8 + (k / 32) * block_bytes; }
 
-/* The smallest count >= n of items of `size` bytes whose span is not close to a multiple of 4 KB: two
- * buffers that far apart do not falsely alias (a store to one would otherwise stall loads from the
- * other at the same offset modulo 4 KB). */
-static inline int64_t iq1_unaliased_count(int64_t n, int64_t size) {
-    while ((n * size) % 4096 < 1024 || (n * size) % 4096 > 3072) ++n;
-    return n;
-}
-
 #endif

@@ -1,14 +1,18 @@
 /* Instantiates the AVX-512 matmul (matmul_avx512.inc) of one format, plain and VNNI: static functions
- * iq1z_plain_run and iq1z_vnni_run. Define IQ1Z_TYPE, IQ1Z_DECODE and IQ1Z_NCOEF, then include once,
+ * iq1z_plain_run and iq1z_vnni_run. Define IQ1Z_TYPE, IQ1Z_DECODE (a row decoder of decode_row_avx512.h:
+ * the GEMM), IQ1Z_DECODE4 and IQ1Z_ROW_MAJOR (a 4-row decoder of decode_quad_avx2.h and its offset layout:
+ * the GEMV) and IQ1Z_NCOEF, then include once,
  * after the file's #pragma GCC target. */
 #include <stdlib.h>
 #include <string.h>
 #include "decode_row_avx512.h"
+#include "decode_quad_avx2.h"   /* the GEMV's 4-row decoders (AVX2 instructions, two per 8-row item) */
 
 #ifndef IQ1Z_SHARED
 #define IQ1Z_SHARED
 #define IQ1Z_GEMV_COLS 2      /* the GEMV serves up to 2 columns (more: the GEMM) */
-#define IQ1Z_GEMV_K 16384     /* k values per GEMV pass (bounds its stack buffers to ~50 KB) */
+#define IQ1Z_GEMV_K 16384     /* k values per GEMV pass (bounds the M types' nines to 16 KB of stack) */
+#define IQ1Z_GEMV_NINES (8 * IQ1Z_GEMV_K / IQ1_QK_ACT)   /* one column's nines of a pass (uint64) */
 #define IQ1Z_CHUNK 4096       /* k values per GEMM strip */
 #define IQ1Z_GEMM_COLS 12     /* columns of the GEMM register tile (16 rows x 12 columns) */
 #define IQ1Z_GEMM_BATCH 768   /* columns per GEMM call (bounds its heap buffer to ~3.5 MB) */

@@ -1,11 +1,13 @@
-/* IQ1_S x Q8_K128 matmul, AVX-512 (plain and VNNI): matmul_avx512.inc with the IQ1_S row decoder
- * (GEMV for few columns, the repacking GEMM for many). */
+/* IQ1_S x Q8_K128 matmul, AVX-512 (plain and VNNI): matmul_avx512.inc: the GEMV for 1-2
+ * columns (gemv_avx512.inc) with the IQ1_S 4-row decoder, the repacking GEMM for more with its row decoder. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")
 #include <immintrin.h>
 #include "kernels_avx512.h"
 #define IQ1Z_TYPE IQ1_S
 #define IQ1Z_DECODE iq1z_decode_iq1_s
+#define IQ1Z_DECODE4 iq1y_decode4_iq1_s
+#define IQ1Z_ROW_MAJOR IQ1Y_QUAD_ROW_MAJOR_IQ1_S
 #define IQ1Z_NCOEF 4
 #include "matmul_avx512.h"
 

@@ -59,22 +59,27 @@ static inline simde__m512i iq1e_cvtps_epi32(simde__m512 a) {
 }
 #define _mm512_cvtps_epi32 iq1e_cvtps_epi32
 
-/* masked loads and stores touch only the lanes of the mask */
-static inline simde__m512 iq1e_maskz_loadu_ps(simde__mmask16 k, const void *p) {
-    float r[16];
-    for (int i = 0; i < 16; ++i) r[i] = (k >> i) & 1 ? ((const float *)p)[i] : 0.0f;
-    simde__m512 v;
-    memcpy(&v, r, sizeof v);
-    return v;
-}
-static inline void iq1e_mask_storeu_ps(void *p, simde__mmask16 k, simde__m512 a) {
-    float s[16];
-    memcpy(s, &a, sizeof s);
-    for (int i = 0; i < 16; ++i)
-        if ((k >> i) & 1) ((float *)p)[i] = s[i];
-}
-#define _mm512_maskz_loadu_ps iq1e_maskz_loadu_ps
-#define _mm512_mask_storeu_ps iq1e_mask_storeu_ps
+/* masked loads and stores touch only the lanes of the mask (N lanes: 16 for zmm, 8 for ymm) */
+#define IQ1E_MASKED_PS(SUFFIX, VEC, MASK, N)                                                         \
+    static inline VEC iq1e_maskz_loadu_ps##SUFFIX(MASK k, const void *p) {                          \
+        float r[N];                                                                                \
+        for (int i = 0; i < N; ++i) r[i] = (k >> i) & 1 ? ((const float *)p)[i] : 0.0f;           \
+        VEC v;                                                                                     \
+        memcpy(&v, r, sizeof v);                                                                   \
+        return v;                                                                                  \
+    }                                                                                              \
+    static inline void iq1e_mask_storeu_ps##SUFFIX(void *p, MASK k, VEC a) {                        \
+        float s[N];                                                                                \
+        memcpy(s, &a, sizeof s);                                                                   \
+        for (int i = 0; i < N; ++i)                                                                \
+            if ((k >> i) & 1) ((float *)p)[i] = s[i];                                              \
+    }
+IQ1E_MASKED_PS(512, simde__m512, simde__mmask16, 16)
+IQ1E_MASKED_PS(256, simde__m256, simde__mmask8, 8)
+#define _mm512_maskz_loadu_ps iq1e_maskz_loadu_ps512
+#define _mm512_mask_storeu_ps iq1e_mask_storeu_ps512
+#define _mm256_maskz_loadu_ps iq1e_maskz_loadu_ps256
+#define _mm256_mask_storeu_ps iq1e_mask_storeu_ps256
 
 static inline int32_t iq1e_reduce_add_epi32(simde__m512i a) {
     uint32_t s[16], t = 0;

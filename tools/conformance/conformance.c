@@ -4,7 +4,7 @@
  *   and nothing outside the requested tile is written.
  * Built natively (x86) and cross-compiled for aarch64 (run under qemu): see build.sh.
  * Prints one line per failure and a closing "N passed, N failed" line; exit status 1 on failure.
- *   conformance [--long]   --long adds large and odd shapes (n up to 513, k up to 16384; ~10x longer). */
+ *   conformance [--long]   --long adds large and odd shapes (n up to 513, k up to 33024; ~10x longer). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,10 +203,11 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
         test_matmul_shape(gen, b, t, ms[mi], min_k(t) * kmul[ki], ns[ni], mode, ni % 2);
     }
     if (!long_mode) return;
-    /* m, k, n: odd n up to 513, k up to 16384 (rounded up to the format's block multiple) */
+    /* m, k, n: odd n up to 513, k up to 33024 (rounded up to the format's block multiple) */
     static const int64_t shapes[][3] = {
         { 4, 16384, 1 }, { 260, 16384, 1 }, { 8, 16384, 513 }, { 12, 4096, 257 }, { 132, 2048, 127 },
         { 36, 1152, 511 }, { 68, 384, 255 }, { 516, 256, 65 }, { 20, 8192, 99 }, { 4, 128, 513 },
+        { 12, 20480, 2 }, { 8, 33024, 1 },   /* k over the AVX-512 GEMV's pass length (16384) */
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
         const int64_t k = (shapes[s][1] + min_k(t) - 1) / min_k(t) * min_k(t);

@@ -70,14 +70,25 @@ IQ1Y_Q_INLINE void iq1y_q_block_scales(__m256i Q, iq1y_quad *o) {
     _mm256_store_si256((__m256i *)o->cc, cc);
 }
 
-/* Where a decoder reads: rows r .. r + 3 (IQ1_S, IQ1_M; a row past the last one repeats it) or the
- * 4-row group of row r (R4) */
+/* Where a decoder reads: IQ1_S / IQ1_M: rows r .. r + 3 (a row past the last one repeats it) at the
+ * super-block of the block b being decoded, so that the decoder's loads are the pointer plus constants
+ * (computing row + (b / 2) * bytes in the decoder, the compiler hoisted all four rows' addresses to the
+ * item start and spilled them); R4: the 4-row group of row r (the decoder adds b itself). */
 typedef struct { const uint8_t *row[4]; } iq1y_rows4;
 
-IQ1Y_Q_INLINE void iq1y_rows4_at(iq1y_rows4 *rs, iq1_type t, const uint8_t *w, int64_t k, int64_t r, int64_t last) {
+IQ1Y_Q_INLINE int64_t iq1y_superblock_bytes(iq1_type t) { return t == IQ1_S ? IQ1S_BLOCK_BYTES : IQ1M_BLOCK_BYTES; }
+
+IQ1Y_Q_INLINE void iq1y_rows4_at(iq1y_rows4 *rs, iq1_type t, const uint8_t *w, int64_t k, int64_t r, int64_t last,
+                                 int64_t b) {
     const int64_t bytes = iq1_group_bytes(t, k);
     if (t == IQ1_S_R4 || t == IQ1_M_R4) { rs->row[0] = w + (r / 4) * bytes; return; }
-    for (int i = 0; i < 4; ++i) rs->row[i] = w + (r + i <= last ? r + i : last) * bytes;
+    for (int i = 0; i < 4; ++i) rs->row[i] = w + (r + i <= last ? r + i : last) * bytes + (b >> 1) * iq1y_superblock_bytes(t);
+}
+
+/* rs from block b to block b + 1 of the same rows */
+IQ1Y_Q_INLINE void iq1y_rows4_step(iq1y_rows4 *rs, iq1_type t, int64_t b) {
+    if (t == IQ1_S_R4 || t == IQ1_M_R4 || !(b & 1)) return;
+    for (int i = 0; i < 4; ++i) rs->row[i] += iq1y_superblock_bytes(t);
 }
 
 /* ---- IQ1_S: 128-block b = half b % 2 of super-block b / 2; part i = row i (part 3 also the scales) ---- */
@@ -85,7 +96,7 @@ IQ1Y_Q_INLINE void iq1y_rows4_at(iq1y_rows4 *rs, iq1_type t, const uint8_t *w, i
 #define IQ1Y_QUAD_ROW_MAJOR_IQ1_S 1
 
 IQ1Y_Q_INLINE void iq1y_decode4_iq1_s(const iq1y_rows4 *rs, int64_t b, int part, iq1y_quad *o) {
-    const int64_t at = (b >> 1) * IQ1S_BLOCK_BYTES + 8 * (b & 1);
+    const int64_t at = 8 * (b & 1);   /* rs: at the super-block */
     /* word g (group g of 16) <- the qh word of its 32-block g / 4, shifted by 3 (g % 4) via the multiply */
     const __m256i rep = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3,
                                          4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7);
@@ -99,9 +110,8 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_s(const iq1y_rows4 *rs, int64_t b, int part,
     __m128i qh[4];
     for (int i = 0; i < 4; ++i) qh[i] = _mm_loadl_epi64((const __m128i *)(rs->row[i] + at + 34));
     iq1y_q_block_scales(_mm256_setr_m128i(_mm_unpacklo_epi64(qh[0], qh[1]), _mm_unpacklo_epi64(qh[2], qh[3])), o);
-    const int64_t d = (b >> 1) * IQ1S_BLOCK_BYTES;
-    iq1y_q_dw(_mm_setr_epi16((short)iq1_load_u16(rs->row[0] + d), (short)iq1_load_u16(rs->row[1] + d),
-                             (short)iq1_load_u16(rs->row[2] + d), (short)iq1_load_u16(rs->row[3] + d), 0, 0, 0, 0), o->dw);
+    iq1y_q_dw(_mm_setr_epi16((short)iq1_load_u16(rs->row[0]), (short)iq1_load_u16(rs->row[1]),
+                             (short)iq1_load_u16(rs->row[2]), (short)iq1_load_u16(rs->row[3]), 0, 0, 0, 0), o->dw);
 }
 
 /* ---- IQ1_M: 128-block b = half b % 2 of super-block b / 2; part i = row i (part 3 also the scales) ---- */
@@ -110,7 +120,7 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_s(const iq1y_rows4 *rs, int64_t b, int part,
 
 IQ1Y_Q_INLINE void iq1y_decode4_iq1_m(const iq1y_rows4 *rs, int64_t b, int part, iq1y_quad *o) {
     const int half = (int)(b & 1);
-    const uint8_t *blk = rs->row[part] + (b >> 1) * IQ1M_BLOCK_BYTES;
+    const uint8_t *blk = rs->row[part];   /* at the super-block */
     _mm_prefetch((const char *)blk + 384, _MM_HINT_T0);   /* ~15 blocks ahead; every block: no branch */
     /* word g <- qh byte g / 2 (groups 2j, 2j + 1 share byte j: bits 0..2 + sign 3, 4..6 + sign 7) */
     const __m256i rep = _mm256_setr_epi8(0, -1, 0, -1, 1, -1, 1, -1, 2, -1, 2, -1, 3, -1, 3, -1,
@@ -124,7 +134,7 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_m(const iq1y_rows4 *rs, int64_t b, int part,
     /* the 2 ls + 1 of the half's eight 16-blocks, rows (0, 2) and (1, 3) in the two lanes: the half's two
      * scale words (3 bits at 3 j each), the fields moved to bits 9..11 by a multiply (no variable 16-bit
      * shift in AVX2) */
-    const int64_t sw = (b >> 1) * IQ1M_BLOCK_BYTES + 48 + 4 * half;
+    const int64_t sw = 48 + 4 * half;
     const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
     const __m256i place = _mm256_setr_epi16(512, 64, 8, 1, 512, 64, 8, 1, 512, 64, 8, 1, 512, 64, 8, 1);
     __m256i sc[2];
@@ -146,7 +156,7 @@ IQ1Y_Q_INLINE void iq1y_decode4_iq1_m(const iq1y_rows4 *rs, int64_t b, int part,
         _mm256_store_si256((__m256i *)o->sc[4 + j], _mm256_shuffle_epi8(hi, pick));
     }
     /* the fp16 super-scales: the top nibbles of the four scale words, bytes 1, 3, 5, 7 of each row's 8 */
-    const int64_t at = (b >> 1) * IQ1M_BLOCK_BYTES + 48;
+    const int64_t at = 48;
     const __m128i x01 = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(rs->row[0] + at)), (long long)iq1_load_u64(rs->row[1] + at), 1);
     const __m128i x23 = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(rs->row[2] + at)), (long long)iq1_load_u64(rs->row[3] + at), 1);
     const __m256i top = _mm256_shuffle_epi8(_mm256_setr_m128i(x01, x23), _mm256_setr_epi8(1, 3, 5, 7, -1, -1, -1, -1, 9, 11, 13, 15, -1, -1, -1, -1,

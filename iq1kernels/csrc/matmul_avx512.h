@@ -10,7 +10,9 @@
 
 #ifndef IQ1Z_SHARED
 #define IQ1Z_SHARED
-#define IQ1Z_GEMV_COLS 2      /* the GEMV serves up to 2 columns (more: the GEMM) */
+#define IQ1Z_GEMV_COLS 8      /* columns per GEMV pass */
+#define IQ1Z_GEMVC_MIN 3      /* from 3 columns the GEMV puts the columns in the lanes (gemv_columns_avx512.inc) */
+#define IQ1Z_GEMM_MIN_COLS 16 /* the GEMV serves up to 16 columns, in passes of 8 (more: the GEMM), as on AVX2 */
 #define IQ1Z_GEMV_K 16384     /* k values per GEMV pass (bounds the M types' nines to 16 KB of stack) */
 #define IQ1Z_GEMV_NINES (8 * IQ1Z_GEMV_K / IQ1_QK_ACT)   /* one column's nines of a pass (uint64) */
 #define IQ1Z_CHUNK 4096       /* k values per GEMM strip */

@@ -27,6 +27,7 @@
 #define IQ1_DECODE_QUAD_AVX2_H
 #include <immintrin.h>
 #include "common.h"
+#include "grid_index_avx2.h"   /* iq1y_entries4 */
 
 typedef struct {
     uint16_t off[64];      /* [row][group] (IQ1_S, IQ1_M: IQ1Y_QUAD_ROW_MAJOR_*) or [group][row] (R4) */
@@ -68,6 +69,39 @@ IQ1Y_Q_INLINE void iq1y_q_block_scales(__m256i Q, iq1y_quad *o) {
     const __m256i cc = _mm256_mullo_epi16(_mm256_srli_epi16(sc8, 3), _mm256_add_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg)));
     for (int s = 0; s < 4; ++s) _mm256_store_si256((__m256i *)o->sc[s], iq1y_q_spread_block(sc8, s));
     _mm256_store_si256((__m256i *)o->cc, cc);
+}
+
+/* ---- what the GEMVs read from an iq1y_quad (row_major: the decoder's IQ1Y_QUAD_ROW_MAJOR_*) ---- */
+
+/* the byte offset of row i's (0..3) grid entry of group g */
+IQ1Y_Q_INLINE uint32_t iq1y_quad_offset(const iq1y_quad *p, int row_major, int i, int g) {
+    return row_major ? p->off[16 * i + g] : p->off[4 * g + i];
+}
+
+/* groups g and g + 1 of the four rows from table, [r0 | r1 || r2 | r3] each; the offsets are read in
+ * pairs (one 32-bit load, two registers) */
+IQ1Y_Q_INLINE void iq1y_quad_groups2(const char *table, int row_major, const iq1y_quad *p, int g, __m256i *u0, __m256i *u1) {
+    uint32_t v[4];
+    if (row_major) {
+        for (int r = 0; r < 4; ++r) memcpy(&v[r], p->off + 16 * r + g, 4);      /* row r: (g, g + 1) */
+        *u0 = iq1y_entries4(table, v[0] & 0xffff, v[1] & 0xffff, v[2] & 0xffff, v[3] & 0xffff);
+        *u1 = iq1y_entries4(table, v[0] >> 16, v[1] >> 16, v[2] >> 16, v[3] >> 16);
+    } else {
+        memcpy(v, p->off + 4 * g, 16);                                          /* g: (r0, r1), (r2, r3); g + 1 */
+        *u0 = iq1y_entries4(table, v[0] & 0xffff, v[0] >> 16, v[1] & 0xffff, v[1] >> 16);
+        *u1 = iq1y_entries4(table, v[2] & 0xffff, v[2] >> 16, v[3] & 0xffff, v[3] >> 16);
+    }
+}
+
+/* M types: each row's scales of slots 4 h .. 4 h + 3, cm[h] = [r0: s0..s3 | r1 || r2 | r3]. Word 4 i + t
+ * of sc[t] (and of sc[4 + t]) is row i's scale of slot t: three blends. */
+IQ1Y_Q_INLINE void iq1y_quad_row_scales(const iq1y_quad *p, int16_t cm[2][16]) {   /* cm: 32-byte aligned */
+    for (int h = 0; h < 2; ++h) {
+        const __m256i *sv = (const __m256i *)p->sc[4 * h];
+        const __m256i t01 = _mm256_blend_epi16(_mm256_load_si256(sv), _mm256_load_si256(sv + 1), 0x22);
+        const __m256i t23 = _mm256_blend_epi16(_mm256_load_si256(sv + 2), _mm256_load_si256(sv + 3), 0x88);
+        _mm256_store_si256((__m256i *)cm[h], _mm256_blend_epi16(t01, t23, 0xCC));
+    }
 }
 
 /* Where a decoder reads: IQ1_S / IQ1_M: rows r .. r + 3 (a row past the last one repeats it) at the

@@ -33,14 +33,6 @@ typedef struct {
     float pad[3];
 } __attribute__((aligned(32))) iq1y_prep;
 
-/* four 8-byte entries of `table` at byte offsets o0..o3: [o0, o1 | o2, o3] (scalar loads: on the CPUs
- * measured a gather costs more per element). Also the GEMV's lookup (gemv_avx2.inc). */
-IQ1Y_INLINE __m256i iq1y_entries4(const char *table, uint64_t o0, uint64_t o1, uint64_t o2, uint64_t o3) {
-    const __m128i lo = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(table + o0)), (long long)*(const uint64_t *)(table + o1), 1);
-    const __m128i hi = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(table + o2)), (long long)*(const uint64_t *)(table + o3), 1);
-    return _mm256_setr_m128i(lo, hi);
-}
-
 /* [grid a, grid b | grid c, grid d] */
 IQ1Y_INLINE __m256i iq1y_grid4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
     return iq1y_entries4((const char *)iq1_grid_unsigned, 8 * (uint64_t)a, 8 * (uint64_t)b, 8 * (uint64_t)c, 8 * (uint64_t)d);

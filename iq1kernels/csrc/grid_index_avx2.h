@@ -1,5 +1,6 @@
-/* Vector helpers shared by the AVX2 and AVX-512 row decoders (decode_row_avx2.h, decode_row_avx512.h):
- * grid indices from the low bytes and high bits, and one row's bytes of an R4 block. AVX2 / SSSE3;
+/* Vector helpers shared by the AVX2 and AVX-512 decoders (decode_row_avx2.h, decode_row_avx512.h,
+ * decode_quad_avx2.h): grid indices from the low bytes and high bits, grid entries by offset, and one
+ * row's bytes of an R4 block. AVX2 / SSSE3;
  * include after the file's #pragma GCC target. */
 #ifndef IQ1_GRID_INDEX_AVX2_H
 #define IQ1_GRID_INDEX_AVX2_H
@@ -11,6 +12,15 @@ static inline __m256i iq1_indices8_avx2(__m256i low, __m256i qh, __m256i shift, 
     const __m256i hi = _mm256_and_si256(_mm256_srlv_epi32(qh, shift), _mm256_set1_epi32(7));
     const __m256i neg = _mm256_and_si256(_mm256_srlv_epi32(qh, sign_shift), _mm256_set1_epi32(1));
     return _mm256_or_si256(low, _mm256_or_si256(_mm256_slli_epi32(hi, 8), _mm256_slli_epi32(neg, 11)));
+}
+
+/* four 8-byte entries of `table` at byte offsets o0..o3: [o0, o1 | o2, o3] (scalar loads: on the CPUs
+ * measured a gather costs more per element). Also the GEMVs' lookup (decode_quad_avx2.h). */
+static inline __attribute__((always_inline)) __m256i iq1y_entries4(const char *table, uint64_t o0, uint64_t o1,
+                                                                   uint64_t o2, uint64_t o3) {
+    const __m128i lo = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(table + o0)), (long long)*(const uint64_t *)(table + o1), 1);
+    const __m128i hi = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(table + o2)), (long long)*(const uint64_t *)(table + o3), 1);
+    return _mm256_setr_m128i(lo, hi);
 }
 
 /* the bytes at offset `row` of four 4-byte groups of four R4 blocks `stride` bytes apart */

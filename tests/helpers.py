@@ -1,10 +1,19 @@
 """Helpers shared by the tests (imported as `helpers`; conftest.py puts this folder on sys.path)."""
+import os
+import platform
+
 import numpy as np
 
 import iq1kernels as iq1
 
 BACKENDS = iq1.available_backends()
 QTYPES = ["iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4"]
+
+
+def simde_available():
+    """x86-64 with SIMDe's headers (tools/avx512_simde/install.sh): the AVX-512 / AVX-VNNI kernels can be
+    checked under emulation."""
+    return platform.machine() in ("x86_64", "AMD64") and os.path.exists("/usr/include/simde/x86/avx512.h")
 
 
 def min_k(qtype):

@@ -3,17 +3,16 @@ C backend, natively; for aarch64 (NEON with and without dotprod) under qemu when
 installed; and on x86-64 the AVX-512 and AVX-VNNI backends with SIMDe emulating those instructions when its
 headers are installed, so that they are checked on CPUs without them too (.ci/run installs both)."""
 import os
-import platform
 import shutil
 import subprocess
 
 import pytest
+from helpers import simde_available
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "tools", "conformance", "build.sh")
 ARM = os.path.join(ROOT, "tools", "arm64", "conformance.sh")
 SIMDE = os.path.join(ROOT, "tools", "avx512_simde", "build.sh")
-SIMDE_HEADER = "/usr/include/simde/x86/avx512.h"
 
 
 def run(cmd, timeout):
@@ -40,8 +39,7 @@ def test_aarch64_conformance_under_qemu():
     assert rc == 0, text
 
 
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or not shutil.which("gcc")
-                    or not os.path.exists(SIMDE_HEADER),
+@pytest.mark.skipif(not simde_available() or not shutil.which("gcc"),
                     reason="x86-64 with gcc and SIMDe headers needed (.ci/run installs libsimde-dev)")
 def test_avx512_conformance_under_simde(tmp_path):
     out = str(tmp_path / "conformance-avx512-simde")

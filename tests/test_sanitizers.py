@@ -1,14 +1,13 @@
 """The C kernels under AddressSanitizer + UndefinedBehaviorSanitizer (tools/sanitize.sh): the conformance
 driver must run clean (any report is fatal there)."""
 import os
-import platform
 import shutil
 import subprocess
 
 import pytest
+from helpers import simde_available
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SIMDE_HEADER = "/usr/include/simde/x86/avx512.h"
 
 
 def asan_available(tmp_path):
@@ -32,7 +31,7 @@ def test_conformance_clean_under_asan_ubsan(tmp_path):
     assert " 0 failed" in proc.stdout and "runtime error" not in proc.stderr
 
 
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or not os.path.exists(SIMDE_HEADER),
+@pytest.mark.skipif(not simde_available(),
                     reason="x86-64 with SIMDe headers needed (.ci/run installs libsimde-dev)")
 def test_emulated_avx512_and_avx_vnni_clean_under_asan_ubsan(tmp_path):
     """The AVX-512 / AVX-VNNI kernels, which this CPU may not run natively, emulated by SIMDe

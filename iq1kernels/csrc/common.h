@@ -17,6 +17,13 @@ static inline uint16_t iq1_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p
 static inline uint32_t iq1_load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline uint64_t iq1_load_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
+/* v, as it is at this point, in a vector register: a chain of vector adds stays a chain. Without it GCC
+ * re-associates the per-slot sums of an unrolled block into trees whose terms all stay live, and spills
+ * them (the AVX2 IQ1_M columns GEMV: 59 stores to the stack and as many reloads per item). */
+#ifndef IQ1_IN_REGISTER   /* tools/avx512_simde, whose emulated vectors are no registers, sets it empty */
+#define IQ1_IN_REGISTER(v) __asm__("" : "+v"(v))
+#endif
+
 static inline float iq1_bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint32_t iq1_f32_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 

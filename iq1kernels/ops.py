@@ -2,6 +2,7 @@
 exception before anything is written)."""
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import threading
@@ -45,6 +46,8 @@ def _default_threads() -> int:
 
 
 def _check_threads(threads, what="threads") -> int:
+    if type(threads) is int and 1 <= threads <= 1024:   # the common case, without the ABC check
+        return threads
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
         raise TypeError(f"{what} must be an integer >= 1, got {threads!r}")
     if threads < 1:
@@ -77,6 +80,9 @@ def _float32(x, what: str) -> np.ndarray:
 def _c_array(a: np.ndarray) -> np.ndarray:
     """C-contiguous and aligned to its dtype (a copy only when not): the C code dereferences float /
     int16 pointers directly, and a misaligned one is undefined behaviour there."""
+    flags = a.flags
+    if flags.c_contiguous and flags.aligned:   # the common case: np.require costs ~3 us a call
+        return a
     return np.require(a, requirements=("C", "A"))
 
 
@@ -167,11 +173,12 @@ def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
                              f"the last dimension must be K={k}")
         lead = x.shape[:-1]
         xq = None
-    n = int(np.prod(lead, dtype=np.int64))
+    n = math.prod(lead)   # a tuple of ints (np.prod costs ~10 us a call)
     out_shape = lead + (m,)
     if out is not None:
-        if not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != out_shape \
-                or not out.flags.c_contiguous or not out.flags.aligned or not out.flags.writeable:
+        flags = out.flags if isinstance(out, np.ndarray) else None
+        if flags is None or out.dtype != np.float32 or out.shape != out_shape \
+                or not flags.c_contiguous or not flags.aligned or not flags.writeable:
             raise ValueError(f"out must be a writeable, aligned, C-contiguous float32 array of shape {out_shape}")
         if np.may_share_memory(out, x) if xq is None else \
                 any(np.may_share_memory(out, p) for p in (xq.d, xq.bsums, xq.qs)):

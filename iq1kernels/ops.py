@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _dispatch
 from .formats import get_format
-from .tensor import Q8K128, QuantizedMatrix
+from .tensor import Q8K128, QuantizedMatrix, _c_array
 
 _state_lock = threading.Lock()
 _backend = None
@@ -75,15 +75,6 @@ def _float32(x, what: str) -> np.ndarray:
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise TypeError(f"{what} must be a real numeric array, got dtype {arr.dtype}")
     return arr.astype(np.float32, copy=False)
-
-
-def _c_array(a: np.ndarray) -> np.ndarray:
-    """C-contiguous and aligned to its dtype (a copy only when not): the C code dereferences float /
-    int16 pointers directly, and a misaligned one is undefined behaviour there."""
-    flags = a.flags
-    if flags.c_contiguous and flags.aligned:   # the common case: np.require costs ~3 us a call
-        return a
-    return np.require(a, requirements=("C", "A"))
 
 
 def _check_matrix(W) -> QuantizedMatrix:

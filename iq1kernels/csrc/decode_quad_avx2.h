@@ -104,6 +104,18 @@ IQ1Y_Q_INLINE void iq1y_quad_row_scales(const iq1y_quad *p, int16_t cm[2][16]) {
     }
 }
 
+/* M types, the columns GEMVs' copy of the activations: 9 x the sum of each 16 values of a 128-block q,
+ * the "+9" that u = 8 (g + delta) + 9 adds per slot. Slot t goes to s9[(t / 4) * stride + t % 4]: the
+ * copy's two rows of slot words (slots 0-3, 4-7), stride words apart, from this column's first word.
+ * |sum| <= 9 * 16 * 128. */
+IQ1Y_Q_INLINE void iq1y_slot_nines(const int8_t *q, int16_t *s9, int stride) {
+    for (int t = 0; t < 8; ++t) {
+        int sum = 0;
+        for (int i = 0; i < 16; ++i) sum += q[16 * t + i];
+        s9[(t / 4) * stride + t % 4] = (int16_t)(9 * sum);
+    }
+}
+
 /* Where a decoder reads: IQ1_S / IQ1_M: rows r .. r + 3 (a row past the last one repeats it) at the
  * super-block of the block b being decoded, so that the decoder's loads are the pointer plus constants
  * (computing row + (b / 2) * bytes in the decoder, the compiler hoisted all four rows' addresses to the

@@ -121,21 +121,29 @@ IQ1Y_Q_INLINE void iq1y_slot_nines(const int8_t *q, int16_t *s9, int stride) {
  * super-block of the block b being decoded, so that the decoder's loads are the pointer plus constants
  * (computing row + (b / 2) * bytes in the decoder, the compiler hoisted all four rows' addresses to the
  * item start and spilled them); R4: the 4-row group of row r (the decoder adds b itself).
- * ahead: bytes from a row to the same place in a row of a later item, at least 2 KB on: the IQ1_S / IQ1_M
- * decoders prefetch there. Prefetching a few blocks ahead within the row instead left each row's first
- * 384 bytes unfetched: with the matrix in DRAM a GEMV took 1.3-1.4x as long (measured). Past the matrix's
- * end the prefetches are harmless (they never fault). */
+ * ahead: bytes from a row to the same place in a row of a later item, at least 512 bytes on: the IQ1_S /
+ * IQ1_M decoders prefetch there. Prefetching a few blocks ahead within the row instead left each row's
+ * first 384 bytes unfetched: with the matrix in DRAM a GEMV took 1.3-1.4x as long (measured). Past the
+ * matrix's end the prefetches are harmless (they never fault). */
 typedef struct { const uint8_t *row[4]; int64_t ahead; } iq1y_rows4;
 
 IQ1Y_Q_INLINE int64_t iq1y_superblock_bytes(iq1_type t) { return t == IQ1_S ? IQ1S_BLOCK_BYTES : IQ1M_BLOCK_BYTES; }
 
-/* item_rows: the rows of one GEMV item (4 or 8), whose rows follow those of the item before */
 IQ1Y_Q_INLINE void iq1y_rows4_at(iq1y_rows4 *rs, iq1_type t, const uint8_t *w, int64_t k, int64_t r, int64_t last,
-                                 int64_t b, int item_rows) {
-    const int64_t bytes = iq1_group_bytes(t, k), item = item_rows * bytes;
-    rs->ahead = item * (item < 2048 ? 2048 / item + 1 : 1);
+                                 int64_t b) {
+    const int64_t bytes = iq1_group_bytes(t, k);
     if (t == IQ1_S_R4 || t == IQ1_M_R4) { rs->row[0] = w + (r / 4) * bytes; return; }
     for (int i = 0; i < 4; ++i) rs->row[i] = w + (r + i <= last ? r + i : last) * bytes + (b >> 1) * iq1y_superblock_bytes(t);
+}
+
+/* The first rows of a walk whose items have item_rows rows (4, or 8 for the AVX-512 GEMVs) and whose rows
+ * follow those of the item before: as iq1y_rows4_at, and the walk's ahead (whole items, at least 512 bytes),
+ * which iq1y_rows4_at then leaves as it is (computed per item, it cost 5-10% at K = 256, measured) */
+IQ1Y_Q_INLINE void iq1y_rows4_start(iq1y_rows4 *rs, iq1_type t, const uint8_t *w, int64_t k, int64_t r, int64_t last,
+                                    int64_t b, int item_rows) {
+    iq1y_rows4_at(rs, t, w, k, r, last, b);
+    rs->ahead = item_rows * iq1_group_bytes(t, k);
+    while (rs->ahead > 0 && rs->ahead < 512) rs->ahead *= 2;
 }
 
 /* rs from block b to block b + 1 of the same rows */

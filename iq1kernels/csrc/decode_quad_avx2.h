@@ -136,14 +136,20 @@ IQ1Y_Q_INLINE void iq1y_rows4_at(iq1y_rows4 *rs, iq1_type t, const uint8_t *w, i
     for (int i = 0; i < 4; ++i) rs->row[i] = w + (r + i <= last ? r + i : last) * bytes + (b >> 1) * iq1y_superblock_bytes(t);
 }
 
-/* The first rows of a walk whose items have item_rows rows (4, or 8 for the AVX-512 GEMVs) and whose rows
- * follow those of the item before: as iq1y_rows4_at, and the walk's ahead (whole items, at least 512 bytes),
- * which iq1y_rows4_at then leaves as it is (computed per item, it cost 5-10% at K = 256, measured) */
+/* The ahead of a walk whose items have item_rows rows (4, or 8 for the AVX-512 GEMVs) and whose rows follow
+ * those of the item before: whole items, at least 512 bytes. Set once per walk; iq1y_rows4_at leaves it as
+ * it is (computed per item, it cost 5-10% at K = 256, measured). */
+IQ1Y_Q_INLINE int64_t iq1y_walk_ahead(iq1_type t, int64_t k, int item_rows) {
+    int64_t ahead = item_rows * iq1_group_bytes(t, k);
+    while (ahead > 0 && ahead < 512) ahead *= 2;
+    return ahead;
+}
+
+/* the first rows of a walk of 4-row items: iq1y_rows4_at and the walk's ahead */
 IQ1Y_Q_INLINE void iq1y_rows4_start(iq1y_rows4 *rs, iq1_type t, const uint8_t *w, int64_t k, int64_t r, int64_t last,
-                                    int64_t b, int item_rows) {
+                                    int64_t b) {
     iq1y_rows4_at(rs, t, w, k, r, last, b);
-    rs->ahead = item_rows * iq1_group_bytes(t, k);
-    while (rs->ahead > 0 && rs->ahead < 512) rs->ahead *= 2;
+    rs->ahead = iq1y_walk_ahead(t, k, 4);
 }
 
 /* rs from block b to block b + 1 of the same rows */

@@ -274,10 +274,11 @@ out["modules"] = sorted(m for m in sys.modules if m.startswith("iq1kernels._back
 print(json.dumps(out))
 """
 # hidden flag -> variants that must disappear (and every module needing the flag stays unimported)
-HIDDEN = {"x86_64": {"avx512f": ("avx512", "avx512_vnni"), "avx512bw": ("avx512", "avx512_vnni"),
-                     "avx512vnni": ("avx512_vnni",), "avxvnni": ("avx2_vnni",),
-                     "avx2": ("avx2", "avx2_vnni", "avx512", "avx512_vnni"),
-                     "fma": ("avx2", "avx2_vnni", "avx512", "avx512_vnni")},
+AVX512_ALL = ("avx512", "avx512_vnni", "avx512_amx")
+HIDDEN = {"x86_64": {"avx512f": AVX512_ALL, "avx512bw": AVX512_ALL,
+                     "avx512vnni": ("avx512_vnni", "avx512_amx"), "avxvnni": ("avx2_vnni",),
+                     "amxtile": ("avx512_amx",), "amxint8": ("avx512_amx",),
+                     "avx2": ("avx2", "avx2_vnni") + AVX512_ALL, "fma": ("avx2", "avx2_vnni") + AVX512_ALL},
           "aarch64": {"asimddp": ("neon_dotprod",), "asimd": ("neon", "neon_dotprod")}}
 MACHINE = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())
 

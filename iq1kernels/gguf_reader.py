@@ -137,27 +137,27 @@ class _Cursor:
         return gv
 
 
-def _open_regular(path):
-    """(file object, size) of a regular file; anything else is refused before open() could block."""
+def open_regular(path, error=GGUFError):
+    """(file object, size) of a regular file; anything else is refused (`error`) before open() could block."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         raise FileNotFoundError(2, "no such file", str(path)) from None
     if not stat.S_ISREG(st.st_mode):
-        raise GGUFError(f"{path}: not a regular file")
+        raise error(f"{path}: not a regular file")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     fh = os.fdopen(fd, "rb", buffering=0)
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):      # replaced between stat and open
         fh.close()
-        raise GGUFError(f"{path}: not a regular file")
+        raise error(f"{path}: not a regular file")
     return fh, st.st_size
 
 
 class _Shard:
     def __init__(self, path):
         self.path = str(path)
-        self.fh, self.size = _open_regular(path)
+        self.fh, self.size = open_regular(path)
         try:
             if self.size < _HEADER:
                 raise GGUFError(f"{path}: not a GGUF file (only {self.size} bytes)")

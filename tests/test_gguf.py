@@ -223,3 +223,31 @@ def test_writer_abort_mid_stream_leaves_nothing(tmp_path):
     with pytest.raises(GGUFError, match="not written"):
         w.close()
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.gguf"]
+
+
+def test_memory_of_writing_and_loading_is_bounded(tmp_path):
+    """Streaming 32 tensors of 2 MB through GGUFFileWriter allocates about one tensor, not the model, and
+    load_gguf of the result allocates nothing proportional to it (no float32 copy, no byte copy)."""
+    import tracemalloc
+    from iq1kernels.gguf_writer import GGUFFileWriter
+    path = tmp_path / "big.gguf"
+    n, size = 32, 2 << 20
+    tracemalloc.start()
+    try:
+        with GGUFFileWriter(path, {"general.architecture": "llama"}) as w:
+            for i in range(n):
+                w.add_tensor_info(f"t{i}", "F32" if i % 2 else "Q8_0", (size // 4,) if i % 2 else (size // 34 * 32,))
+            for i in range(n):
+                nbytes = size if i % 2 else size // 34 * 34
+                w.write_tensor(f"t{i}", np.full(nbytes, i, np.uint8))
+        _, write_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        tensors = iq1.load_gguf(path)
+        assert len(tensors) == n and all(isinstance(t, GGUFTensor) for t in tensors.values())
+        _, load_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert os.path.getsize(path) > n * size * 0.99
+    print(f"write peak {write_peak} B, load peak {load_peak} B for {n} x {size} B")
+    assert write_peak < 3 * size, write_peak          # one tensor (and the header), not 64 MB
+    assert load_peak < size // 4, load_peak           # views of the map only

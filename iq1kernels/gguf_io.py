@@ -44,8 +44,8 @@ import numpy as np
 from .formats import BY_GGML_ID
 from .gguf_metadata import GGUFMetadata, GGUFValue, GGUFValueType, as_metadata
 from .gguf_reader import GGUFFile, TensorInfo, read_gguf
-from .gguf_types import (DEFAULT_ALIGNMENT, MAX_DIMS, GGUFError, check_ne, tensor_nbytes, type_id,
-                         type_name)
+from .gguf_types import (DEFAULT_ALIGNMENT, MAX_DIMS, GGUFError, TypedDims, check_ne, tensor_nbytes,
+                         type_id, type_name)
 from .gguf_writer import GGUFFileWriter, parse_size
 from .tensor import QuantizedMatrix
 
@@ -56,7 +56,7 @@ _FROM_DTYPE = {np.dtype(v).newbyteorder("<"): k for k, v in NATIVE_DTYPES.items(
 BF16 = 30
 
 
-class GGUFTensor:
+class GGUFTensor(TypedDims):
     """A tensor kept as its raw GGUF bytes: any ggml type, known here or not, written back byte-identical."""
 
     __slots__ = ("name", "ggml_type", "ne", "data", "size_known")
@@ -73,15 +73,6 @@ class GGUFTensor:
                             f"{expected} bytes, got {arr.size}")
         self.name, self.data = name, arr
         self.size_known = size_known and expected is not None
-
-    @property
-    def type_name(self) -> str:
-        return type_name(self.ggml_type)
-
-    @property
-    def shape(self) -> tuple:
-        """numpy order (outermost first): the reverse of ne."""
-        return tuple(reversed(self.ne))
 
     @property
     def nbytes(self) -> int:

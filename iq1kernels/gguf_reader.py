@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .gguf_metadata import SCALAR_DTYPES, SCALAR_FORMATS, GGUFMetadata, GGUFValue, T
-from .gguf_types import (DEFAULT_ALIGNMENT, MAX_ARRAY_DEPTH, MAX_DIMS, MAX_NAME_BYTES, MAX_STRING_BYTES, GGUFError,
-                         align_up, check_alignment, check_ne, tensor_nbytes, type_name)
+from .gguf_types import (DEFAULT_ALIGNMENT, MAX_ARRAY_DEPTH, MAX_DIMS, MAX_NAME_BYTES, MAX_STRING_BYTES,
+                         GGUFError, TypedDims, align_up, check_alignment, check_ne, tensor_nbytes)
 
 MAGIC = b"GGUF"
 SPLIT_KEYS = ("split.no", "split.count", "split.tensors.count")
@@ -48,7 +48,7 @@ _MIN_ITEM = {T.STRING: 8, T.ARRAY: 12}
 
 
 @dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(TypedDims):
     name: str
     ggml_type: int
     ne: tuple             # ggml order: ne[0] = K (innermost)
@@ -56,15 +56,6 @@ class TensorInfo:
     nbytes: int
     size_known: bool      # False: a type nobody here knows; nbytes runs to the next tensor (padding included)
     shard: int            # index into GGUFFile.paths
-
-    @property
-    def type_name(self) -> str:
-        return type_name(self.ggml_type)
-
-    @property
-    def shape(self) -> tuple:
-        """numpy order (outermost first): the reverse of ne."""
-        return tuple(reversed(self.ne))
 
 
 class _Cursor:

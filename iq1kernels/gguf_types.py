@@ -135,6 +135,21 @@ def tensor_nbytes(ggml_type: int, ne, what="tensor"):
     return nbytes
 
 
+class TypedDims:
+    """`type_name` and numpy-order `shape` for anything with `ggml_type` and `ne` (ggml order)."""
+
+    __slots__ = ()
+
+    @property
+    def type_name(self) -> str:
+        return type_name(self.ggml_type)
+
+    @property
+    def shape(self) -> tuple:
+        """numpy order (outermost first): the reverse of ne."""
+        return tuple(reversed(self.ne))
+
+
 def check_alignment(value, what="general.alignment") -> int:
     """A positive power of two up to MAX_ALIGNMENT, else GGUFError."""
     if isinstance(value, bool) or not isinstance(value, int):

@@ -10,7 +10,6 @@ import os
 import random
 import resource
 import signal
-import struct
 import sys
 import tempfile
 import time

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from iq1kernels.gguf_io import GGUFError, GGUFTensor, GGUFValue, load_gguf, read_gguf, save_gguf
+from iq1kernels.gguf_io import GGUFError, GGUFTensor, GGUFValue, read_gguf
 
 from helpers import QTYPES
 

@@ -5,7 +5,6 @@ import re
 
 import numpy as np
 
-import iq1kernels as iq1
 
 DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "GGUF.md")
 

@@ -46,7 +46,8 @@ def test_dims_whose_product_overflows(tmp_path, ne):
                                        ((), "0 dimensions"), ((1,) * 5, "5 dimensions"),
                                        ((100, 1), "IQ1_S needs ne\\[0\\] a multiple of 256")])
 def test_bad_dims(tmp_path, ne, match):
-    rejects(tmp_path, gguf_bytes(infos=[tensor_info("w", ne, 19, 0)], data=bytes(256)), "tensor w: (dimension )?" + match)
+    blob = gguf_bytes(infos=[tensor_info("w", ne, 19, 0)], data=bytes(256))
+    rejects(tmp_path, blob, "tensor w: (dimension )?" + match)
 
 
 @pytest.mark.parametrize("vtype, value", [(5, -1), (5, -8), (5, -32), (6, -40.0), (8, "-16"), (4, 0), (6, 0.5),

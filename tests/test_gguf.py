@@ -251,3 +251,16 @@ def test_memory_of_writing_and_loading_is_bounded(tmp_path):
     print(f"write peak {write_peak} B, load peak {load_peak} B for {n} x {size} B")
     assert write_peak < 3 * size, write_peak          # one tensor (and the header), not 64 MB
     assert load_peak < size // 4, load_peak           # views of the map only
+
+
+def test_saving_over_the_file_it_was_loaded_from(tmp_path):
+    """The new file is renamed over the old one, so the loaded views keep reading the old bytes."""
+    path = tmp_path / "m.gguf"
+    iq1.save_gguf(path, weights())
+    tensors, meta = iq1.load_gguf(path, with_metadata=True)
+    before = {n: t.data.tobytes() for n, t in tensors.items()}
+    meta["general.name"] = "again"
+    iq1.save_gguf(path, tensors, meta)
+    assert {n: t.data.tobytes() for n, t in tensors.items()} == before
+    back, meta2 = iq1.load_gguf(path, with_metadata=True)
+    assert meta2["general.name"] == "again" and {n: t.data.tobytes() for n, t in back.items()} == before

@@ -31,7 +31,7 @@ import numpy as np
 
 from ._output import AtomicOutput, check_output_path
 from .gguf_metadata import GGUFMetadata, GGUFValue, T, as_metadata
-from .gguf_reader import MAGIC, SPLIT_KEYS
+from .gguf_reader import MAGIC, SHARD_NAME, SPLIT_KEYS
 from .gguf_types import (DEFAULT_ALIGNMENT, MAX_NAME_BYTES, GGUFError, align_up, check_alignment, check_int,
                          check_ne, tensor_nbytes, type_id, type_name)
 
@@ -137,8 +137,11 @@ class GGUFFileWriter:
 
     # --- planning -----------------------------------------------------------------------------------
     def _shard_path(self, no, count) -> str:
-        stem = self.path[:-5] if self.path.lower().endswith(".gguf") else self.path
-        return f"{stem}-{no:05d}-of-{count:05d}.gguf"
+        """`out.gguf` (or `out-00001-of-00007.gguf`) -> `out-0000<no>-of-0000<count>.gguf`."""
+        folder, base = os.path.split(self.path)
+        m = SHARD_NAME.match(base)
+        stem = m["stem"] if m else base[:-5] if base.lower().endswith(".gguf") else base
+        return os.path.join(folder, f"{stem}-{no:05d}-of-{count:05d}.gguf")
 
     def _split_kv(self, no, count) -> bytes:
         return b"".join(_kv_bytes(k, gv) for k, gv in (

@@ -66,6 +66,8 @@ def test_tensor_larger_than_the_limit_gets_its_own_shard(tmp_path):
     assert len(paths) == 3 and os.path.getsize(paths[1]) > 20000
     assert [list(load_gguf(p, names=lambda n: True)) for p in paths[:1]] == [["small", "big", "tail"]]
     assert save_gguf(tmp_path / "x.gguf", tensors, split_max_size="1G") == [str(tmp_path / "x-00001-of-00001.gguf")]
+    again = save_gguf(paths[0], load_gguf(paths[0]), split_max_size="1K")       # a shard name as the target
+    assert again == paths
 
 
 def test_parse_size():

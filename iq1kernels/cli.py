@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
@@ -40,6 +41,13 @@ def _describe_value(gv) -> str:
     return f"{gv.type.name} {text if len(text) <= 80 else text[:77] + '...'}"
 
 
+def _human_size(n) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n} B"
+
+
 def cmd_info(args) -> int:
     import iq1kernels as iq1
     if not args.file:
@@ -50,7 +58,7 @@ def cmd_info(args) -> int:
         infos = list(f.tensors.values())
         total = sum(i.nbytes for i in infos)
         shards = f"{len(f.paths)} shards" if len(f.paths) > 1 else "1 file"
-        print(f"{args.file}: GGUF v{f.version}, {len(infos)} tensors ({total / 2**30:.2f} GiB), "
+        print(f"{args.file}: GGUF v{f.version}, {len(infos)} tensors ({_human_size(total)}), "
               f"{len(f.metadata)} metadata keys, {shards}, alignment {f.alignment}")
         for path in f.paths[1:]:
             print(f"  shard: {path}")
@@ -61,16 +69,15 @@ def cmd_info(args) -> int:
         for i in infos:
             counts[i.type_name] = counts.get(i.type_name, 0) + 1
         print("types: " + ", ".join(f"{n} x {t}" for t, n in sorted(counts.items(), key=lambda kv: -kv[1])))
-        print(f"| {'tensor':<40} | {'type':<9} | {'shape (ggml ne)':<22} | {'bpw':>6} | {'size':>12} |")
-        print(f"|{'-' * 42}|{'-' * 11}|{'-' * 24}|{'-' * 8}|{'-' * 14}|")
+        split = len(f.paths) > 1
+        print(f"| {'tensor':<40} | {'type':<9} | {'shape (ggml ne)':<22} | {'bpw':>6} | {'size':>11} |"
+              + (" shard |" if split else ""))
+        print(f"|{'-' * 42}|{'-' * 11}|{'-' * 24}|{'-' * 8}|{'-' * 13}|" + ("-------|" if split else ""))
         for i in infos:
-            n = 1
-            for d in i.ne:
-                n *= d
-            bpw = 8.0 * i.nbytes / n
-            shard = f" (shard {i.shard + 1})" if len(f.paths) > 1 else ""
-            size = f"{i.nbytes / 2**20:.2f} MiB" if i.size_known else f"<={i.nbytes / 2**20:.2f} MiB"
-            print(f"| {i.name:<40} | {i.type_name:<9} | {str(list(i.ne)):<22} | {bpw:>6.3f} | {size:>12} |{shard}")
+            bpw = 8.0 * i.nbytes / math.prod(i.ne)
+            size = _human_size(i.nbytes) if i.size_known else "<=" + _human_size(i.nbytes)
+            print(f"| {i.name:<40} | {i.type_name:<9} | {str(list(i.ne)):<22} | {bpw:>6.3f} | {size:>11} |"
+                  + (f" {i.shard + 1:>5} |" if split else ""))
     return 0
 
 

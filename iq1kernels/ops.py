@@ -80,6 +80,9 @@ def _float32(x, what: str) -> np.ndarray:
 def _check_matrix(W) -> QuantizedMatrix:
     if not isinstance(W, QuantizedMatrix):
         raise TypeError(f"weights must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
+    if len(W.shape) != 2:
+        raise ValueError(f"weights of shape {W.shape} are a stack of {W.shape[0]} experts: pass one (M, K) "
+                         "expert matrix, W[e]")
     return W
 
 

@@ -67,7 +67,8 @@ def test_quantize_with_include_exclude_and_imatrix(tmp_path):
                         "--imatrix", im)
     assert rc == 0, err
     loaded = iq1.load_gguf(tmp_path / "o.gguf")
-    assert isinstance(loaded["a"], iq1.QuantizedMatrix) and isinstance(loaded["b"], np.ndarray)
+    assert isinstance(loaded["a"], iq1.QuantizedMatrix) and isinstance(loaded["b"], iq1.gguf_io.GGUFTensor)
+    assert loaded["b"].type_name == "F32"                 # kept raw, as it was
     assert "| yes" in text
 
 

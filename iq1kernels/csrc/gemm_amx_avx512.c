@@ -203,7 +203,7 @@ static void iq1a_tile(const iq1a_strip *st, int nb, const int8_t *xt, const floa
 
 #define IQ1A_DECODE iq1z_decode_iq1_s_r4
 #define IQ1A_NAME(n) iq1a_iq1_s_r4_##n
-#define IQ1A_FALLBACK iq1_matmul_iq1_s_r4_avx512_vnni
+#define IQ1A_FALLBACK iq1_matmul_iq1_s_r4_avx512_vnni_gather
 #include "gemm_amx.inc"
 #undef IQ1A_DECODE
 #undef IQ1A_NAME
@@ -211,7 +211,7 @@ static void iq1a_tile(const iq1a_strip *st, int nb, const int8_t *xt, const floa
 
 #define IQ1A_DECODE iq1z_decode_iq1_m_r4
 #define IQ1A_NAME(n) iq1a_iq1_m_r4_##n
-#define IQ1A_FALLBACK iq1_matmul_iq1_m_r4_avx512_vnni
+#define IQ1A_FALLBACK iq1_matmul_iq1_m_r4_avx512_vnni_gather
 #include "gemm_amx.inc"
 #undef IQ1A_DECODE
 #undef IQ1A_NAME

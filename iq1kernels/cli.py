@@ -233,11 +233,16 @@ def cmd_bench(args) -> int:
           "'vs numpy f32' = numpy float32 X @ W.T on the already dequantized matrix; "
           "'vs reference' = numpy dequantize-then-matmul (iq1kernels.reference.linear); same threads.\n")
     rows = []
+
+    def progress(i, total, row):
+        print(benchmarking.format_progress(i, total, row), file=sys.stderr, flush=True)
+        rows.append(row)
+
     try:
-        rows = benchmarking.run(qtypes, ns, threads, backends, m, k, with_reference=not args.no_reference,
-                                progress=lambda r: None)
+        benchmarking.run(qtypes, ns, threads, backends, m, k, with_reference=not args.no_reference,
+                         progress=progress)
     finally:
-        if rows:
+        if rows:   # an interrupted run still shows the rows it finished
             print(benchmarking.format_table(rows))
     if args.quantize:
         from iq1kernels import quant_bench
@@ -245,7 +250,7 @@ def cmd_bench(args) -> int:
         print(quant_bench.quantize_table(threads=threads[0], quick=args.quick))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
+            json.dump({"machine": benchmarking.machine_info(), "command": sys.argv[1:], "rows": rows}, fh, indent=1)
     return 0
 
 

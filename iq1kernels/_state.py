@@ -90,9 +90,9 @@ def check_threads(threads, what="threads") -> int:
 
 def _affinity_cpus() -> int:
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        return len(os.sched_getaffinity(0)) or 1
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        return os.cpu_count() or 1
 
 
 def _openmp_threads() -> int:
@@ -103,10 +103,13 @@ def _openmp_threads() -> int:
 
 
 def _default_threads() -> int:
-    n = _openmp_threads()
+    """Every call without threads= asks this (the affinity mask and OpenMP's setting may change)."""
+    n = (_openmp_max_threads or _openmp_threads)()
     if _OMP_ENV is None:
-        n = min(n, _affinity_cpus())
-    return max(1, min(n, MAX_THREADS))
+        cpus = _affinity_cpus()
+        if cpus < n:
+            n = cpus
+    return n if 1 <= n <= MAX_THREADS else max(1, min(n, MAX_THREADS))
 
 
 def set_num_threads(n):

@@ -20,13 +20,19 @@ _run = _state.run
 
 
 # --- conversions -------------------------------------------------------------------------------------
+_FLOAT32 = np.dtype(np.float32)
+
+
 def _float32(x, what: str) -> np.ndarray:
     """Any real numeric array-like -> float32 ndarray (no copy when already float32). A finite value
     that float32 cannot hold (float64 1e39) is an error, not an Inf that NaN/Inf rules would then hide."""
     arr = np.asarray(x)
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(f"{what} must be a real numeric array, got dtype {arr.dtype}")
-    if arr.dtype.kind != "f" or arr.dtype.itemsize <= 4:
+    dtype = arr.dtype
+    if dtype is _FLOAT32:                            # the common case, without the conversion machinery
+        return arr
+    if dtype == object or dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be a real numeric array, got dtype {dtype}")
+    if dtype.kind != "f" or dtype.itemsize <= 4:
         return arr.astype(np.float32, copy=False)     # float32 itself, float16, integers: always in range
     with np.errstate(over="ignore"):
         out = arr.astype(np.float32)

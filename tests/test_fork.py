@@ -87,6 +87,29 @@ def test_fork_from_another_thread(expected):
     assert box.get("r") == expected
 
 
+def test_fork_while_other_threads_compute(expected):
+    """fork() while two other threads are inside threaded linear calls (their OpenMP teams mid-region)."""
+    import threading
+    from iq1kernels import synthetic
+    W = synthetic.random_weights("iq1_m", (256, 1024))
+    X = synthetic.random_activations(8, 1024)
+    stop = threading.Event()
+
+    def busy():
+        while not stop.is_set():
+            iq1.linear(X, W, threads=2)
+    workers = [threading.Thread(target=busy) for _ in range(2)]
+    for t in workers:
+        t.start()
+    try:
+        for _ in range(3):
+            assert run_in_fork(child_work.every_operation, 2) == expected
+    finally:
+        stop.set()
+        for t in workers:
+            t.join(TIMEOUT)
+
+
 def test_parent_is_unaffected(expected):
     run_in_fork(child_work.every_operation, 2)
     assert child_work.every_operation(2) == expected

@@ -138,7 +138,7 @@ def thread_source() -> str:
     cpus = _affinity_cpus()
     if omp < cpus:
         return "OpenMP limit (omp_set_num_threads / threadpoolctl)"
-    return f"CPU affinity mask ({cpus} CPUs)"
+    return f"CPU affinity mask of {cpus} CPU{'s' if cpus > 1 else ''}"
 
 
 def resolve_threads(threads) -> int:

@@ -33,19 +33,25 @@ def _float32(x, what: str) -> np.ndarray:
     if dtype == object or dtype.kind not in "biuf":
         raise TypeError(f"{what} must be a real numeric array, got dtype {dtype}")
     if dtype.kind != "f" or dtype.itemsize <= 4:
-        return arr.astype(np.float32, copy=False)     # float32 itself, float16, integers: always in range
+        return arr.astype(np.float32, copy=False)     # other float32 layouts, float16, integers: in range
     with np.errstate(over="ignore"):
         out = arr.astype(np.float32)
     overflow = np.isinf(out)
     if overflow.any():
         overflow &= np.isfinite(arr)
         if overflow.any():
-            index = np.unravel_index(int(np.argmax(overflow)), arr.shape)
-            where = f"row {index[0]}, column {index[1]}" if arr.ndim == 2 else \
-                f"index {tuple(int(i) for i in index)}" if arr.ndim != 1 else f"index {index[0]}"
-            raise ValueError(f"{what} value {float(arr[index]):g} at {where} is out of float32 range "
-                             "(the largest finite float32 is 3.4028235e+38)")
+            _raise_out_of_range(arr, int(np.argmax(overflow)), what)
     return out
+
+
+def _raise_out_of_range(arr: np.ndarray, flat_index: int, what: str):
+    index = tuple(int(i) for i in np.unravel_index(flat_index, arr.shape))
+    if arr.ndim == 2:
+        where = f"row {index[0]}, column {index[1]}"
+    else:
+        where = f"index {index[0] if arr.ndim == 1 else index}"
+    raise ValueError(f"{what} value {float(arr[index]):g} at {where} is out of float32 range "
+                     "(the largest finite float32 is 3.4028235e+38)")
 
 
 def _check_matrix(W) -> QuantizedMatrix:
@@ -118,6 +124,10 @@ def quantize(W, qtype, imatrix=None, threads=None) -> QuantizedMatrix:
     return QuantizedMatrix(out, fmt, (m, k))
 
 
+_OVERLAP_WORK = 100_000                                   # bounds the exact overlap search
+_TooHardError = getattr(np, "exceptions", np).TooHardError   # numpy >= 1.25 / older
+
+
 def _check_no_overlap(out: np.ndarray, what: str, arr: np.ndarray) -> None:
     """out is written while the kernel reads the inputs: refuse any shared byte. The bounds test is
     cheap; the exact one runs only when the bounds meet (views of one buffer that interleave are fine)."""
@@ -125,13 +135,11 @@ def _check_no_overlap(out: np.ndarray, what: str, arr: np.ndarray) -> None:
         return
     try:
         shared = np.shares_memory(out, arr, max_work=_OVERLAP_WORK)
-    except np.exceptions.TooHardError if hasattr(np, "exceptions") else np.TooHardError:
-        shared = True          # strides too intricate to decide quickly: do not risk it
+    except _TooHardError:
+        raise ValueError(f"out must not overlap {what} (their strides are too intricate to rule it out; "
+                         "pass a separate out)") from None
     if shared:
         raise ValueError(f"out must not overlap {what}")
-
-
-_OVERLAP_WORK = 100_000
 
 
 # --- the one matmul entry point -------------------------------------------------------------------

@@ -126,6 +126,18 @@ def test_out_interleaved_with_activations_without_sharing(backend):
     assert bits_equal(Y, iq1.linear(X0, W)) and bits_equal(X, X0)
 
 
+def test_undecided_overlap_is_refused(monkeypatch):
+    """When the exact search would need more work than allowed, out is refused (never risked)."""
+    from iq1kernels import ops
+    W = synthetic.random_weights("iq1_s", (M, K))
+    base = np.zeros((2, 2 * M + K), np.float32)
+    X, Y = base[:, 2 * M:], base[1, :2 * M].reshape(2, M)
+    monkeypatch.setattr(ops, "_OVERLAP_WORK", 0)
+    with pytest.raises(ValueError, match="too intricate to rule it out"):
+        iq1.linear(X, W, out=Y)
+    assert not Y.any()
+
+
 @pytest.mark.parametrize("plane", ["d", "bsums", "qs"])
 def test_out_overlapping_q8k128_planes(backend, plane):
     W = synthetic.random_weights("iq1_m_r4", (M, K), seed=11)

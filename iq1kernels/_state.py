@@ -154,8 +154,7 @@ _fork_host = None      # in such a child: the executor whose one thread runs tha
 def _after_fork_in_child():
     global _fork_thread, _fork_host
     _fork_host = None            # its thread, if any, was not copied
-    if _openmp_used:
-        _fork_thread = threading.get_ident()
+    _fork_thread = threading.get_ident() if _openmp_used else None
 
 
 if hasattr(os, "register_at_fork"):

@@ -41,6 +41,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'iq1kernels' has no attribute {name!r}")
 
 
-# choose the backend now: an invalid IQ1KERNELS_BACKEND fails at import, clearly (DESIGN.md rule 3)
-from .ops import current_backend as _current_backend  # noqa: E402
-_current_backend()
+# choose the backend now: an invalid IQ1KERNELS_BACKEND fails at import, clearly (the `iq1kernels`
+# command prints it as one line instead)
+from ._config import select_backend_at_import as _select_backend  # noqa: E402
+_select_backend()

@@ -291,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        from iq1kernels import _state
+        _state.current_backend()   # an invalid IQ1KERNELS_BACKEND is reported here, in one line
         return args.func(args)
     except CliError as exc:
         print(f"iq1kernels: error: {exc}", file=sys.stderr)

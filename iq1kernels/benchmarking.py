@@ -15,8 +15,7 @@ from .formats import FORMATS
 @contextlib.contextmanager
 def pinned_threads(n: int):
     """Pin BLAS (threadpoolctl) and iq1kernels to n threads for the duration."""
-    previous = ops.get_num_threads()
-    ops.set_num_threads(n)
+    previous = ops.set_num_threads(n)     # the previous setting (None: the default), restored as it was
     try:
         try:
             from threadpoolctl import threadpool_limits

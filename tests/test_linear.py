@@ -198,8 +198,7 @@ def test_threads_give_the_same_result(backend, qtype):
     for t in (2, 3, 4):
         np.testing.assert_allclose(iq1.linear(X, W, threads=t), one, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(iq1.linear(X, W, threads=2), iq1.linear(X, W, threads=2))
-    previous = iq1.get_num_threads()
-    iq1.set_num_threads(1)
+    previous = iq1.set_num_threads(1)          # the previous setting, restored as it was (None: the default)
     try:
         assert iq1.get_num_threads() == 1
         np.testing.assert_array_equal(iq1.linear(X, W), one)

@@ -271,11 +271,11 @@ def _decide(t, fmt, kind, include, exclude, allow_requantize):
             raise ValueError(f"tensor {t.name} matches include {pat!r} but cannot be quantized to {fmt.name}: "
                              f"{hard}")
         return True, note or f"included by {pat!r}"
-    if hard:
-        return False, hard
-    soft = _soft_reason(t.name, kind)
+    soft = _soft_reason(t.name, kind)        # the name says more than the type (a Q8_0 token_embd)
     if soft:
         return False, soft
+    if hard:
+        return False, hard
     return True, note or ""
 
 
@@ -443,7 +443,7 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
     not at all); the input (and the imatrix file) can never be the output."""
     from . import ops
     from .gguf_writer import GGUFFileWriter
-    from ._output import check_output_path
+    from ._output import OutputFileError, check_output_path
 
     fmt = get_format(qtype)
     include, exclude = _patterns(include, "include"), _patterns(exclude, "exclude")
@@ -466,8 +466,13 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
             raise ValueError(f"{src}: no tensor to quantize to {fmt.name} ({why})")
         inputs = list(source.paths) + ([im.path] if im is not None else [])
         _refuse_inputs([os.fspath(dst)], inputs)
-        writer = GGUFFileWriter(dst, _output_metadata(source, fmt, im, im_label),
-                                split_max_size=split_max_size, inputs=inputs)
+        try:
+            writer = GGUFFileWriter(dst, _output_metadata(source, fmt, im, im_label),
+                                    split_max_size=split_max_size, inputs=inputs)
+        except OutputFileError as exc:
+            if exc.filename:
+                _refuse_inputs([exc.filename], inputs)      # the first shard's name: say it our way
+            raise
         for p in plans:
             if p.quantize:
                 writer.add_tensor_info(p.t.name, fmt.ggml_id, p.t.ne, fmt.nbytes((p.experts,) + p.t.shape[-2:]))

@@ -333,7 +333,7 @@ def quantize_tensor(source: Source, t: SourceTensor, fmt, imatrix=None, threads=
             d = q.dequantize(threads=threads)
             np.subtract(x, d, out=d)
             err_sq += float(np.sum(np.square(d, out=d), dtype=np.float64))
-            ref_sq += float(np.sum(np.square(x), dtype=np.float64))
+            ref_sq += float(np.sum(np.square(x, out=d), dtype=np.float64))      # d's buffer again: no temp
             del x, d, q
             done += r1 - r0
             if on_rows is not None:
@@ -361,10 +361,11 @@ def _remote_quantize(spec):
         source = open_source(path)
         _worker_sources[path], _worker_sources[(path, "stamp")] = source, stamp
     threads = spec["threads"]
-    if threads is None:
+    if threads is None:          # the worker's cores shared by the tasks it runs at once
+        from . import ops
         try:
             from distributed import get_worker
-            threads = max(1, int(get_worker().state.nthreads))
+            threads = max(1, ops.get_num_threads() // max(1, int(get_worker().state.nthreads)))
         except Exception:       # noqa: BLE001 - not in a worker, or an older API: the library default
             threads = None
     t0 = time.perf_counter()

@@ -84,7 +84,8 @@ _TYPE_IDS = {"f32": 0, "f16": 1, "bf16": 30}
 
 
 def model_plan(layers=2, hidden=256, ffn=512, experts=4, n_vocab=320, expert_dtype="f16", dense_dtype="f16"):
-    """[(name, ggml type, ne, maker(rng) -> bytes-like)] in file order."""
+    """[(name, ggml type, ne, maker(rng) -> bytes-like)] in file order; expert_dtype "f16" / "bf16" / "f32",
+    or a tuple of them taken layer by layer."""
     def floats(shape, dtype):
         return _TYPE_IDS[dtype], tuple(reversed(shape)), lambda rng: _floats(rng, shape, dtype)
 
@@ -99,9 +100,10 @@ def model_plan(layers=2, hidden=256, ffn=512, experts=4, n_vocab=320, expert_dty
         plan.append((b + "ffn_norm.weight", *floats((hidden,), "f32")))
         if experts:
             plan.append((b + "ffn_gate_inp.weight", *floats((experts, hidden), "f32")))
-            plan.append((b + "ffn_gate_exps.weight", *floats((experts, ffn, hidden), expert_dtype)))
-            plan.append((b + "ffn_down_exps.weight", *floats((experts, hidden, ffn), expert_dtype)))
-            plan.append((b + "ffn_up_exps.weight", *floats((experts, ffn, hidden), expert_dtype)))
+            dtype = expert_dtype if isinstance(expert_dtype, str) else expert_dtype[i % len(expert_dtype)]
+            plan.append((b + "ffn_gate_exps.weight", *floats((experts, ffn, hidden), dtype)))
+            plan.append((b + "ffn_down_exps.weight", *floats((experts, hidden, ffn), dtype)))
+            plan.append((b + "ffn_up_exps.weight", *floats((experts, ffn, hidden), dtype)))
         else:
             plan.append((b + "ffn_gate.weight", *floats((ffn, hidden), dense_dtype)))
             plan.append((b + "ffn_down.weight", *floats((hidden, ffn), dense_dtype)))

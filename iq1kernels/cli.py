@@ -42,10 +42,8 @@ def _describe_value(gv) -> str:
 
 
 def _human_size(n) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return f"{n} B"
+    from iq1kernels.model_quantize import human_size
+    return human_size(n)
 
 
 def cmd_info(args) -> int:
@@ -121,7 +119,7 @@ def cmd_quantize(args) -> int:
 
     from iq1kernels._progress import ProgressPrinter
     from iq1kernels.formats import get_format
-    from iq1kernels.model_quantize import quantize_model
+    from iq1kernels.model_quantize import RequantizationWarning, quantize_model
     try:
         fmt = get_format(args.type)
     except ValueError as exc:
@@ -129,6 +127,8 @@ def cmd_quantize(args) -> int:
     _require_file(args.input)
     if args.imatrix:
         _require_file(args.imatrix)
+    import warnings
+    warnings.simplefilter("ignore", RequantizationWarning)      # the summary's notes say it
     printer = None if args.quiet else ProgressPrinter(sys.stderr)
     client = None
     caught = (signal.SIGTERM, signal.SIGHUP)

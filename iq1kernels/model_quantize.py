@@ -24,10 +24,12 @@ importance vector per expert when the imatrix has them.
 
 Memory: tensors are read with positioned reads (pread; no memory map stays resident), quantized in
 chunks of rows (the quantizer is row-independent: the bytes are those of one call on the whole tensor)
-and written as they are done. The peak is about max(largest kept tensor's stored bytes, largest IQ1
-output tensor + one chunk's buffers) above the process's baseline — about 5 x 4 x chunk_values bytes of
-chunk buffers (16 MiB of float32 per buffer by default) — not the model's size. With a Dask client, the
-results in flight (their IQ1 bytes) are added on the writer's side.
+and written as they are done. Above the process's baseline (which includes the header's metadata), the
+peak is at most the largest kept tensor's stored bytes (read whole: the writer takes whole tensors) +
+the largest IQ1 output tensor + one chunk's buffers, about 5 x 4 x chunk_values bytes (16 MiB of float32
+per buffer by default). The kept and the quantized tensor are never live at once; the sum allows for the
+freed chunk buffers the C allocator may keep. Not the model's size. With a Dask client, the result being
+written is added on the writer's side.
 
 Scale-out: client=dask.distributed.Client(...) sends each tensor to quantize to a worker, which opens the
 source by its path (shared storage: every worker must see the same file at the same path) and returns the
@@ -41,6 +43,7 @@ import fnmatch
 import math
 import os
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -68,6 +71,10 @@ _KEEP_BY_NAME = [
     (("*ssm_conv1d*", "*ssm_x.weight", "*ssm_dt.weight"), "Mamba SSM tensor"),
     (("*attn_rel_b.weight",), "relative position bias"),
 ]
+
+
+class RequantizationWarning(UserWarning):
+    """Tensors that were already quantized are being quantized again (allow_requantize=True)."""
 
 
 def human_size(n) -> str:
@@ -413,7 +420,7 @@ def _load_im(imatrix):
     return load_imatrix(imatrix), os.fspath(imatrix)
 
 
-def _plan(source, fmt, include, exclude, allow_requantize, im, chunk_values):
+def _plan(source, fmt, include, exclude, allow_requantize, im):
     plans = []
     for t in source.tensors:
         quantize, reason = _decide(t, fmt, source.kind, include, exclude, allow_requantize)
@@ -458,7 +465,7 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
     source = open_source(src)
     try:
         im, im_label = _load_im(imatrix)
-        plans = _plan(source, fmt, include, exclude, allow_requantize, im, chunk_values)
+        plans = _plan(source, fmt, include, exclude, allow_requantize, im)
         if not any(p.quantize for p in plans):
             kept = {}
             for p in plans:
@@ -529,8 +536,10 @@ def _notes(report, source, fmt, plans, im):
                                 f"without: {', '.join(missing[:5])}" + (", ..." if len(missing) > 5 else ""))
     requant = [p.t.name for p in quantized if not p.t.is_float]
     if requant:
-        report.notes.append(f"{len(requant)} tensors were already quantized and were dequantized and "
-                            "requantized (their error adds to the earlier one's)")
+        note = (f"{len(requant)} tensors were already quantized and are dequantized and requantized (their "
+                f"error adds to the earlier one's): {', '.join(requant[:5])}" + (", ..." if len(requant) > 5 else ""))
+        report.notes.append(note)
+        warnings.warn(note, RequantizationWarning, stacklevel=3)
 
 
 def _run(writer, source, plans, fmt, report, threads, client, progress, max_in_flight, chunk_values, t_start,
@@ -581,4 +590,5 @@ def _run(writer, source, plans, fmt, report, threads, client, progress, max_in_f
             close()
 
 
-__all__ = ["quantize_model", "quantize_tensor", "QuantizeReport", "TensorReport", "ProgressEvent", "FILE_TYPES"]
+__all__ = ["quantize_model", "quantize_tensor", "QuantizeReport", "TensorReport", "ProgressEvent", "FILE_TYPES",
+           "RequantizationWarning"]

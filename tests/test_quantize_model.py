@@ -115,8 +115,9 @@ def test_shapes_the_format_cannot_hold_are_kept(tmp_path, qtype, k, rows, reason
 
 
 def test_include_overrides_the_rules_and_exclude_wins(model, tmp_path):
-    report = quantize_model(model, tmp_path / "o.gguf", "iq1_s", include=["token_embd.weight", "blk.1.*_exps.*"],
-                            exclude="*down*", allow_requantize=True)
+    with pytest.warns(UserWarning, match="token_embd.weight"):
+        report = quantize_model(model, tmp_path / "o.gguf", "iq1_s", include=["token_embd.weight", "blk.1.*_exps.*"],
+                                exclude="*down*", allow_requantize=True)
     d = {t.name: t for t in report.tensors}
     assert d["token_embd.weight"].quantized and d["token_embd.weight"].reason.startswith("requantized from Q8_0")
     assert d["blk.1.ffn_up_exps.weight"].quantized and d["blk.1.ffn_gate_exps.weight"].quantized
@@ -141,7 +142,9 @@ def test_requantize_dequantizes_through_the_library(tmp_path):
     with pytest.raises(ValueError, match=r"no tensor to quantize .*excluded by '\*'"):
         quantize_model(src, tmp_path / "k.gguf", "iq1_s", exclude="*", allow_requantize=True)
     assert not (tmp_path / "k.gguf").exists()
-    report = quantize_model(src, tmp_path / "o.gguf", "iq1_s", allow_requantize=True)
+    from iq1kernels.model_quantize import RequantizationWarning
+    with pytest.warns(RequantizationWarning, match="2 tensors were already quantized"):
+        report = quantize_model(src, tmp_path / "o.gguf", "iq1_s", allow_requantize=True)
     assert [t.reason for t in report.tensors] == ["requantized from IQ1_M", "requantized from Q8_0"]
     assert any("requantized" in n for n in report.notes)
     out = iq1.load_gguf(tmp_path / "o.gguf")

@@ -47,7 +47,8 @@ def main():
             print(f"{os.path.basename(path):<28} {status:<8} types {dict((t, int(n)) for t, n in types)}  "
                   f"{decoded} tokens: {text!r}")
             if status != "ok":
-                print("\n".join(line for line in log.splitlines() if "error" in line.lower() or "failed" in line.lower()))
+                print("\n".join(line for line in log.splitlines()
+                                if "error" in line.lower() or "failed" in line.lower()))
     return 0 if ok else 1
 
 

@@ -11,8 +11,9 @@
    "Maximum resident set size"; the baseline is the same for a process that imports iq1kernels, parses
    the model's header (the metadata as Python objects: 32000 tokens) and makes a small quantize call
    (the interpreter, numpy, the extension, the OpenMP pool).
-3. Prints the bound of iq1kernels.model_quantize: baseline + max(largest kept tensor, largest IQ1 output
-   tensor + 5 x 4 bytes x chunk_values), the model's size as float32, and the peak.
+3. Prints the bound of iq1kernels.model_quantize: baseline + largest kept tensor + largest IQ1 output
+   tensor + 5 x 4 bytes x chunk_values (the two are never live at once, but the allocator may keep freed
+   chunk buffers), the model's size as float32, and the peak.
 4. load_gguf of the output under tracemalloc: the Python allocations (no float32 copy) and the RSS change.
 """
 import argparse
@@ -85,11 +86,12 @@ def main():
     kept = [o.nbytes for o in outs if o.type_name != args.type.upper()]
     quantized = [o.nbytes for o in outs if o.type_name == args.type.upper()]
     chunk = 5 * 4 * DEFAULT_CHUNK_VALUES
-    bound = base + max(max(kept), max(quantized) + chunk)
+    live = base + max(max(kept), max(quantized) + chunk)          # what is live at any one time
+    bound = base + max(kept) + max(quantized) + chunk              # + freed chunk buffers the allocator keeps
     print(f"baseline RSS {base / 2**20:.0f} MiB; largest kept tensor {max(kept) / 2**20:.0f} MiB; largest "
           f"{fmt.name} tensor {max(quantized) / 2**20:.1f} MiB + chunk buffers {chunk / 2**20:.0f} MiB")
-    print(f"peak RSS {peak / 2**20:.0f} MiB (bound {bound / 2**20:.0f} MiB; the model is {as_f32 / 2**30:.2f} GiB "
-          f"as float32, {size / 2**30:.2f} GiB on disk); wall time {wall}")
+    print(f"peak RSS {peak / 2**20:.0f} MiB (live at once at most {live / 2**20:.0f} MiB, bound {bound / 2**20:.0f} "
+          f"MiB; the model is {as_f32 / 2**30:.2f} GiB as float32, {size / 2**30:.2f} GiB on disk); wall time {wall}")
 
     probe = ("import resource, sys, tracemalloc, iq1kernels as iq1\n"
              "def rss():\n"

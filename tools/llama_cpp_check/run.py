@@ -36,7 +36,7 @@ def main():
                 path = os.path.join(work, f"tiny-{kind}-{qtype}.gguf")
                 subprocess.run([sys.executable, "-m", "iq1kernels", "quantize", src, path, "--type", qtype,
                                 "--quiet"], check=True, stdout=subprocess.DEVNULL)
-            proc = subprocess.run([binary, "-m", path, "-n", "24", "-p", "the a of", "-t", "2"],
+            proc = subprocess.run([binary, "-m", path, "-n", "24", "-p", "the a of", "-t", "2"], cwd=work,
                                   capture_output=True, text=True, errors="replace", timeout=300)
             log = proc.stdout + proc.stderr
             types = sorted(set(re.findall(r"llama_model_loader: - type +(\w+): +(\d+) tensors", log)))

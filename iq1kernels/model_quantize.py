@@ -236,7 +236,7 @@ def _hard_reason(t: SourceTensor, fmt, allow_requantize):
     note = None
     if not t.is_float:
         if not allow_requantize:
-            return f"already quantized ({t.stored}; allow_requantize / --allow-requantize to requantize)", None
+            return f"already quantized as {t.stored}", None
         if not _can_dequantize(t.ggml_type):
             return f"{t.stored} cannot be dequantized here (the `gguf` package does not know it)", None
         note = f"requantized from {t.stored}"
@@ -275,8 +275,10 @@ def _decide(t, fmt, kind, include, exclude, allow_requantize):
         if pat is None:
             return False, "not matched by include"
         if hard:
+            hint = " (allow_requantize=True / --allow-requantize requantizes it)" \
+                if hard.startswith("already quantized") else ""
             raise ValueError(f"tensor {t.name} matches include {pat!r} but cannot be quantized to {fmt.name}: "
-                             f"{hard}")
+                             f"{hard}{hint}")
         return True, note or f"included by {pat!r}"
     soft = _soft_reason(t.name, kind)        # the name says more than the type (a Q8_0 token_embd)
     if soft:
@@ -534,6 +536,10 @@ def _notes(report, source, fmt, plans, im):
         if missing:
             report.notes.append(f"{len(missing)} quantized tensors have no imatrix entry and were quantized "
                                 f"without: {', '.join(missing[:5])}" + (", ..." if len(missing) > 5 else ""))
+    already = sum(p.reason.startswith("already quantized") for p in plans)
+    if already:
+        report.notes.append(f"{already} tensors already quantized were kept as they are (allow_requantize=True / "
+                            "--allow-requantize requantizes them)")
     requant = [p.t.name for p in quantized if not p.t.is_float]
     if requant:
         note = (f"{len(requant)} tensors were already quantized and are dequantized and requantized (their "

@@ -77,8 +77,8 @@ def test_gguf_model_kept_and_quantized_exactly(model, tmp_path, qtype):
     assert reasons["output.weight"] == "output tensor"
     assert reasons["blk.0.attn_norm.weight"] == "norm"
     assert reasons["blk.0.ffn_gate_inp.weight"] == "expert router"
-    assert reasons["blk.0.attn_k.weight"].startswith("already quantized (Q4_K")
-    assert reasons["blk.0.attn_v.weight"].startswith("already quantized (Q8_0")
+    assert reasons["blk.0.attn_k.weight"] == "already quantized as Q4_K"
+    assert reasons["blk.0.attn_v.weight"] == "already quantized as Q8_0"
     for t in report.quantized:
         assert 0.05 < t.rel_rmse < 0.8 and t.imatrix is None
     loaded = iq1.load_gguf(out)
@@ -124,7 +124,7 @@ def test_include_overrides_the_rules_and_exclude_wins(model, tmp_path):
     assert d["blk.1.ffn_down_exps.weight"].reason == "excluded by '*down*'"
     assert d["blk.0.attn_q.weight"].reason == "not matched by include"
     assert len(report.quantized) == 3
-    with pytest.raises(ValueError, match="token_embd.weight matches include .* already quantized"):
+    with pytest.raises(ValueError, match="token_embd.weight matches include .* as Q8_0 .*--allow-requantize"):
         quantize_model(model, tmp_path / "p.gguf", "iq1_s", include="token_embd.weight")
 
 
@@ -137,7 +137,7 @@ def test_requantize_dequantizes_through_the_library(tmp_path):
     q8 = np.ascontiguousarray(quantize(x, GGMLQuantizationType.Q8_0)).reshape(-1).view(np.uint8)
     src = tmp_path / "s.gguf"
     iq1.save_gguf(src, {"a.weight": m, "b.weight": GGUFTensor(8, (512, 8), q8)})
-    with pytest.raises(ValueError, match=r"no tensor to quantize to iq1_s \(1 x already quantized \(IQ1_M"):
+    with pytest.raises(ValueError, match=r"no tensor to quantize to iq1_s \(1 x already quantized as IQ1_M"):
         quantize_model(src, tmp_path / "k.gguf", "iq1_s")
     with pytest.raises(ValueError, match=r"no tensor to quantize .*excluded by '\*'"):
         quantize_model(src, tmp_path / "k.gguf", "iq1_s", exclude="*", allow_requantize=True)

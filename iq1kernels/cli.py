@@ -275,8 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=None, help="threads per quantize call (per worker with "
                                                               "--scheduler)")
     s.add_argument("--include", action="append", metavar="GLOB",
-                   help="quantize only tensors matching (repeatable); overrides the default rules, and one that "
-                        "cannot take the type is an error")
+                   help="quantize only tensors matching (repeatable), whatever the name rules say; a tensor "
+                        "named exactly that cannot take the type is an error, one matched by a glob is kept")
     s.add_argument("--exclude", action="append", metavar="GLOB", help="keep tensors matching as they are "
                                                                        "(repeatable; wins over --include)")
     s.add_argument("--allow-requantize", action="store_true",

@@ -15,9 +15,10 @@ routers (ffn_gate_inp), positional / token-type embeddings, Mamba's ssm_conv1d /
 attn_rel_b, and tensors whose shape the format cannot hold (K a multiple of 256 for IQ1_S / IQ1_M; of 128
 with rows a multiple of 4 for the R4 types). Already quantized tensors are kept unless
 allow_requantize=True. The name rules apply to GGUF and safetensors input; .npy / .npz arrays are bare
-arrays, and every 2-D / 3-D float array that fits is quantized. `include` (globs): only the tensors that
-match are quantized, whatever the default rules say — one that cannot take the format is a ValueError
-naming the rule. `exclude` (globs): kept, always.
+arrays, and every 2-D / 3-D float array that fits is quantized. `include` (names or globs): only the
+tensors that match are quantized, whatever the name rules say; a tensor named exactly that cannot take the
+format is a ValueError naming the rule, one matched by a glob is kept with the rule as its reason.
+`exclude` (names or globs): kept, always.
 
 3-D expert tensors (ggml ne = (K, M, E)) are quantized expert by expert into one 3-D IQ1 tensor, with one
 importance vector per expert when the imatrix has them.
@@ -275,9 +276,11 @@ def _decide(t, fmt, kind, include, exclude, allow_requantize):
         if pat is None:
             return False, "not matched by include"
         if hard:
+            if any(c in pat for c in "*?["):      # a glob selects: what cannot take the format is kept
+                return False, f"{hard} (matched by {pat!r})"
             hint = " (allow_requantize=True / --allow-requantize requantizes it)" \
                 if hard.startswith("already quantized") else ""
-            raise ValueError(f"tensor {t.name} matches include {pat!r} but cannot be quantized to {fmt.name}: "
+            raise ValueError(f"tensor {t.name} is named by include {pat!r} but cannot be quantized to {fmt.name}: "
                              f"{hard}{hint}")
         return True, note or f"included by {pat!r}"
     soft = _soft_reason(t.name, kind)        # the name says more than the type (a Q8_0 token_embd)

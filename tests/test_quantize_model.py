@@ -108,10 +108,13 @@ def test_shapes_the_format_cannot_hold_are_kept(tmp_path, qtype, k, rows, reason
     d = {t.name: t for t in report.tensors}
     assert d["blk.0.odd.weight"].reason == reason and d["blk.0.ok.weight"].quantized
     assert d["blk.0.attn_q.bias"].reason == "not a weight (the name does not end in 'weight')"
-    # asked for explicitly: a clear error naming the rule, and no output
-    with pytest.raises(ValueError, match=f"blk.0.odd.weight matches include .* {reason}"):
-        quantize_model(src, tmp_path / "p.gguf", qtype, include="blk.0.*.weight")
+    # named explicitly: a clear error naming the rule, and no output; matched by a glob: kept, with the rule
+    with pytest.raises(ValueError, match=f"blk.0.odd.weight is named by include .* {reason}"):
+        quantize_model(src, tmp_path / "p.gguf", qtype, include=["blk.0.ok.weight", "blk.0.odd.weight"])
     assert not (tmp_path / "p.gguf").exists() and no_temp_files(tmp_path)
+    report = quantize_model(src, tmp_path / "g.gguf", qtype, include="blk.0.*.weight")
+    d = {t.name: t for t in report.tensors}
+    assert d["blk.0.odd.weight"].reason == f"{reason} (matched by 'blk.0.*.weight')" and d["blk.0.ok.weight"].quantized
 
 
 def test_include_overrides_the_rules_and_exclude_wins(model, tmp_path):
@@ -124,7 +127,7 @@ def test_include_overrides_the_rules_and_exclude_wins(model, tmp_path):
     assert d["blk.1.ffn_down_exps.weight"].reason == "excluded by '*down*'"
     assert d["blk.0.attn_q.weight"].reason == "not matched by include"
     assert len(report.quantized) == 3
-    with pytest.raises(ValueError, match="token_embd.weight matches include .* as Q8_0 .*--allow-requantize"):
+    with pytest.raises(ValueError, match="token_embd.weight is named by include .* as Q8_0 .*--allow-requantize"):
         quantize_model(model, tmp_path / "p.gguf", "iq1_s", include="token_embd.weight")
 
 

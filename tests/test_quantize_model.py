@@ -385,6 +385,12 @@ def test_dask_cluster_gives_identical_bytes(model, tmp_path):
         assert (tmp_path / "dask.gguf").read_bytes() == single.read_bytes()
         assert len(report.quantized) == 10 and all(t.rel_rmse > 0 for t in report.quantized)
         assert sum(e.finished for e in events) == 23
+        cli_out = tmp_path / "cli.gguf"                                  # the CLI's --scheduler, same bytes
+        proc = subprocess.run([sys.executable, "-m", "iq1kernels", "quantize", str(model), str(cli_out), "--type",
+                               "iq1_s_r4", "--threads", "1", "--scheduler", cluster.scheduler_address, "--quiet"],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert cli_out.read_bytes() == single.read_bytes()
         x = np.full((2, 256), np.inf, np.float32)                        # a worker's error reaches the caller
         iq1.save_gguf(tmp_path / "bad.gguf", {"a.weight": x})
         with pytest.raises(ValueError, match="contains NaN or Inf"):

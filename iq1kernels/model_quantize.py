@@ -43,6 +43,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import os
+import threading
 import time
 import warnings
 from collections import deque
@@ -354,7 +355,8 @@ def quantize_tensor(source: Source, t: SourceTensor, fmt, imatrix=None, threads=
 
 
 # --- Dask: the work a worker does -------------------------------------------------------------------
-_worker_sources = {}
+_worker_sources = {}                 # path -> (stamp, Source), per worker process
+_worker_lock = threading.Lock()
 
 
 def _stamp(path):
@@ -363,15 +365,17 @@ def _stamp(path):
 
 
 def _remote_quantize(spec):
-    """Run on a Dask worker: open the source from shared storage (cached per process), quantize one tensor."""
+    """Run on a Dask worker: open the source from shared storage (cached per process), quantize one tensor.
+    The stamp (size, mtime of the source's first file) tells a worker that sees another file."""
     path, stamp = spec["src"], spec["stamp"]
     if _stamp(path) != stamp:
         raise RuntimeError(f"{path}: this worker sees a different file (size / modification time differ from "
                            "the client's): the workers need the same file on shared storage")
-    source = _worker_sources.get(path)
-    if source is None or _worker_sources.get((path, "stamp")) != stamp:
-        source = open_source(path)
-        _worker_sources[path], _worker_sources[(path, "stamp")] = source, stamp
+    with _worker_lock:
+        cached = _worker_sources.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = _worker_sources[path] = (stamp, open_source(path))
+    source = cached[1]
     threads = spec["threads"]
     if threads is None:          # the worker's cores shared by the tasks it runs at once
         from . import ops
@@ -466,6 +470,9 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
         raise ValueError(f"chunk_values must be a positive integer, got {chunk_values!r}")
     if client is not None and not hasattr(client, "submit"):
         raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
+    if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int)
+                                      or max_in_flight < 1):
+        raise ValueError(f"max_in_flight must be a positive integer, got {max_in_flight!r}")
     t_start = time.perf_counter()
     source = open_source(src)
     try:

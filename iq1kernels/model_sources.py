@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import zipfile
 from dataclasses import dataclass
 
@@ -81,6 +82,7 @@ class Source:
         self.metadata = metadata         # GGUFMetadata for GGUF input, else None
         self._loader = loader            # name -> ndarray, for tensors without an offset
         self._fds = {}
+        self._lock = threading.Lock()
 
     def tensor(self, name) -> SourceTensor:
         for t in self.tensors:
@@ -89,10 +91,11 @@ class Source:
         raise KeyError(name)
 
     def _fd(self, index):
-        if index not in self._fds:
-            fh, _ = open_regular(self.paths[index], SourceError)
-            self._fds[index] = fh
-        return self._fds[index].fileno()
+        with self._lock:                  # Dask worker threads share a Source: one descriptor per file
+            if index not in self._fds:
+                fh, _ = open_regular(self.paths[index], SourceError)
+                self._fds[index] = fh
+            return self._fds[index].fileno()
 
     def pread(self, t: SourceTensor, start, nbytes) -> np.ndarray:
         out = np.empty(nbytes, np.uint8)
@@ -109,9 +112,10 @@ class Source:
         return TensorReader(self, t)
 
     def close(self):
-        for fh in self._fds.values():
-            fh.close()
-        self._fds = {}
+        with self._lock:
+            for fh in self._fds.values():
+                fh.close()
+            self._fds = {}
 
     def __enter__(self):
         return self

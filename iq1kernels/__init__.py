@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = ["quantize", "quantize_activations", "linear", "matmul", "dequantize", "QuantizedMatrix",
            "Q8K128", "reference", "available_backends", "use_backend", "show_config", "set_num_threads",
-           "get_num_threads", "load_gguf", "save_gguf", "FORMATS", "backend"]
+           "get_num_threads", "load_gguf", "save_gguf", "quantize_model", "FORMATS", "backend"]
 
 
 def load_gguf(path, names=None, with_metadata=False, copy=False):
@@ -32,6 +32,19 @@ def save_gguf(path, tensors, metadata=None, alignment=None, split_max_size=None)
     atomically; split_max_size="2G" writes shards. Returns the paths written. See iq1kernels.gguf_io."""
     from .gguf_io import save_gguf as _save
     return _save(path, tensors, metadata=metadata, alignment=alignment, split_max_size=split_max_size)
+
+
+def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None, threads=None,
+                   split_max_size=None, client=None, allow_requantize=False, progress=None, **advanced):
+    """Quantize a model file (GGUF, single or split; safetensors or its index; .npy / .npz) to an IQ1 type
+    into a GGUF file, streaming tensor by tensor, with llama-quantize's rules for which tensors; returns a
+    QuantizeReport (report.format_table()). include / exclude: globs; imatrix: llama.cpp's imatrix.gguf or
+    .dat, or .npz / .safetensors; client: a dask.distributed.Client to spread the work. For torch modules
+    in memory see iq1kernels.torch. Details: iq1kernels.model_quantize, docs/QUANTIZE_MODELS.md."""
+    from .model_quantize import quantize_model as _quantize_model
+    return _quantize_model(src, dst, qtype, include=include, exclude=exclude, imatrix=imatrix, threads=threads,
+                           split_max_size=split_max_size, client=client, allow_requantize=allow_requantize,
+                           progress=progress, **advanced)
 
 
 def __getattr__(name):

@@ -42,10 +42,8 @@ def _describe_value(gv) -> str:
 
 
 def _human_size(n) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return f"{n} B"
+    from iq1kernels.model_quantize import human_size
+    return human_size(n)
 
 
 def cmd_info(args) -> int:
@@ -81,81 +79,86 @@ def cmd_info(args) -> int:
     return 0
 
 
-def _read_input(path):
-    """{name: float ndarray or QuantizedMatrix} from .safetensors, .npy, .npz or .gguf."""
-    _require_file(path)
-    low = path.lower()
-    if low.endswith(".safetensors"):
-        from iq1kernels.safetensors_io import load_safetensors
-        return load_safetensors(path)
-    if low.endswith(".npy"):
-        return {os.path.splitext(os.path.basename(path))[0]: np.load(path, mmap_mode="r")}
-    if low.endswith(".npz"):
-        with np.load(path) as z:
-            return {k: z[k] for k in z.files}
-    if low.endswith(".gguf"):
-        from iq1kernels import gguf_io
-        return gguf_io.load_gguf(path)
-    raise CliError(f"{path}: unknown input format (expected .safetensors, .npy, .npz or .gguf)")
+class _Terminated(BaseException):
+    """Raised by the signal handler so that everything unwinds (the writer removes its temporary files)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _progress(iterable, total, desc):
-    if not sys.stderr.isatty():
-        return iterable
+def _on_signal(signum, frame):
+    from iq1kernels._output import remove_temp_files
+    remove_temp_files()             # first, in case the unwinding is cut short
+    raise _Terminated(signum)
+
+
+def _die_by(signum):
+    """Exit as if killed by `signum` (the conventional status: 128 + signum in a shell)."""
+    import signal
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    return 128 + signum             # not reached where the signal kills
+
+
+def _dask_client(address):
     try:
-        from tqdm import tqdm
+        from distributed import Client
     except ImportError:
-        return iterable
-    return tqdm(iterable, total=total, desc=desc, unit="tensor", file=sys.stderr, leave=False)
+        raise CliError("--scheduler needs dask.distributed: pip install 'iq1kernels[dask]'") from None
+    try:
+        return Client(address, timeout="30s")
+    except (OSError, TimeoutError) as exc:
+        raise CliError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
 
 def cmd_quantize(args) -> int:
-    import fnmatch
-    import time
+    import signal
 
-    import iq1kernels as iq1
+    from iq1kernels._progress import ProgressPrinter
     from iq1kernels.formats import get_format
+    from iq1kernels.model_quantize import RequantizationWarning, quantize_model
     try:
         fmt = get_format(args.type)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    tensors = _read_input(args.input)
-    imatrix = None
+    _require_file(args.input)
     if args.imatrix:
-        imatrix = _read_input(args.imatrix)
-    out, summary = {}, []
-    for name, t in _progress(tensors.items(), len(tensors), "quantize"):
-        selected = (not args.include or any(fnmatch.fnmatch(name, p) for p in args.include)) and \
-                   not any(fnmatch.fnmatch(name, p) for p in (args.exclude or []))
-        arr = None if isinstance(t, iq1.QuantizedMatrix) else np.asarray(t)
-        fits = arr is not None and arr.ndim == 2 and arr.dtype.kind == "f" and \
-            arr.shape[1] % fmt.k_multiple == 0 and arr.shape[0] % fmt.rows_multiple == 0
-        if not (selected and fits):
-            out[name] = t
-            continue
-        im = None
-        if imatrix is not None:
-            im = imatrix.get(name, imatrix.get(name.rsplit(".", 1)[0]))
-            if im is not None:
-                im = np.asarray(im, np.float32).reshape(-1)
-        t0 = time.perf_counter()
-        W = np.asarray(arr, np.float32)
-        Wq = iq1.quantize(W, fmt.name, imatrix=im, threads=args.threads)
-        seconds = time.perf_counter() - t0
-        D = Wq.dequantize()
-        err = float(np.linalg.norm(W - D) / max(float(np.linalg.norm(W)), 1e-30))
-        out[name] = Wq
-        summary.append((name, W.shape, Wq.bpw, err, seconds, im is not None))
-    if not summary:
-        raise CliError(f"no tensor of {args.input} fits {fmt.name} ({fmt.shape_rule()})")
-    iq1.save_gguf(args.output, out, {"general.quantized_by": "iq1kernels", "iq1kernels.type": fmt.name})
-    print(f"| {'tensor':<44} | {'shape':<12} | {'bpw':>6} | {'rel. RMSE':>9} | {'time':>7} | imatrix |")
-    print(f"|{'-' * 46}|{'-' * 14}|{'-' * 8}|{'-' * 11}|{'-' * 9}|---------|")
-    for name, shape, bpw, err, seconds, used in summary:
-        print(f"| {name:<44} | {f'{shape[0]}x{shape[1]}':<12} | {bpw:>6.3f} | {err:>9.4f} | {seconds:>6.2f}s | "
-              f"{'yes' if used else 'no':<7} |")
-    kept = len(out) - len(summary)
-    print(f"quantized {len(summary)} tensors to {fmt.name}, kept {kept} as they were; wrote {args.output}")
+        _require_file(args.imatrix)
+    import warnings
+    warnings.simplefilter("ignore", RequantizationWarning)      # the summary's notes say it
+    printer = None if args.quiet else ProgressPrinter(sys.stderr)
+    client = None
+    caught = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, _on_signal) for s in caught}
+    try:
+        if args.scheduler:
+            client = _dask_client(args.scheduler)
+        report = quantize_model(args.input, args.output, fmt, include=args.include, exclude=args.exclude,
+                                imatrix=args.imatrix, threads=args.threads, split_max_size=args.split_max_size,
+                                client=client, allow_requantize=args.allow_requantize, progress=printer)
+    except _Terminated as exc:
+        if printer is not None:
+            printer.close()
+        print(f"iq1kernels: terminated by signal {exc.signum}; no output written", file=sys.stderr)
+        return _die_by(exc.signum)
+    except KeyboardInterrupt:
+        from iq1kernels._output import remove_temp_files
+        remove_temp_files()
+        raise
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        if printer is not None:
+            printer.close()
+        if client is not None:
+            client.close()
+    if args.quiet:
+        print("\n".join(report.summary_lines()))
+    else:
+        print(report.format_table())
     return 0
 
 
@@ -260,14 +263,33 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("info", help="backends, CPU flags, threads; with FILE: its metadata and tensors")
     s.add_argument("file", nargs="?", help="a GGUF file")
     s.set_defaults(func=cmd_info)
-    s = sub.add_parser("quantize", help="quantize the 2-D float tensors of a file into a GGUF file")
-    s.add_argument("input", help=".safetensors, .npy, .npz or .gguf")
-    s.add_argument("output", help="GGUF file to write (atomically)")
+    s = sub.add_parser("quantize", help="quantize a model file (GGUF, safetensors, npy/npz) to an IQ1 type in "
+                                         "a GGUF file, tensor by tensor",
+                       description="Quantize a model to an IQ1 type. GGUF input keeps every metadata key and "
+                                   "every tensor it does not quantize byte for byte, so llama.cpp / ik_llama.cpp "
+                                   "load the result; safetensors input keeps its tensor names (convert it with "
+                                   "llama.cpp's convert_hf_to_gguf.py first for those tools). See "
+                                   "docs/QUANTIZE_MODELS.md.")
+    s.add_argument("input", help=".gguf (the first shard of a split model), .safetensors, "
+                                 ".safetensors.index.json, .npy or .npz")
+    s.add_argument("output", help="GGUF file to write (atomically; with --split-max-size: "
+                                  "<stem>-0000i-of-0000N.gguf shards)")
     s.add_argument("--type", required=True, help="iq1_s, iq1_m, iq1_s_r4 or iq1_m_r4")
-    s.add_argument("--imatrix", help="importance per column: .npz / .safetensors / .gguf keyed by tensor name")
-    s.add_argument("--threads", type=int, default=None)
-    s.add_argument("--include", action="append", help="only tensors matching this glob (repeatable)")
-    s.add_argument("--exclude", action="append", help="skip tensors matching this glob (repeatable)")
+    s.add_argument("--imatrix", help="importance matrix: llama-imatrix's imatrix.gguf or legacy .dat, or "
+                                     ".npz / .safetensors keyed by tensor name")
+    s.add_argument("--threads", type=int, default=None, help="threads per quantize call (per worker with "
+                                                              "--scheduler)")
+    s.add_argument("--include", action="append", metavar="GLOB",
+                   help="quantize only tensors matching (repeatable), whatever the name rules say; a tensor "
+                        "named exactly that cannot take the type is an error, one matched by a glob is kept")
+    s.add_argument("--exclude", action="append", metavar="GLOB", help="keep tensors matching as they are "
+                                                                       "(repeatable; wins over --include)")
+    s.add_argument("--allow-requantize", action="store_true",
+                   help="also requantize tensors that are already quantized (dequantized first; adds error)")
+    s.add_argument("--split-max-size", metavar="SIZE", help="write shards of at most SIZE (e.g. 50G, 500M)")
+    s.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="spread the tensors over a Dask cluster "
+                                                                  "(workers read the input from shared storage)")
+    s.add_argument("--quiet", action="store_true", help="no progress and no per-tensor table, only the totals")
     s.set_defaults(func=cmd_quantize)
     s = sub.add_parser("check", help="validate a GGUF file's structure and every IQ1 tensor's scales")
     s.add_argument("file")

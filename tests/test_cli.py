@@ -1,6 +1,8 @@
 """The `iq1kernels` command line: bench, quantize, info, check, and one-line errors with exit code 2."""
 import json
 import os
+import signal
+import stat
 import subprocess
 import sys
 
@@ -42,7 +44,9 @@ def test_quantize_info_check(tmp_path):
     out = tmp_path / "w.gguf"
     rc, text, err = cli("quantize", src, out, "--type", "iq1_s_r4", "--threads", "1")
     assert rc == 0, err
-    assert "layer.0.weight" in text and "quantized 1 tensors to iq1_s_r4, kept 2" in text
+    assert "layer.0.weight" in text and "quantized 1 tensors to iq1_s_r4" in text
+    assert "kept 2 as they were" in text
+    assert "kept: K = 300 is not a multiple of 128" in text
     loaded = iq1.load_gguf(out)
     assert loaded["layer.0.weight"].qtype == "iq1_s_r4"
     np.testing.assert_array_equal(loaded["layer.0.bias"], np.ones(64, np.float32))
@@ -104,3 +108,123 @@ def test_bench_model_prints_tokens_per_second():
     assert "pp512" in out and "tg128" in out and "t/s" in out
     rc, _, err = cli("bench", "--model", "gpt-9", "--type", "iq1_s")
     assert rc == 2 and "unknown model" in err
+
+
+def _model(path, n_large=0, rows=1024):
+    """A small first tensor, then n_large (rows x 4096) F16 tensors: slow enough to signal mid-run."""
+    rng = np.random.default_rng(8)
+    tensors = {"blk.0.attn_q.weight": rng.standard_normal((8, 256)).astype(np.float16),
+               "blk.0.attn_norm.weight": np.ones(256, np.float32)}
+    for i in range(n_large):
+        tensors[f"blk.{i + 1}.ffn_up.weight"] = rng.standard_normal((rows, 4096), dtype=np.float32).astype(np.float16)
+    iq1.save_gguf(path, tensors, {"general.architecture": "llama"})
+    return path
+
+
+def test_quantize_gguf_progress_lines_and_quiet(tmp_path):
+    src = _model(tmp_path / "m.gguf", n_large=1, rows=8)
+    rc, out, err = cli("quantize", src, tmp_path / "o.gguf", "--type", "iq1_m")
+    assert rc == 0, err
+    lines = err.strip().splitlines()                      # stderr is a pipe: one plain line per tensor
+    assert lines[0].startswith("[1/3] blk.0.attn_q.weight: F16 -> IQ1_M, rel. RMSE")
+    assert lines[1] == "[2/3] blk.0.attn_norm.weight: kept F32: norm"
+    assert "| blk.0.attn_q.weight" in out and "kept: norm" in out and "wrote" in out
+    rc, out, err = cli("quantize", src, tmp_path / "q.gguf", "--type", "iq1_m", "--quiet")
+    assert rc == 0 and err == "" and "| blk" not in out and out.startswith("quantized 2 tensors to iq1_m")
+
+
+def test_quantize_progress_on_a_terminal(tmp_path):
+    import pty
+    src = _model(tmp_path / "m.gguf", n_large=1, rows=64)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "iq1kernels", "quantize", str(src), str(tmp_path / "o.gguf"),
+                             "--type", "iq1_s"], stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:                                   # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    out, _ = proc.communicate(timeout=120)
+    os.close(master)
+    screen = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "\r\x1b[K[" in screen and "ETA" in screen and "blk.1.ffn_up.weight" in screen
+    assert screen.endswith("\r\x1b[K")                    # the live line is cleared at the end
+    assert b"| blk.1.ffn_up.weight" in out
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGHUP, -signal.SIGHUP),
+                                         (signal.SIGINT, 130)])
+def test_quantize_signal_removes_temp_file_and_keeps_the_output(tmp_path, sig, status):
+    src = _model(tmp_path / "m.gguf", n_large=12)
+    out = tmp_path / "out.gguf"
+    out.write_bytes(b"previous output")
+    os.chmod(out, 0o640)
+    proc = subprocess.Popen([sys.executable, "-m", "iq1kernels", "quantize", str(src), str(out), "--type", "iq1_s",
+                             "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()                        # the first tensor is written: a .tmp exists
+    assert first.startswith("[ 1/14] blk.0.attn_q.weight"), first
+    assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == status, err
+    assert "Traceback" not in err
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    assert out.read_bytes() == b"previous output" and (os.stat(out).st_mode & 0o777) == 0o640
+
+
+def test_quantize_output_files_follow_umask_and_keep_modes(tmp_path):
+    src = _model(tmp_path / "m.gguf")
+
+    def run(out):
+        proc = subprocess.run([sys.executable, "-m", "iq1kernels", "quantize", str(src), str(out), "--type",
+                               "iq1_s", "--quiet"], capture_output=True, text=True, timeout=120,
+                              preexec_fn=lambda: os.umask(0o027))
+        return proc.returncode, proc.stderr
+    assert run(tmp_path / "new.gguf")[0] == 0
+    assert os.stat(tmp_path / "new.gguf").st_mode & 0o777 == 0o640        # 0666 minus the umask
+    old = tmp_path / "old.gguf"
+    old.write_bytes(b"x")
+    os.chmod(old, 0o604)
+    assert run(old)[0] == 0
+    assert os.stat(old).st_mode & 0o777 == 0o604 and old.read_bytes()[:4] == b"GGUF"
+    target = tmp_path / "target.gguf"
+    target.write_bytes(b"y")
+    link = tmp_path / "link.gguf"
+    link.symlink_to(target)
+    assert run(link)[0] == 0
+    assert link.is_symlink() and target.read_bytes()[:4] == b"GGUF"       # written through, link kept
+    fifo = tmp_path / "fifo.gguf"
+    os.mkfifo(fifo)
+    rc, err = run(fifo)
+    assert rc == 2 and "not a regular file" in err and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    rc, err = run(src)
+    assert rc == 2 and "is the input file" in err and len(err.strip().splitlines()) == 1
+    src_link = tmp_path / "src_link.gguf"
+    src_link.symlink_to(src)
+    rc, err = run(src_link)
+    assert rc == 2 and "(a link to it)" in err
+    assert src.read_bytes()[:4] == b"GGUF" and not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
+def test_quantize_imatrix_dat_and_include_errors(tmp_path):
+    import struct
+    src = _model(tmp_path / "m.gguf")
+    v = np.random.default_rng(9).uniform(0.5, 2, 256).astype("<f4")
+    name = b"blk.0.attn_q.weight"
+    dat = tmp_path / "imatrix.dat"
+    dat.write_bytes(struct.pack("<i", 1) + struct.pack("<i", len(name)) + name + struct.pack("<ii", 4, 256)
+                    + (v * 4).tobytes() + struct.pack("<ii", 3, 0))
+    rc, out, err = cli("quantize", src, tmp_path / "o.gguf", "--type", "iq1_s", "--imatrix", dat, "--quiet")
+    assert rc == 0, err
+    got = iq1.load_gguf(tmp_path / "o.gguf")["blk.0.attn_q.weight"].data.tobytes()
+    x = np.asarray(iq1.load_gguf(src)["blk.0.attn_q.weight"], np.float32)
+    assert got == iq1.quantize(x, "iq1_s", imatrix=v).data.tobytes()
+    rc, _, err = cli("quantize", src, tmp_path / "p.gguf", "--type", "iq1_s", "--include", "blk.0.attn_norm.weight")
+    assert rc == 2 and "named by include 'blk.0.attn_norm.weight' but cannot be quantized to iq1_s: 1-D tensor" in err
+    assert not (tmp_path / "p.gguf").exists()

@@ -458,14 +458,14 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
     client: a dask.distributed.Client; progress: a callable receiving ProgressEvent objects.
     Returns a QuantizeReport. Nothing is written when anything is wrong (the output appears complete or
     not at all); the input (and the imatrix file) can never be the output."""
-    from . import ops
+    from . import _state
     from .gguf_writer import GGUFFileWriter
     from ._output import OutputFileError, check_output_path
 
     fmt = get_format(qtype)
     include, exclude = _patterns(include, "include"), _patterns(exclude, "exclude")
     if threads is not None:
-        threads = ops._check_threads(threads)
+        threads = _state.check_threads(threads)
     if isinstance(chunk_values, bool) or not isinstance(chunk_values, int) or chunk_values < 1:
         raise ValueError(f"chunk_values must be a positive integer, got {chunk_values!r}")
     if client is not None and not hasattr(client, "submit"):

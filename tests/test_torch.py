@@ -13,10 +13,13 @@ import iq1kernels as iq1  # noqa: E402
 import iq1kernels.torch as iq1t  # noqa: E402
 from iq1kernels import ops  # noqa: E402
 from iq1kernels.torch import IQ1Linear  # noqa: E402
-from iq1kernels.torch._op import _linear_op  # noqa: E402
+from iq1kernels.torch._op import _linear_op, _thread_state  # noqa: E402
 from torch import nn  # noqa: E402
 
-from helpers import QTYPES, min_k  # noqa: E402
+from helpers import min_k  # noqa: E402
+
+# torch's own modules use the deprecated torch.jit.script_method when the compile / export tests import them
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
 
 
 def make_linear(k, m, seed=0, bias=True):
@@ -36,10 +39,11 @@ def expected(layer, x):
 @pytest.fixture
 def threads_state():
     """Restore torch's and iq1kernels' thread settings after a test that changes them."""
-    saved_torch, saved_iq1 = torch.get_num_threads(), ops._num_threads
-    yield
+    state = _thread_state()
+    saved_torch, saved_iq1 = torch.get_num_threads(), state._num_threads
+    yield state
     torch.set_num_threads(saved_torch)
-    ops._num_threads = saved_iq1
+    state._num_threads = saved_iq1
 
 
 # --- the layer ---------------------------------------------------------------------------------------
@@ -104,6 +108,11 @@ def test_constructor_and_bad_input():
         IQ1Linear(256, 8, "q4_0")
     with pytest.raises(TypeError, match="nn.Linear"):
         IQ1Linear.from_linear(nn.Conv1d(256, 8, 1), "iq1_s")
+    Wq = iq1.quantize(np.ones((8, 256), np.float32), "iq1_s")
+    with pytest.raises(ValueError, match=r"bias must be floating point of shape \(8,\)"):
+        IQ1Linear.from_quantized(Wq, bias=np.zeros(3, np.float32))
+    with pytest.raises(TypeError, match="QuantizedMatrix"):
+        IQ1Linear.from_quantized(np.zeros(400, np.uint8))
     nan = make_linear(256, 8)
     with torch.no_grad():
         nan.weight[3, 7] = float("nan")
@@ -137,7 +146,7 @@ def test_no_copy_of_the_weights(monkeypatch):
 
 
 def test_threads_follow_torch_unless_set(threads_state, monkeypatch):
-    ops._num_threads = None
+    threads_state._num_threads = None                    # as when iq1kernels.set_num_threads was never called
     torch.set_num_threads(1)
     assert iq1t.num_threads() == 1
     torch.set_num_threads(2)
@@ -150,7 +159,7 @@ def test_threads_follow_torch_unless_set(threads_state, monkeypatch):
     layer = IQ1Linear.from_linear(make_linear(256, 16), "iq1_s")
     with torch.no_grad():
         layer(torch.randn(2, 256))
-        ops._num_threads = None
+        threads_state._num_threads = None
         torch.set_num_threads(1)
         layer(torch.randn(2, 256))
     assert seen == [3, 1]
@@ -382,3 +391,13 @@ def test_functional_linear():
     assert y.dtype == torch.float16 and torch.equal(y, want)
     with pytest.raises(TypeError, match="QuantizedMatrix"):
         iq1t.linear(x, np.zeros((16, 256)))
+
+
+def test_torch_stays_optional():
+    import subprocess
+    code = ("import sys, iq1kernels; assert 'torch' not in sys.modules, 'iq1kernels imported torch'\n"
+            "sys.modules['torch'] = None\n"        # as if PyTorch were not installed
+            "try:\n    import iq1kernels.torch\nexcept ImportError as e:\n    print(e)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert 'pip install "iq1kernels[torch]"' in proc.stdout

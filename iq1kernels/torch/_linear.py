@@ -47,10 +47,9 @@ class IQ1Linear(nn.Module):
             raise TypeError(f"W must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
         m, k = W.shape
         if bias is not None:
-            bias = torch.as_tensor(np.asarray(bias) if not isinstance(bias, torch.Tensor) else bias)
+            bias = bias.detach().clone() if isinstance(bias, torch.Tensor) else torch.from_numpy(np.array(bias))
             if tuple(bias.shape) != (m,) or not bias.is_floating_point():
                 raise ValueError(f"bias must be floating point of shape ({m},), got {bias.dtype} {tuple(bias.shape)}")
-            bias = bias.detach().clone()
         layer = cls.__new__(cls)
         nn.Module.__init__(layer)
         layer._setup(W.format, m, k, packed_tensor(W.data), bias, out_dtype, readonly=not W.data.flags.writeable)

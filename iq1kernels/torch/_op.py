@@ -9,6 +9,7 @@ through one: the input gradient of x @ dequantize(W).T (the packed weights thems
 from __future__ import annotations
 
 import math
+import sys
 from typing import Optional
 
 import numpy as np
@@ -22,10 +23,16 @@ INPUT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _HALF = {torch.float16: "float16", torch.bfloat16: "bfloat16"}
 
 
+def _thread_state():
+    """The module holding iq1kernels.set_num_threads' value (`_num_threads`, None while not set)."""
+    state = sys.modules.get("iq1kernels._state")
+    return state if state is not None and hasattr(state, "_num_threads") else ops
+
+
 def num_threads() -> int:
     """Threads the kernels use from torch: iq1kernels' own count when set (iq1kernels.set_num_threads),
     else torch.get_num_threads()."""
-    user = getattr(ops, "_num_threads", None)   # None unless the user called iq1kernels.set_num_threads
+    user = _thread_state()._num_threads
     return user if user is not None else max(1, torch.get_num_threads())
 
 

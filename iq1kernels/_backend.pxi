@@ -12,6 +12,7 @@ cdef extern from "iq1.h" nogil:
         int64_t n
         int64_t k
     ctypedef void (*iq1_quantize_act_fn)(const float *, int64_t, float *, int16_t *, int8_t *)
+    ctypedef void (*iq1_quantize_act_half_fn)(const uint16_t *, int64_t, float *, int16_t *, int8_t *)
     ctypedef void (*iq1_dequantize_fn)(const uint8_t *, int64_t, int64_t, int64_t, float *)
     ctypedef void (*iq1_matmul_fn)(const uint8_t *, int64_t, int64_t, int64_t, const iq1_act *,
                                    int64_t, int64_t, float *, int64_t)
@@ -20,6 +21,7 @@ cdef extern from "iq1.h" nogil:
         const char *name
         const char *requires
         iq1_quantize_act_fn quantize_act
+        iq1_quantize_act_half_fn quantize_act_half[2]
         iq1_dequantize_fn dequantize[4]
         iq1_matmul_fn matmul[4]
         iq1_quantize_fn quantize[4]
@@ -107,6 +109,8 @@ def quantize_act_half(int variant, int kind, const uint16_t[:, ::1] x, float[:, 
     cdef int64_t n = x.shape[0], k = x.shape[1]
     if kind < 0 or kind > 1:
         raise ValueError(f"unknown 16-bit float kind {kind}")
+    if b.quantize_act_half[kind] == NULL:
+        raise NotImplementedError(f"the {b.name.decode()} backend has no 16-bit activation quantizer")
     if k % 128 or d.shape[0] != n or d.shape[1] != k // 128 or bsums.shape[0] != n or \
             bsums.shape[1] != k // 32 or qs.shape[0] != n or qs.shape[1] != k or nthreads < 1:
         raise ValueError("inconsistent Q8_K128 buffers")

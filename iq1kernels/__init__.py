@@ -19,16 +19,19 @@ __all__ = ["quantize", "quantize_activations", "linear", "matmul", "dequantize",
            "get_num_threads", "load_gguf", "save_gguf", "FORMATS", "backend"]
 
 
-def load_gguf(path):
-    """Read a GGUF file: {name: QuantizedMatrix (IQ1 types, zero-copy) or ndarray}."""
+def load_gguf(path, names=None, with_metadata=False, copy=False):
+    """Read a GGUF file (or a split set from its first shard), lazily: {name: QuantizedMatrix (IQ1 types,
+    zero-copy; 3-D expert tensors as (E, M, K)) or GGUFTensor (any other type, raw bytes)}; with
+    with_metadata=True also its GGUFMetadata. See iq1kernels.gguf_io for names=, copy= and SIGBUS."""
     from .gguf_io import load_gguf as _load
-    return _load(path)
+    return _load(path, names=names, with_metadata=with_metadata, copy=copy)
 
 
-def save_gguf(path, tensors, metadata=None):
-    """Write {name: QuantizedMatrix | ndarray} to a GGUF file."""
+def save_gguf(path, tensors, metadata=None, alignment=None, split_max_size=None):
+    """Write {name: QuantizedMatrix | GGUFTensor | ndarray} and metadata (types kept) to a GGUF file,
+    atomically; split_max_size="2G" writes shards. Returns the paths written. See iq1kernels.gguf_io."""
     from .gguf_io import save_gguf as _save
-    return _save(path, tensors, metadata=metadata)
+    return _save(path, tensors, metadata=metadata, alignment=alignment, split_max_size=split_max_size)
 
 
 def __getattr__(name):
@@ -38,6 +41,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'iq1kernels' has no attribute {name!r}")
 
 
-# choose the backend now: an invalid IQ1KERNELS_BACKEND fails at import, clearly (DESIGN.md rule 3)
-from .ops import current_backend as _current_backend  # noqa: E402
-_current_backend()
+# choose the backend now: an invalid IQ1KERNELS_BACKEND fails at import, clearly (the `iq1kernels`
+# command prints it as one line instead)
+from ._config import select_backend_at_import as _select_backend  # noqa: E402
+_select_backend()

@@ -39,6 +39,9 @@ cdef extern from "iq1.h" nogil:
     int iq1_run_quantize(const iq1_backend *b, int t, const float *x, int64_t m, int64_t k,
                          const float *imatrix, uint8_t *w, int nthreads)
 
+cdef extern from "omp.h" nogil:
+    int omp_get_max_threads()
+
 cdef extern from "cpu_features.h" nogil:
     int iq1_cpu_supports(const char *flag)
 
@@ -176,6 +179,12 @@ def quantize(int variant, int qtype, const float[:, ::1] x, imatrix, uint8_t[::1
         err = iq1_run_quantize(b, qtype, &x[0, 0], m, k, imp, &out[0], nthreads)
     if err:
         raise MemoryError("quantization failed to allocate its work memory")
+
+
+def openmp_max_threads():
+    """omp_get_max_threads() in the calling thread: OMP_NUM_THREADS, omp_set_num_threads and
+    threadpoolctl's threadpool_limits all change it."""
+    return omp_get_max_threads()
 
 
 def cpu_supports(str flag):

@@ -30,7 +30,7 @@ else:
     ISA_MODULES = ("generic",)
 # a flag every CPU of the architecture has: py-cpuinfo output without it is not about this CPU
 BASELINE_FLAG = {"x86_64": "sse2", "amd64": "sse2", "aarch64": "asimd", "arm64": "asimd"}
-ALL_VARIANTS = ("generic", "avx2", "avx2_vnni", "avx512", "avx512_vnni", "neon", "neon_dotprod")
+ALL_VARIANTS = ("generic", "avx2", "avx2_vnni", "avx512", "avx512_vnni", "avx512_amx", "neon", "neon_dotprod")
 
 _lock = threading.RLock()
 _modules: dict = {}

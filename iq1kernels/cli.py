@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
@@ -29,24 +30,54 @@ def _require_file(path):
         raise CliError(f"no such file: {path}")
 
 
+def _describe_value(gv) -> str:
+    """A metadata value for a person: scalars in full, arrays by type and length."""
+    from iq1kernels.gguf_metadata import T
+    if gv.type == T.ARRAY:
+        head = ", ".join(repr(v) if gv.element_type != T.ARRAY else "[...]" for v in gv.value[:3])
+        more = ", ..." if len(gv.value) > 3 else ""
+        return f"{gv.element_type.name}[{len(gv.value)}] [{head}{more}]"
+    text = repr(gv.value)
+    return f"{gv.type.name} {text if len(text) <= 80 else text[:77] + '...'}"
+
+
+def _human_size(n) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n} B"
+
+
 def cmd_info(args) -> int:
     import iq1kernels as iq1
     if not args.file:
         iq1.show_config(full_cpu_info=True)
         return 0
-    _require_file(args.file)
-    from iq1kernels import gguf_io
-    metadata, raw = gguf_io.read_gguf(args.file)
-    print(f"{args.file}: GGUF, {len(raw)} tensors, {len(metadata)} metadata keys")
-    rows = [(name, gguf_io.BY_GGML_ID[t].name, ne, data) for name, (t, ne, data) in raw.items()
-            if t in gguf_io.BY_GGML_ID]
-    print(f"{len(rows)} IQ1 tensors:")
-    print(f"| {'tensor':<40} | {'type':<8} | {'shape (ggml ne)':<22} | {'bpw':>6} | {'size':>10} |")
-    print(f"|{'-' * 42}|{'-' * 10}|{'-' * 24}|{'-' * 8}|{'-' * 12}|")
-    for name, qtype, ne, data in rows:
-        size = data.size if data is not None else 0
-        bpw = 8.0 * size / max(1, int(np.prod(ne)))
-        print(f"| {name:<40} | {qtype:<8} | {str(list(ne)):<22} | {bpw:>6.3f} | {size / 2**20:>7.2f} MiB |")
+    from iq1kernels import gguf_reader
+    with gguf_reader.read_gguf(args.file) as f:
+        infos = list(f.tensors.values())
+        total = sum(i.nbytes for i in infos)
+        shards = f"{len(f.paths)} shards" if len(f.paths) > 1 else "1 file"
+        print(f"{args.file}: GGUF v{f.version}, {len(infos)} tensors ({_human_size(total)}), "
+              f"{len(f.metadata)} metadata keys, {shards}, alignment {f.alignment}")
+        for path in f.paths[1:]:
+            print(f"  shard: {path}")
+        print("metadata:")
+        for key, gv in f.metadata.typed_items():
+            print(f"  {key:<40} {_describe_value(gv)}")
+        counts = {}
+        for i in infos:
+            counts[i.type_name] = counts.get(i.type_name, 0) + 1
+        print("types: " + ", ".join(f"{n} x {t}" for t, n in sorted(counts.items(), key=lambda kv: -kv[1])))
+        split = len(f.paths) > 1
+        print(f"| {'tensor':<40} | {'type':<9} | {'shape (ggml ne)':<22} | {'bpw':>6} | {'size':>11} |"
+              + (" shard |" if split else ""))
+        print(f"|{'-' * 42}|{'-' * 11}|{'-' * 24}|{'-' * 8}|{'-' * 13}|" + ("-------|" if split else ""))
+        for i in infos:
+            bpw = 8.0 * i.nbytes / math.prod(i.ne)
+            size = _human_size(i.nbytes) if i.size_known else "<=" + _human_size(i.nbytes)
+            print(f"| {i.name:<40} | {i.type_name:<9} | {str(list(i.ne)):<22} | {bpw:>6.3f} | {size:>11} |"
+                  + (f" {i.shard + 1:>5} |" if split else ""))
     return 0
 
 
@@ -129,27 +160,25 @@ def cmd_quantize(args) -> int:
 
 
 def cmd_check(args) -> int:
-    _require_file(args.file)
-    from iq1kernels import gguf_io
+    """Parse the whole file (every structural rule of the reader), then check every IQ1 tensor's scales."""
+    from iq1kernels import gguf_reader
     from iq1kernels.formats import BY_GGML_ID
-    _, raw = gguf_io.read_gguf(args.file)
     bad_total = checked = 0
-    for name, (ttype, ne, data) in raw.items():
-        if ttype not in BY_GGML_ID:
-            continue
-        checked += 1
-        fmt = BY_GGML_ID[ttype]
-        if data is None:
-            print(f"{name}: {fmt.name} with shape {list(ne)} violates the format ({fmt.shape_rule()})")
-            bad_total += 1
-            continue
-        rows = data.size // fmt.nbytes((fmt.rows_multiple, ne[0])) * fmt.rows_multiple
-        bad_rows = _bad_scale_rows(fmt, data, rows, ne[0])
-        if bad_rows.size:
-            bad_total += 1
-            print(f"{name}: {fmt.name}: {bad_rows.size} rows with non-finite fp16 scales, first: "
-                  f"{bad_rows[:10].tolist()}")
-    print(f"checked {checked} IQ1 tensors: {'all good' if not bad_total else f'{bad_total} bad'}")
+    with gguf_reader.read_gguf(args.file) as f:
+        for name, info in f.tensors.items():
+            fmt = BY_GGML_ID.get(info.ggml_type)
+            if fmt is None:
+                continue
+            checked += 1
+            data = f.view(name)
+            rows = data.size // fmt.nbytes((fmt.rows_multiple, info.ne[0])) * fmt.rows_multiple
+            bad_rows = _bad_scale_rows(fmt, data, rows, info.ne[0])
+            if bad_rows.size:
+                bad_total += 1
+                print(f"{name}: {fmt.name}: {bad_rows.size} rows with non-finite fp16 scales, first: "
+                      f"{bad_rows[:10].tolist()}")
+        print(f"{args.file}: structure valid ({len(f.tensors)} tensors); checked {checked} IQ1 tensors: "
+              f"{'all good' if not bad_total else f'{bad_total} bad'}")
     return 1 if bad_total else 0
 
 
@@ -204,11 +233,16 @@ def cmd_bench(args) -> int:
           "'vs numpy f32' = numpy float32 X @ W.T on the already dequantized matrix; "
           "'vs reference' = numpy dequantize-then-matmul (iq1kernels.reference.linear); same threads.\n")
     rows = []
+
+    def progress(i, total, row):
+        print(benchmarking.format_progress(i, total, row), file=sys.stderr, flush=True)
+        rows.append(row)
+
     try:
-        rows = benchmarking.run(qtypes, ns, threads, backends, m, k, with_reference=not args.no_reference,
-                                progress=lambda r: None)
+        benchmarking.run(qtypes, ns, threads, backends, m, k, with_reference=not args.no_reference,
+                         progress=progress)
     finally:
-        if rows:
+        if rows:   # an interrupted run still shows the rows it finished
             print(benchmarking.format_table(rows))
     if args.quantize:
         from iq1kernels import quant_bench
@@ -216,14 +250,14 @@ def cmd_bench(args) -> int:
         print(quant_bench.quantize_table(threads=threads[0], quick=args.quick))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
+            json.dump({"machine": benchmarking.machine_info(), "command": sys.argv[1:], "rows": rows}, fh, indent=1)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="iq1kernels", description="IQ1 quantized matmul kernels")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("info", help="backends, CPU flags, threads; with FILE: its IQ1 tensors")
+    s = sub.add_parser("info", help="backends, CPU flags, threads; with FILE: its metadata and tensors")
     s.add_argument("file", nargs="?", help="a GGUF file")
     s.set_defaults(func=cmd_info)
     s = sub.add_parser("quantize", help="quantize the 2-D float tensors of a file into a GGUF file")
@@ -235,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--include", action="append", help="only tensors matching this glob (repeatable)")
     s.add_argument("--exclude", action="append", help="skip tensors matching this glob (repeatable)")
     s.set_defaults(func=cmd_quantize)
-    s = sub.add_parser("check", help="validate every IQ1 tensor of a GGUF file")
+    s = sub.add_parser("check", help="validate a GGUF file's structure and every IQ1 tensor's scales")
     s.add_argument("file")
     s.set_defaults(func=cmd_check)
     s = sub.add_parser("bench", help="speed of linear() vs numpy on built-in synthetic data")
@@ -257,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        from iq1kernels import _state
+        _state.current_backend()   # an invalid IQ1KERNELS_BACKEND is reported here, in one line
         return args.func(args)
     except CliError as exc:
         print(f"iq1kernels: error: {exc}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """The format table: names, GGML ids, block sizes, bytes per row and the shape rules (FORMATS.md §1.7)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -20,13 +21,14 @@ class Format:
         return self.rows_multiple == 4
 
     def nbytes(self, shape) -> int:
-        m, k = shape
+        """Bytes of a matrix (M, K) or of a stack of E experts (E, M, K)."""
+        *lead, m, k = shape
         groups = m // self.rows_multiple
-        return groups * (self.group_meta + (k // self.block_k) * self.block_bytes)
+        per_matrix = groups * (self.group_meta + (k // self.block_k) * self.block_bytes)
+        return per_matrix * (lead[0] if lead else 1)
 
     def bpw(self, shape) -> float:
-        m, k = shape
-        return 8.0 * self.nbytes(shape) / (m * k)
+        return 8.0 * self.nbytes(shape) / math.prod(shape)
 
     def shape_rule(self) -> str:
         rule = f"K (columns) must be a positive multiple of {self.k_multiple}"
@@ -35,14 +37,25 @@ class Format:
         return rule
 
     def check_shape(self, shape) -> tuple:
-        """Return (M, K) as ints or raise ValueError naming the rule."""
+        """(M, K) — or (E, M, K) for a stack of E expert matrices — as Python ints, or raise: TypeError
+        for a dimension that is not an integer (8.7, "8" and True are refused; numpy integers are fine),
+        ValueError naming the rule otherwise."""
         try:
-            m, k = (int(v) for v in shape)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name}: shape must be (M, K), got {shape!r}") from None
+            dims = tuple(shape)
+        except TypeError:
+            raise ValueError(f"{self.name}: shape must be (M, K) or (E, M, K), got {shape!r}") from None
+        if len(dims) not in (2, 3):
+            raise ValueError(f"{self.name}: shape must be (M, K) or (E, M, K), got {shape!r}")
+        for v in dims:
+            if isinstance(v, bool) or not hasattr(type(v), "__index__"):
+                raise TypeError(f"{self.name}: shape dimensions must be integers, got {shape!r}")
+        dims = tuple(int(v.__index__()) for v in dims)
+        *lead, m, k = dims
         if m <= 0 or k <= 0 or k % self.k_multiple or m % self.rows_multiple:
             raise ValueError(f"{self.name}: shape ({m}, {k}) is not allowed: {self.shape_rule()}")
-        return m, k
+        if lead and lead[0] <= 0:
+            raise ValueError(f"{self.name}: the number of experts must be positive, got shape {dims}")
+        return dims
 
 
 FORMATS = {

@@ -1,238 +1,216 @@
-"""GGUF files in and out (GGUF v3: header, key/values, tensor infos, aligned data).
+"""GGUF files in and out, faithfully: every tensor of any ggml type and every metadata key with its type.
 
-The `gguf` package knows IQ1_S (19) and IQ1_M (29) but not the row-interleaved IQ1_S_R4 (219) and
-IQ1_M_R4 (229) of ik_llama.cpp, so the container is parsed and written here directly (it is a small,
-fully specified format); `gguf` is used only to dequantize tensors of other quantized types when loading.
-Files written here contain exactly the bytes of each tensor and load in gguf's GGUFReader when they hold
-no R4 tensor. Shapes: GGUF lists dimensions innermost first (ne0 = K); numpy shapes are the reverse.
+    tensors = load_gguf("model-00001-of-00003.gguf")              # lazy: nothing is read or dequantized
+    tensors, meta = load_gguf(path, names="blk.*.ffn_*_exps.weight", with_metadata=True)
+    save_gguf("out.gguf", tensors, meta)                          # byte-identical tensors, same key types
+
+`load_gguf(path, names=None, with_metadata=False, copy=False)` returns {name: tensor} in file order:
+* IQ1_S / IQ1_M / IQ1_S_R4 / IQ1_M_R4 tensors -> QuantizedMatrix, zero-copy over the memory map:
+  (M, K) for 2-D tensors (ggml ne = (K, M)), (E, M, K) for 3-D expert tensors (ne = (K, M, E)), whose
+  `W[e]` / `W[e, r0:r1]` are zero-copy (M, K) views for `linear`. An IQ1 tensor whose shape our kernels do
+  not take (4-D, or an R4 tensor with K not a multiple of 128) is a GGUFTensor.
+* every other tensor -> GGUFTensor: its raw bytes (`data`, read-only uint8), ggml type id and name, `ne`,
+  `shape`; `dequantize()` -> float32 on request (F32/F16/BF16/F64/I8-I64 here, other quantized types
+  through the `gguf` package), `np.asarray(t)` works (F32/F16/F64/integer types as they are stored,
+  zero-copy; BF16 and quantized types dequantized to float32).
+* `names=`: None (all), a name or glob pattern ("blk.*.attn_*"), a list of names / patterns (a plain name
+  that is not in the file is a GGUFError), or a predicate `f(name) -> bool`.
+* `with_metadata=True` -> (tensors, GGUFMetadata); split files are read from their first shard
+  (see gguf_reader).
+* `copy=True` reads the selected tensors into memory instead of mapping the file. A mapped file that
+  another program truncates while mapped kills this process with SIGBUS on the next access to the lost
+  pages (numpy.memmap does the same); copy=True is for files that may change under you.
+
+`save_gguf(path, tensors, metadata=None, alignment=None, split_max_size=None)` writes atomically through
+GGUFFileWriter (gguf_writer), one tensor at a time:
+* QuantizedMatrix -> its IQ1 type, ne = (K, M) or (K, M, E); GGUFTensor -> its type, ne and exact bytes;
+* numpy arrays (and array-likes): float32 -> F32, float16 -> F16, float64 -> F64, int8 / int16 / int32 /
+  int64 -> I8 / I16 / I32 / I64, stored as they are (never widened or narrowed; big-endian input is
+  byte-swapped to GGUF's little-endian). Other dtypes (unsigned, bool, complex, strings, objects) are a
+  GGUFError: convert them first. A 0-d array is stored as one element, ne = (1,); at most 4 dimensions.
+* `metadata`: dict of plain values / GGUFValues, or a GGUFMetadata (types kept); `split_max_size`
+  ("2G", bytes) writes `<stem>-0000i-of-0000N.gguf` shards.
+
+Errors: GGUFError (a ValueError) for anything wrong with a file, a tensor or a value; TypeError for
+arguments of the wrong kind; OSError subclasses for paths (FileNotFoundError, PermissionError,
+IsADirectoryError, iq1kernels._output.OutputFileError for a device / FIFO output).
 """
 from __future__ import annotations
 
-import mmap
-import os
-import struct
-import tempfile
+import fnmatch
 
 import numpy as np
 
-from .formats import BY_GGML_ID, get_format
+from .formats import BY_GGML_ID
+from .gguf_metadata import GGUFMetadata, GGUFValue, GGUFValueType, as_metadata
+from .gguf_reader import GGUFFile, TensorInfo, read_gguf
+from .gguf_types import (DEFAULT_ALIGNMENT, MAX_DIMS, GGUFError, TypedDims, check_ne, tensor_nbytes,
+                         type_id, type_name)
+from .gguf_writer import GGUFFileWriter, parse_size
 from .tensor import QuantizedMatrix
 
-MAGIC = b"GGUF"
-VERSION = 3
-DEFAULT_ALIGNMENT = 32
-FLOAT_TYPES = {0: np.dtype("<f4"), 1: np.dtype("<f2"), 24: np.dtype("i1"), 25: np.dtype("<i2"),
-               26: np.dtype("<i4"), 27: np.dtype("<i8"), 28: np.dtype("<f8")}
+# ggml types numpy holds as they are
+NATIVE_DTYPES = {0: np.dtype("<f4"), 1: np.dtype("<f2"), 28: np.dtype("<f8"), 24: np.dtype("i1"),
+                 25: np.dtype("<i2"), 26: np.dtype("<i4"), 27: np.dtype("<i8")}
+_FROM_DTYPE = {np.dtype(v).newbyteorder("<"): k for k, v in NATIVE_DTYPES.items()}
 BF16 = 30
-# GGUF metadata value types
-_U8, _I8, _U16, _I16, _U32, _I32, _F32, _BOOL, _STR, _ARR, _U64, _I64, _F64 = range(13)
-_SCALAR = {_U8: "<B", _I8: "<b", _U16: "<H", _I16: "<h", _U32: "<I", _I32: "<i", _F32: "<f", _BOOL: "<?",
-           _U64: "<Q", _I64: "<q", _F64: "<d"}
 
 
-class GGUFError(ValueError):
-    """A file that is not valid GGUF, or a tensor that cannot be stored."""
+class GGUFTensor(TypedDims):
+    """A tensor kept as its raw GGUF bytes: any ggml type, known here or not, written back byte-identical."""
+
+    __slots__ = ("name", "ggml_type", "ne", "data", "size_known")
+
+    def __init__(self, ggml_type, ne, data, name=None, size_known=True):
+        self.ggml_type = type_id(ggml_type)
+        self.ne = check_ne(ne, f"tensor {name}" if name else "tensor")
+        arr = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) else data
+        if arr.dtype != np.uint8 or arr.ndim != 1:
+            raise TypeError("GGUFTensor data must be 1-D uint8 bytes")
+        expected = tensor_nbytes(self.ggml_type, self.ne, f"tensor {name}")
+        if expected is not None and arr.size != expected:
+            raise GGUFError(f"tensor {name}: {type_name(self.ggml_type)} with ne = {list(self.ne)} is "
+                            f"{expected} bytes, got {arr.size}")
+        self.name, self.data = name, arr
+        self.size_known = size_known and expected is not None
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.size)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """What np.asarray(t) gives: the stored dtype for F32/F16/F64/integer types, else float32."""
+        return NATIVE_DTYPES.get(self.ggml_type, np.dtype(np.float32))
+
+    def dequantize(self) -> np.ndarray:
+        """float32 values of `shape` (a new array)."""
+        t = self.ggml_type
+        if t in NATIVE_DTYPES:
+            return self.data.view(NATIVE_DTYPES[t]).reshape(self.shape).astype(np.float32)
+        if t == BF16:
+            return (self.data.view("<u2").astype(np.uint32) << 16).view(np.float32).reshape(self.shape)
+        if t in BY_GGML_ID and BY_GGML_ID[t].interleaved:
+            raise GGUFError(f"tensor {self.name}: {self.type_name} with ne = {list(self.ne)} is not a shape "
+                            f"the kernels take ({BY_GGML_ID[t].shape_rule()})")
+        if not self.size_known:
+            raise GGUFError(f"tensor {self.name}: ggml type {t} is unknown here and to the `gguf` package")
+        try:
+            from gguf.constants import GGMLQuantizationType
+            from gguf.quants import dequantize
+        except ImportError:
+            raise GGUFError(f"tensor {self.name}: dequantizing {self.type_name} needs the `gguf` package "
+                            "(pip install gguf)") from None
+        try:
+            values = dequantize(self.data.reshape(_rows(self.ne), -1), GGMLQuantizationType(t))
+        except NotImplementedError as exc:
+            raise GGUFError(f"tensor {self.name}: the `gguf` package cannot dequantize {self.type_name} "
+                            f"({exc})") from None
+        return np.asarray(values, np.float32).reshape(self.shape)
+
+    def __array__(self, dtype=None, copy=None):
+        if self.ggml_type in NATIVE_DTYPES:
+            arr = self.data.view(NATIVE_DTYPES[self.ggml_type]).reshape(self.shape)
+            if copy:
+                arr = arr.copy()
+        else:
+            arr = self.dequantize()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def __repr__(self):
+        return f"GGUFTensor({self.name!r}, {self.type_name}, ne={list(self.ne)}, {self.nbytes} bytes)"
 
 
-class _Cursor:
-    def __init__(self, buf, path):
-        self.buf, self.pos, self.path = buf, 0, path
-
-    def take(self, n):
-        if self.pos + n > len(self.buf):
-            raise GGUFError(f"{self.path}: truncated GGUF file")
-        out = self.buf[self.pos:self.pos + n]
-        self.pos += n
-        return out
-
-    def unpack(self, fmt):
-        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
-
-    def string(self):
-        n = self.unpack("<Q")
-        if n > 1 << 30:
-            raise GGUFError(f"{self.path}: corrupt string length")
-        return bytes(self.take(n)).decode("utf-8", errors="replace")
-
-    def value(self, vtype, depth=0):
-        if vtype in _SCALAR:
-            return self.unpack(_SCALAR[vtype])
-        if vtype == _STR:
-            return self.string()
-        if vtype == _ARR and depth < 4:
-            etype, count = self.unpack("<I"), self.unpack("<Q")
-            if count > len(self.buf):
-                raise GGUFError(f"{self.path}: corrupt array length")
-            return [self.value(etype, depth + 1) for _ in range(count)]
-        raise GGUFError(f"{self.path}: unknown metadata value type {vtype}")
+def _rows(ne) -> int:
+    n = 1
+    for d in ne[1:]:
+        n *= d
+    return n
 
 
-def read_gguf(path):
-    """(metadata dict, {name: (ggml type id, ne tuple, read-only uint8 ndarray of the data)})."""
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size < 24:
-            raise GGUFError(f"{path}: not a GGUF file (too short)")
-        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    cur = _Cursor(memoryview(mm), path)
-    if bytes(cur.take(4)) != MAGIC:
-        raise GGUFError(f"{path}: not a GGUF file (bad magic)")
-    version = cur.unpack("<I")
-    if version not in (2, 3):
-        raise GGUFError(f"{path}: unsupported GGUF version {version}")
-    n_tensors, n_kv = cur.unpack("<Q"), cur.unpack("<Q")
-    metadata = {}
-    for _ in range(n_kv):
-        key = cur.string()
-        metadata[key] = cur.value(cur.unpack("<I"))
-    infos = []
-    for _ in range(n_tensors):
-        name = cur.string()
-        n_dims = cur.unpack("<I")
-        if n_dims > 8:
-            raise GGUFError(f"{path}: tensor {name} has {n_dims} dimensions")
-        ne = tuple(cur.unpack("<Q") for _ in range(n_dims))
-        infos.append((name, ne, cur.unpack("<I"), cur.unpack("<Q")))
-    align = int(metadata.get("general.alignment", DEFAULT_ALIGNMENT))
-    data_start = (cur.pos + align - 1) // align * align
-    base = np.frombuffer(mm, dtype=np.uint8)
-    tensors = {}
-    for name, ne, ttype, offset in infos:
-        nbytes = tensor_nbytes(ttype, ne)
-        start = data_start + offset
-        if nbytes is None:
-            tensors[name] = (ttype, ne, None)
-            continue
-        if start + nbytes > size:
-            raise GGUFError(f"{path}: tensor {name} extends past the end of the file")
-        tensors[name] = (ttype, ne, base[start:start + nbytes])
-    return metadata, tensors
+def _select(names, available):
+    """The tensor names to load, in file order."""
+    if names is None:
+        return list(available)
+    if callable(names):
+        return [n for n in available if names(n)]
+    patterns = [names] if isinstance(names, str) else list(names)
+    for p in patterns:
+        if not isinstance(p, str):
+            raise TypeError(f"names must be strings, glob patterns or a predicate, got {p!r}")
+        if not any(c in p for c in "*?[") and p not in available:
+            raise GGUFError(f"no tensor named {p!r} in the file")
+    return [n for n in available if any(n == p or fnmatch.fnmatchcase(n, p) for p in patterns)]
 
 
-def tensor_nbytes(ttype, ne):
-    """Bytes of a tensor of GGML type `ttype` and dimensions ne (innermost first); None if unknown."""
-    n = int(np.prod(ne, dtype=np.int64)) if ne else 1
-    if ttype in BY_GGML_ID:
-        fmt = BY_GGML_ID[ttype]
-        rows = n // ne[0]
-        return fmt.nbytes((rows, ne[0])) if ne[0] % fmt.block_k == 0 and rows % fmt.rows_multiple == 0 else None
-    if ttype in FLOAT_TYPES:
-        return n * FLOAT_TYPES[ttype].itemsize
-    if ttype == BF16:
-        return n * 2
+def _to_python(info: TensorInfo, data):
+    fmt = BY_GGML_ID.get(info.ggml_type)
+    if fmt is not None and len(info.ne) in (2, 3):
+        shape = info.shape
+        try:
+            fmt.check_shape(shape)
+        except ValueError:
+            pass
+        else:
+            return QuantizedMatrix.from_bytes(data, fmt, shape)
+    t = GGUFTensor.__new__(GGUFTensor)          # the reader checked type, dims and size
+    t.name, t.ggml_type, t.ne, t.data, t.size_known = info.name, info.ggml_type, info.ne, data, info.size_known
+    return t
+
+
+def load_gguf(path, names=None, with_metadata=False, copy=False):
+    """{name: QuantizedMatrix | GGUFTensor} (and the GGUFMetadata); see the module docstring."""
+    f = read_gguf(path, copy=copy)
     try:
-        from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
-        block, size = GGML_QUANT_SIZES[GGMLQuantizationType(ttype)]
-        return n // block * size
-    except (ImportError, KeyError, ValueError):
-        return None
-
-
-def _to_python(name, ttype, ne, data):
-    shape = tuple(reversed(ne))
-    if ttype in BY_GGML_ID:
-        fmt = BY_GGML_ID[ttype]
-        rows = int(np.prod(ne[1:], dtype=np.int64)) if len(ne) > 1 else 1
-        return QuantizedMatrix.from_bytes(data, fmt, (rows, ne[0]))
-    if ttype in FLOAT_TYPES:
-        return data.view(FLOAT_TYPES[ttype]).reshape(shape)
-    if ttype == BF16:
-        return (data.view("<u2").astype(np.uint32) << 16).view(np.float32).reshape(shape)
-    try:
-        from gguf.constants import GGMLQuantizationType
-        from gguf.quants import dequantize
-    except ImportError:
-        raise GGUFError(f"tensor {name}: type {ttype} needs the `gguf` package to be read") from None
-    return dequantize(data, GGMLQuantizationType(ttype)).reshape(shape).astype(np.float32, copy=False)
-
-
-def load_gguf(path, with_metadata=False):
-    """{name: QuantizedMatrix (IQ1 types, zero-copy over the memory map; 3-D expert tensors are stacked
-    to (experts x rows, K)) or ndarray (float types, other quantized types dequantized)}."""
-    metadata, raw = read_gguf(path)
-    out = {}
-    for name, (ttype, ne, data) in raw.items():
-        if data is None:
-            raise GGUFError(f"{path}: tensor {name} has unknown type {ttype} or a shape its type forbids")
-        out[name] = _to_python(name, ttype, ne, data)
+        out = {}
+        for name in _select(names, f.tensors):
+            out[name] = _to_python(f.tensors[name], f.read(name) if copy else f.view(name))
+        metadata = f.metadata
+    finally:
+        f.close()      # the arrays keep their map alive; the file descriptors are not needed
     return (out, metadata) if with_metadata else out
 
 
-def _value_bytes(value):
-    """(GGUF value type, packed bytes) of a metadata value."""
-    if isinstance(value, bool):
-        return _BOOL, struct.pack("<?", value)
-    if isinstance(value, (int, np.integer)):
-        v = int(value)
-        return (_I64, struct.pack("<q", v)) if v < 0 else (_U64, struct.pack("<Q", v)) if v >= 1 << 32 \
-            else (_U32, struct.pack("<I", v))
-    if isinstance(value, (float, np.floating)):
-        return _F32, struct.pack("<f", float(value))
-    if isinstance(value, str):
-        b = value.encode()
-        return _STR, struct.pack("<Q", len(b)) + b
-    if isinstance(value, (list, tuple)):
-        parts = [_value_bytes(v) for v in value]
-        etype = parts[0][0] if parts else _U32
-        if any(p[0] != etype for p in parts):
-            raise GGUFError("metadata arrays must hold values of one type")
-        return _ARR, struct.pack("<IQ", etype, len(parts)) + b"".join(p[1] for p in parts)
-    raise GGUFError(f"metadata value of type {type(value).__name__} cannot be stored in GGUF")
-
-
-def _tensor_entry(name, t):
-    """(ggml type, ne, bytes-like) for a QuantizedMatrix or a numpy array."""
+def _entry(name, t):
+    """(ggml type, ne, nbytes, function returning the bytes) for one tensor to save."""
     if isinstance(t, QuantizedMatrix):
-        m, k = t.shape
-        return t.format.ggml_id, (k, m), t.data
+        return t.format.ggml_id, tuple(reversed(t.shape)), t.nbytes, lambda: t.data
+    if isinstance(t, GGUFTensor):
+        return t.ggml_type, t.ne, t.nbytes, lambda: t.data
     arr = np.asarray(t)
-    if arr.dtype == np.float16:
-        ttype = 1
-    elif arr.dtype == np.float32 or arr.dtype.kind in "fiub":
-        ttype, arr = 0, arr.astype(np.float32, copy=False)
-    else:
-        raise GGUFError(f"tensor {name}: dtype {arr.dtype} cannot be stored")
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    return ttype, tuple(reversed(arr.shape)), np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+    key = arr.dtype.newbyteorder("<") if arr.dtype.byteorder in "<>=|" and arr.dtype.kind in "fi" else None
+    if key not in _FROM_DTYPE:
+        raise GGUFError(f"tensor {name}: dtype {arr.dtype} cannot be stored in GGUF (float32, float16, float64, "
+                        "int8, int16, int32 and int64 can): convert it first, e.g. .astype(np.float32)")
+    if arr.ndim > MAX_DIMS:
+        raise GGUFError(f"tensor {name}: {arr.ndim} dimensions (at most {MAX_DIMS})")
+    if arr.size == 0:
+        raise GGUFError(f"tensor {name}: an empty array (shape {arr.shape}) cannot be stored")
+    shape = arr.shape or (1,)
+    little = np.dtype(key)
+
+    def data():
+        a = np.ascontiguousarray(arr, dtype=little)
+        return a.reshape(-1).view(np.uint8)
+    return _FROM_DTYPE[key], tuple(reversed(shape)), arr.size * little.itemsize, data
 
 
-def save_gguf(path, tensors: dict, metadata=None, alignment=DEFAULT_ALIGNMENT):
-    """Write tensors (QuantizedMatrix or float arrays) and metadata to a GGUF v3 file, atomically
-    (a temporary file in the same folder, renamed over `path` when complete)."""
-    metadata = dict(metadata or {})
-    if alignment != DEFAULT_ALIGNMENT:
-        metadata["general.alignment"] = int(alignment)
+def save_gguf(path, tensors, metadata=None, alignment=None, split_max_size=None):
+    """Write tensors and metadata to GGUF atomically; see the module docstring."""
+    if not hasattr(tensors, "items"):
+        raise TypeError(f"tensors must be a mapping of name -> tensor, got {type(tensors).__name__}")
+    writer = GGUFFileWriter(path, metadata, alignment=alignment, split_max_size=split_max_size)
     entries = []
     for name, t in tensors.items():
-        if not isinstance(name, str) or not name:
-            raise GGUFError(f"tensor names must be non-empty strings, got {name!r}")
-        entries.append((name,) + _tensor_entry(name, t))
-    head = bytearray(MAGIC + struct.pack("<IQQ", VERSION, len(entries), len(metadata)))
-    for key, value in metadata.items():
-        kb = str(key).encode()
-        vtype, vbytes = _value_bytes(value)
-        head += struct.pack("<Q", len(kb)) + kb + struct.pack("<I", vtype) + vbytes
-    offsets, offset = [], 0
-    for name, ttype, ne, data in entries:
-        nb = name.encode()
-        head += struct.pack("<Q", len(nb)) + nb + struct.pack("<I", len(ne))
-        head += b"".join(struct.pack("<Q", int(d)) for d in ne) + struct.pack("<IQ", ttype, offset)
-        offsets.append(offset)
-        offset += (len(data) + alignment - 1) // alignment * alignment
-    head += b"\0" * ((-len(head)) % alignment)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".iq1kernels-", suffix=".gguf.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(head)
-            for (_, _, _, data) in entries:
-                fh.write(memoryview(np.ascontiguousarray(data)))
-                fh.write(b"\0" * ((-len(data)) % alignment))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        ttype, ne, nbytes, data = _entry(name, t)
+        writer.add_tensor_info(name, ttype, ne, nbytes)
+        entries.append((name, data))
+    with writer:
+        for name, data in entries:
+            writer.write_tensor(name, data())
+    return writer.paths
+
+
+__all__ = ["GGUFError", "GGUFTensor", "GGUFFile", "GGUFFileWriter", "GGUFMetadata", "GGUFValue",
+           "GGUFValueType", "TensorInfo", "load_gguf", "save_gguf", "read_gguf", "as_metadata", "parse_size",
+           "DEFAULT_ALIGNMENT"]

@@ -3,78 +3,55 @@ exception before anything is written)."""
 from __future__ import annotations
 
 import math
-import numbers
-import os
-import threading
 
 import numpy as np
 
-from . import _dispatch
+from . import _state
 from .formats import get_format
 from .tensor import Q8K128, QuantizedMatrix, _c_array
 
-_state_lock = threading.Lock()
-_backend = None
-_num_threads = None
-
-
-# --- backend and threads ----------------------------------------------------------------------------
-def current_backend() -> _dispatch.Backend:
-    global _backend
-    if _backend is None:
-        with _state_lock:
-            if _backend is None:
-                _backend = _dispatch.resolve(os.environ.get("IQ1KERNELS_BACKEND") or None)
-    return _backend
-
-
-def use_backend(name: str) -> str:
-    """Switch kernels at run time; same checks as IQ1KERNELS_BACKEND. Returns the previous name."""
-    global _backend
-    new = _dispatch.resolve(name)
-    with _state_lock:
-        old = _backend.name if _backend is not None else None
-        _backend = new
-    return old
-
-
-def _default_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def _check_threads(threads, what="threads") -> int:
-    if type(threads) is int and 1 <= threads <= 1024:   # the common case, without the ABC check
-        return threads
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
-        raise TypeError(f"{what} must be an integer >= 1, got {threads!r}")
-    if threads < 1:
-        raise ValueError(f"{what} must be >= 1, got {threads}")
-    return int(min(threads, 1024))
-
-
-def set_num_threads(n: int) -> None:
-    global _num_threads
-    _num_threads = _check_threads(n, "number of threads")
-
-
-def get_num_threads() -> int:
-    return _num_threads if _num_threads is not None else _default_threads()
-
-
-def _threads(threads) -> int:
-    return get_num_threads() if threads is None else _check_threads(threads)
+# the run-time state lives in _state; these names are part of ops' interface
+current_backend = _state.current_backend
+use_backend = _state.use_backend
+set_num_threads = _state.set_num_threads
+get_num_threads = _state.get_num_threads
+_threads = _state.resolve_threads
+_run = _state.run
 
 
 # --- conversions -------------------------------------------------------------------------------------
+_FLOAT32 = np.dtype(np.float32)
+
+
 def _float32(x, what: str) -> np.ndarray:
-    """Any real numeric array-like -> float32 ndarray (no copy when already float32)."""
+    """Any real numeric array-like -> float32 ndarray (no copy when already float32). A finite value
+    that float32 cannot hold (float64 1e39) is an error, not an Inf that NaN/Inf rules would then hide."""
     arr = np.asarray(x)
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(f"{what} must be a real numeric array, got dtype {arr.dtype}")
-    return arr.astype(np.float32, copy=False)
+    dtype = arr.dtype
+    if dtype is _FLOAT32:                            # the common case, without the conversion machinery
+        return arr
+    if dtype == object or dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be a real numeric array, got dtype {dtype}")
+    if dtype.kind != "f" or dtype.itemsize <= 4:
+        return arr.astype(np.float32, copy=False)     # other float32 layouts, float16, integers: in range
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float32)
+    overflow = np.isinf(out)
+    if overflow.any():
+        overflow &= np.isfinite(arr)
+        if overflow.any():
+            _raise_out_of_range(arr, int(np.argmax(overflow)), what)
+    return out
+
+
+def _raise_out_of_range(arr: np.ndarray, flat_index: int, what: str):
+    index = tuple(int(i) for i in np.unravel_index(flat_index, arr.shape))
+    if arr.ndim == 2:
+        where = f"row {index[0]}, column {index[1]}"
+    else:
+        where = f"index {index[0] if arr.ndim == 1 else index}"
+    raise ValueError(f"{what} value {float(arr[index]):g} at {where} is out of float32 range "
+                     "(the largest finite float32 is 3.4028235e+38)")
 
 
 def _activations(X, what: str) -> np.ndarray:
@@ -87,6 +64,9 @@ def _activations(X, what: str) -> np.ndarray:
 def _check_matrix(W) -> QuantizedMatrix:
     if not isinstance(W, QuantizedMatrix):
         raise TypeError(f"weights must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
+    if len(W.shape) != 2:
+        raise ValueError(f"weights of shape {W.shape} are a stack of {W.shape[0]} experts: pass one (M, K) "
+                         "expert matrix, W[e]")
     return W
 
 
@@ -123,9 +103,9 @@ def _quantize_rows(x: np.ndarray, nthreads: int, half: str = None) -> Q8K128:
     qs = np.empty((n, k), np.int8)
     b = current_backend()
     if half is None:
-        b.module.quantize_act(b.index, x, d, bsums, qs, nthreads)
+        _run(nthreads, b.module.quantize_act, b.index, x, d, bsums, qs)
     else:
-        b.module.quantize_act_half(b.index, HALF_KINDS[half], x, d, bsums, qs, nthreads)
+        _run(nthreads, b.module.quantize_act_half, b.index, HALF_KINDS[half], x, d, bsums, qs)
     return Q8K128._trusted(d, bsums, qs)
 
 
@@ -136,7 +116,7 @@ def dequantize(W: QuantizedMatrix, threads=None) -> np.ndarray:
     m, k = W.shape
     out = np.empty((m, k), np.float32)
     b = current_backend()
-    b.module.dequantize(b.index, W.format.code, W.data, m, k, out, nthreads)
+    _run(nthreads, b.module.dequantize, b.index, W.format.code, W.data, m, k, out)
     return out
 
 
@@ -165,8 +145,26 @@ def quantize(W, qtype, imatrix=None, threads=None) -> QuantizedMatrix:
         im = _c_array(im)
     out = np.empty(fmt.nbytes((m, k)), np.uint8)
     b = current_backend()
-    b.module.quantize(b.index, fmt.code, _c_array(w), im, out, nthreads)
+    _run(nthreads, b.module.quantize, b.index, fmt.code, _c_array(w), im, out)
     return QuantizedMatrix(out, fmt, (m, k))
+
+
+_OVERLAP_WORK = 100_000                                   # bounds the exact overlap search
+_TooHardError = getattr(np, "exceptions", np).TooHardError   # numpy >= 1.25 / older
+
+
+def _check_no_overlap(out: np.ndarray, what: str, arr: np.ndarray) -> None:
+    """out is written while the kernel reads the inputs: refuse any shared byte. The bounds test is
+    cheap; the exact one runs only when the bounds meet (views of one buffer that interleave are fine)."""
+    if not np.may_share_memory(out, arr):
+        return
+    try:
+        shared = np.shares_memory(out, arr, max_work=_OVERLAP_WORK)
+    except _TooHardError:
+        raise ValueError(f"out must not overlap {what} (their strides are too intricate to rule it out; "
+                         "pass a separate out)") from None
+    if shared:
+        raise ValueError(f"out must not overlap {what}")
 
 
 # --- the one matmul entry point -------------------------------------------------------------------
@@ -181,7 +179,8 @@ def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
             raise ValueError(f"activations have K={X.shape[1]}, weights have K={k}")
         lead, xq = (X.shape[0],), X
     else:
-        x = _activations(X, "activations")
+        xa = np.asarray(X)     # what the caller passed, before any conversion copy (for the out check)
+        x = _activations(xa, "activations")
         if x.ndim == 0 or x.shape[-1] != k:
             raise ValueError(f"activations of shape {x.shape} do not match weights of shape {W.shape}: "
                              f"the last dimension must be K={k}")
@@ -194,17 +193,20 @@ def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
         if flags is None or out.dtype != np.float32 or out.shape != out_shape \
                 or not flags.c_contiguous or not flags.aligned or not flags.writeable:
             raise ValueError(f"out must be a writeable, aligned, C-contiguous float32 array of shape {out_shape}")
-        if np.may_share_memory(out, x) if xq is None else \
-                any(np.may_share_memory(out, p) for p in (xq.d, xq.bsums, xq.qs)):
-            raise ValueError("out must not overlap the activations")
+        _check_no_overlap(out, "the weights (W.data)", W.data)
+        if xq is None:
+            _check_no_overlap(out, "the activations", xa)
+        else:
+            for plane in (xq.d, xq.bsums, xq.qs):
+                _check_no_overlap(out, "the activations (a Q8K128 plane)", plane)
     if n == 0:
         return out if out is not None else np.zeros(out_shape, np.float32)
     if xq is None:
         xq = _quantize_array(x.reshape(n, k), nthreads)
     result = out if out is not None else np.empty(out_shape, np.float32)
     b = current_backend()
-    b.module.matmul(b.index, W.format.code, W.data, m, k, _c_array(xq.d), _c_array(xq.bsums), _c_array(xq.qs),
-                    result.reshape(n, m), nthreads)
+    _run(nthreads, b.module.matmul, b.index, W.format.code, W.data, m, k, _c_array(xq.d), _c_array(xq.bsums),
+         _c_array(xq.qs), result.reshape(n, m))
     return result
 
 

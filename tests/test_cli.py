@@ -21,10 +21,16 @@ def test_bench_quick_prints_the_table(tmp_path):
                        "--json", tmp_path / "b.json")
     assert rc == 0, err
     assert "vs numpy f32" in out and "GFLOP/s" in out and "BLAS:" in out
-    rows = json.loads((tmp_path / "b.json").read_text())
+    report = json.loads((tmp_path / "b.json").read_text())
+    rows, machine = report["rows"], report["machine"]
     assert {r["type"] for r in rows} == {"iq1_s", "iq1_m_r4"} and {r["n"] for r in rows} == {1, 8}
     assert all(r["time_s"] > 0 and r["speedup_vs_reference"] > 0 for r in rows)
     assert all(r["backend"] == iq1.backend for r in rows)
+    assert all(len(r["rounds_s"]) == 3 and r["time_s"] == min(r["rounds_s"]) and r["noisy"] == (r["spread"] > 1.2)
+               for r in rows)
+    assert machine["backend"] == iq1.backend and machine["iq1kernels"] == iq1.__version__
+    assert machine["cpu"] and machine["numpy"] == np.__version__ and "BLAS" in machine["blas"]
+    assert [line.startswith(f"[{i}/4] ") for i, line in enumerate(err.splitlines(), 1)] == [True] * 4
 
 
 def test_quantize_info_check(tmp_path):
@@ -67,7 +73,8 @@ def test_quantize_with_include_exclude_and_imatrix(tmp_path):
                         "--imatrix", im)
     assert rc == 0, err
     loaded = iq1.load_gguf(tmp_path / "o.gguf")
-    assert isinstance(loaded["a"], iq1.QuantizedMatrix) and isinstance(loaded["b"], np.ndarray)
+    assert isinstance(loaded["a"], iq1.QuantizedMatrix) and isinstance(loaded["b"], iq1.gguf_io.GGUFTensor)
+    assert loaded["b"].type_name == "F32"                 # kept raw, as it was
     assert "| yes" in text
 
 

@@ -47,7 +47,7 @@ def test_linear_from_8_threads_is_byte_identical(backend):
             out.append(iq1.linear(X, W, threads=t).tobytes())
         return out
 
-    previous = iq1.get_num_threads()
+    previous = iq1.set_num_threads(None)     # the setting before (None: the default), restored after
     try:
         for result in run_threads(worker, 8):
             assert result == serial

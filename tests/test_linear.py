@@ -82,6 +82,24 @@ def test_batch_invariance(backend, qtype):
         np.testing.assert_array_equal(iq1.linear(X[c:c + n], W), Y[c:c + n])
 
 
+@pytest.mark.parametrize("n", [31, 32, 33, 63, 64, 65, 96, 97])
+def test_tile_gemm_thresholds(backend, qtype, n):
+    """Column counts around the tile GEMM's blocks of 32 (avx512_amx; the other backends' GEMM at the same
+    counts): row counts that are no multiple of its 32-row strips, k past its 4096-value strip, activations at
+    +-127 and maximal weight scales in the tiles. Every column has the bits of the one-column GEMV."""
+    k = 4096 + 2 * min_k(qtype)
+    rng = np.random.default_rng(n)
+    for m in (4 * iq1.FORMATS[qtype].rows_multiple, 52, 36):
+        W = synthetic.random_weights(qtype, (m, k), seed=n + m, max_scales=m == 52)
+        X = synthetic.random_activations(n, k, seed=n + 1)
+        X[::3] = np.where(rng.random((len(X[::3]), k)) < 0.5, -1.0, 1.0)    # quants of +-127
+        Y = iq1.linear(X, W)
+        assert_linear_close(Y, X, W)
+        for c in (0, n // 2, n - 1):
+            np.testing.assert_array_equal(iq1.linear(X[c:c + 1], W)[0], Y[c])
+        np.testing.assert_array_equal(iq1.linear(X, W, threads=2), Y)
+
+
 def test_many_columns(backend, qtype):
     """More columns than one GEMM batch (768), the last batch small enough for the GEMV path."""
     k = min_k(qtype)
@@ -180,8 +198,7 @@ def test_threads_give_the_same_result(backend, qtype):
     for t in (2, 3, 4):
         np.testing.assert_allclose(iq1.linear(X, W, threads=t), one, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(iq1.linear(X, W, threads=2), iq1.linear(X, W, threads=2))
-    previous = iq1.get_num_threads()
-    iq1.set_num_threads(1)
+    previous = iq1.set_num_threads(1)          # the previous setting, restored as it was (None: the default)
     try:
         assert iq1.get_num_threads() == 1
         np.testing.assert_array_equal(iq1.linear(X, W), one)

@@ -53,7 +53,7 @@ def test_ffn_through_linear(tmp_path, weights, activations, qtype):
         ref = gelu(activations @ Wi.T + bi) @ Wo.T + bo
         qi, qo = q[pre + "intermediate.dense.weight"], q[pre + "output.dense.weight"]
         # IQ1_S / IQ1_M need K % 256: the 1536 x 384 intermediate layer stays float for them
-        h = iq1.linear(activations, qi) + bi if isinstance(qi, iq1.QuantizedMatrix) else activations @ qi.T + bi
+        h = iq1.linear(activations, qi) + bi if isinstance(qi, iq1.QuantizedMatrix) else activations @ np.asarray(qi).T + bi
         assert isinstance(qo, iq1.QuantizedMatrix)
         got = iq1.linear(gelu(h), qo) + bo
         assert np.isfinite(got).all()

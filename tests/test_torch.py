@@ -370,6 +370,29 @@ def test_from_gguf_is_zero_copy_over_the_file(tmp_path):
     assert np.array_equal(iq1.load_gguf(path)["blk.0.ffn_up.weight"].data, tensors["blk.0.ffn_up.weight"].data)
 
 
+def test_from_gguf_expert_stack(tmp_path):
+    """A 3-D (E, M, K) IQ1 tensor, as MoE GGUFs store their experts: one layer per expert over its bytes."""
+    E, m, k = 3, 16, 256
+    flat = iq1.quantize(np.random.default_rng(0).standard_normal((E * m, k)).astype(np.float32), "iq1_s")
+    stack = iq1.QuantizedMatrix.from_bytes(flat.data, "iq1_s", (E, m, k))
+    path = tmp_path / "moe.gguf"
+    iq1.save_gguf(path, {"blk.0.ffn_up_exps.weight": stack})
+    experts = iq1t.from_gguf(path)["blk.0.ffn_up_exps.weight"]
+    assert isinstance(experts, nn.ModuleList) and len(experts) == E
+    x = torch.randn(2, k)
+    with torch.no_grad():
+        for e, layer in enumerate(experts):
+            assert (layer.out_features, layer.in_features) == (m, k) and layer.bias is None
+            if sys.platform.startswith("linux"):
+                assert in_file_mapping(layer.weight, path)
+            want = torch.from_numpy(iq1.linear(x.numpy(), iq1.QuantizedMatrix(flat.data[e * m * k // 256 * 50:
+                                                                                         (e + 1) * m * k // 256 * 50],
+                                                                              "iq1_s", (m, k))))
+            assert torch.equal(layer(x), want)
+    with pytest.raises(ValueError, match="one layer per expert"):
+        IQ1Linear.from_quantized(stack)
+
+
 def test_from_gguf_experts_and_errors(tmp_path):
     path, tensors = write_gguf(tmp_path)
     experts = [iq1.quantize(np.random.default_rng(e).standard_normal((16, 256)).astype(np.float32), "iq1_s")

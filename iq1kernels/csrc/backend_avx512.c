@@ -1,4 +1,5 @@
-/* The AVX-512 backend: "avx512" (F/BW/VL/DQ, no VNNI instruction executed) and "avx512_vnni".
+/* The AVX-512 backend: "avx512" (F/BW/VL/DQ, no VNNI instruction executed), "avx512_vnni" and
+ * "avx512_amx" (avx512_vnni with the AMX int8 tile GEMM for many columns).
  * The weight quantizers are the portable C ones (bytes must not depend on the backend). */
 #include "kernels_avx512.h"
 
@@ -18,8 +19,10 @@
 #define AVX512_BASE "avx2 fma f16c avx512f avx512bw avx512vl avx512dq"
 static const iq1_backend avx512 = AVX512_TABLE("avx512", AVX512_BASE, avx512);
 static const iq1_backend avx512_vnni = AVX512_TABLE("avx512_vnni", AVX512_BASE " avx512vnni", avx512_vnni);
+/* amxtile also stands for the tile state that Linux must grant the process (cpu_features.c) */
+static const iq1_backend avx512_amx = AVX512_TABLE("avx512_amx", AVX512_BASE " avx512vnni amxtile amxint8", avx512_amx);
 
-const iq1_backend *const iq1_backends_avx512[] = { &avx512, &avx512_vnni, 0 };
+const iq1_backend *const iq1_backends_avx512[] = { &avx512, &avx512_vnni, &avx512_amx, 0 };
 #else
 const iq1_backend *const iq1_backends_avx512[] = { 0 };
 #endif

@@ -142,4 +142,29 @@ IQ1Z_INLINE void iq1z_decode_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, in
                 scv, 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
+/* 16 x 16 int32 transpose: r[i] lane j -> r[j] lane i */
+IQ1Z_INLINE void iq1z_transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    /* r[4 i + m], 128-bit lane L: rows 4i..4i+3 of element 4L + m; a 4 x 4 transpose of lanes remains */
+    for (int m = 0; m < 4; ++m) t[m] = r[m], t[4 + m] = r[4 + m], t[8 + m] = r[8 + m], t[12 + m] = r[12 + m];
+    for (int m = 0; m < 4; ++m) {
+        const __m512i s0 = _mm512_shuffle_i32x4(t[m], t[4 + m], 0x44), s1 = _mm512_shuffle_i32x4(t[m], t[4 + m], 0xEE);
+        const __m512i s2 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0x44), s3 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0xEE);
+        r[m] = _mm512_shuffle_i32x4(s0, s2, 0x88);
+        r[4 + m] = _mm512_shuffle_i32x4(s0, s2, 0xDD);
+        r[8 + m] = _mm512_shuffle_i32x4(s1, s3, 0x88);
+        r[12 + m] = _mm512_shuffle_i32x4(s1, s3, 0xDD);
+    }
+}
+
 #endif

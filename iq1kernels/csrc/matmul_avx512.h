@@ -36,31 +36,6 @@ typedef struct {
     iq1z_prep prep[16][IQ1Z_CHUNK / IQ1_QK_ACT];  /* [row][block]: the decoder's output         */
 } __attribute__((aligned(64))) iq1z_strip;
 
-/* 16 x 16 int32 transpose: r[i] lane j -> r[j] lane i */
-IQ1Z_INLINE void iq1z_transpose16(__m512i r[16]) {
-    __m512i t[16];
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {
-        r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    /* r[4 i + m], 128-bit lane L: rows 4i..4i+3 of element 4L + m; a 4 x 4 transpose of lanes remains */
-    for (int m = 0; m < 4; ++m) t[m] = r[m], t[4 + m] = r[4 + m], t[8 + m] = r[8 + m], t[12 + m] = r[12 + m];
-    for (int m = 0; m < 4; ++m) {
-        const __m512i s0 = _mm512_shuffle_i32x4(t[m], t[4 + m], 0x44), s1 = _mm512_shuffle_i32x4(t[m], t[4 + m], 0xEE);
-        const __m512i s2 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0x44), s3 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0xEE);
-        r[m] = _mm512_shuffle_i32x4(s0, s2, 0x88);
-        r[4 + m] = _mm512_shuffle_i32x4(s0, s2, 0xDD);
-        r[8 + m] = _mm512_shuffle_i32x4(s1, s3, 0x88);
-        r[12 + m] = _mm512_shuffle_i32x4(s1, s3, 0xDD);
-    }
-}
-
 #endif
 
 /* The delta-correction coefficients of one row and block as IQ1Z_NP int16 pairs (dwords), placed in slot
@@ -80,6 +55,7 @@ IQ1Z_INLINE __m512i iq1z_place_pairs(__m512i v, __m256i coef, int slot) {
 }
 #endif
 
+#define IQ1Z_GATHER 0
 #define IQ1Z_ATTR
 #define IQ1Z_NAME(n) iq1z_plain_##n
 #define IQ1Z_VNNI 0
@@ -87,12 +63,27 @@ IQ1Z_INLINE __m512i iq1z_place_pairs(__m512i v, __m256i coef, int slot) {
 #undef IQ1Z_ATTR
 #undef IQ1Z_NAME
 #undef IQ1Z_VNNI
+#undef IQ1Z_GATHER
 
+#define IQ1Z_GATHER 0
 #define IQ1Z_ATTR __attribute__((target("avx512vnni")))
 #define IQ1Z_NAME(n) iq1z_vnni_##n
 #define IQ1Z_VNNI 1
 #include "matmul_avx512.inc"
-#undef IQ1Z_ATTR
 #undef IQ1Z_NAME
+#undef IQ1Z_GATHER
+
+/* IQ1Z_GATHER_VARIANT (the R4 formats): VNNI again with the GEMV's grid lookups by vpgatherdq, for the
+ * avx512_amx backend. On the AMX Xeon measured here a gather of eight grid entries costs 0.16 ns a lookup,
+ * eight scalar loads with inserts 0.22: the R4 GEMV is 12-14% faster (docs/PERFORMANCE.md); other CPUs with
+ * AVX-512 (AMD Zen 4) gather more slowly, so the plain avx512_vnni tables keep the loads. */
+#if IQ1Z_GATHER_VARIANT
+#define IQ1Z_GATHER 1
+#define IQ1Z_NAME(n) iq1z_vnni_gather_##n
+#include "matmul_avx512.inc"
+#undef IQ1Z_NAME
+#undef IQ1Z_GATHER
+#endif
+#undef IQ1Z_ATTR
 #undef IQ1Z_VNNI
 #undef IQ1Z_NP

@@ -9,11 +9,17 @@
 #define IQ1Z_DECODE4 iq1y_decode4_iq1_s_r4
 #define IQ1Z_ROW_MAJOR IQ1Y_QUAD_ROW_MAJOR_IQ1_S_R4
 #define IQ1Z_NCOEF 4
+#define IQ1Z_GATHER_VARIANT 1
 #include "matmul_avx512.h"
 
 void iq1_matmul_iq1_s_r4_avx512(IQ1_MATMUL_ARGS) { iq1z_plain_run(w, k, r0, r1, x, c0, c1, y, ldy); }
 
 __attribute__((target("avx512vnni"))) void iq1_matmul_iq1_s_r4_avx512_vnni(IQ1_MATMUL_ARGS) {
     iq1z_vnni_run(w, k, r0, r1, x, c0, c1, y, ldy);
+}
+
+/* the avx512_amx backend's kernel below its tile GEMM's column counts */
+__attribute__((target("avx512vnni"))) void iq1_matmul_iq1_s_r4_avx512_vnni_gather(IQ1_MATMUL_ARGS) {
+    iq1z_vnni_gather_run(w, k, r0, r1, x, c0, c1, y, ldy);
 }
 #endif

@@ -162,10 +162,16 @@ def _is_iq1(t) -> bool:
 
 
 def _bias_for(name, tensors):
+    """The float values of the tensor "<name without .weight>.bias" (an ndarray or a GGUF float tensor)."""
     if not name.endswith(".weight"):
         return None
     bias = tensors.get(name[:-len(".weight")] + ".bias")
-    return bias if isinstance(bias, np.ndarray) else None
+    if bias is None or _is_iq1(bias):
+        return None
+    try:
+        return np.array(bias, dtype=np.float32)   # a small copy: the layer's bias is its own
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name[:-len('.weight')]}.bias cannot be read as float values: {exc}") from None
 
 
 def _layers(name, W, bias, out_dtype):

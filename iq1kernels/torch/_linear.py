@@ -45,6 +45,9 @@ class IQ1Linear(nn.Module):
         """A layer over W's bytes, without copying them (a GGUF tensor stays in its memory map)."""
         if not isinstance(W, QuantizedMatrix):
             raise TypeError(f"W must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
+        if len(W.shape) != 2:
+            raise ValueError(f"W has shape {W.shape}: an IQ1Linear takes one (M, K) matrix; for an (E, M, K) "
+                             "expert stack make one layer per expert from W[e] (from_gguf does)")
         m, k = W.shape
         if bias is not None:
             bias = bias.detach().clone() if isinstance(bias, torch.Tensor) else torch.from_numpy(np.array(bias))

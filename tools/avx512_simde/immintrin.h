@@ -116,6 +116,17 @@ static inline float iq1e_reduce_max_ps(simde__m512 a) {
     for (int i = 1; i < 16; ++i) m = s[i] > m ? s[i] : m;
     return m;
 }
+/* vpgatherdq: eight 8-byte loads at base + scale * the (signed) dword indices */
+static inline simde__m512i iq1e_i32gather_epi64(simde__m256i idx, const void *base, int scale) {
+    int32_t ix[8];
+    int64_t r[8];
+    memcpy(ix, &idx, sizeof ix);
+    for (int i = 0; i < 8; ++i) memcpy(&r[i], (const char *)base + (int64_t)ix[i] * scale, 8);
+    simde__m512i v;
+    memcpy(&v, r, sizeof v);
+    return v;
+}
+#define _mm512_i32gather_epi64 iq1e_i32gather_epi64
 #define _mm512_reduce_add_epi32 iq1e_reduce_add_epi32
 #define _mm512_reduce_max_ps iq1e_reduce_max_ps
 #endif

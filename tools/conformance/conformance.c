@@ -236,9 +236,10 @@ static void test_matmul_shape(const iq1_backend *gen, const iq1_backend *b, iq1_
 
 static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t) {
     static const int64_t ms[] = { 4, 16, 36, 100 };
-    static const int64_t ns[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 31, 33, 64 };
+    /* every kernel's column thresholds: GEMV passes of 8, the GEMM above 16, the AMX tiles from 32 (blocks of 32) */
+    static const int64_t ns[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 31, 32, 33, 64, 95, 96 };
     static const int64_t kmul[] = { 1, 3, 8 };
-    for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < 3; ++ki) for (int ni = 0; ni < 15; ++ni) {
+    for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < 3; ++ki) for (int ni = 0; ni < 18; ++ni) {
         const int mode = (int)(rnd() % 4) == 0 ? 1 : ((int)(rnd() % 8) == 0 ? 2 : 0);
         test_matmul_shape(gen, b, t, ms[mi], min_k(t) * kmul[ki], ns[ni], mode, ni % 2);
     }
@@ -248,6 +249,7 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
         { 4, 16384, 1 }, { 260, 16384, 1 }, { 8, 16384, 513 }, { 12, 4096, 257 }, { 132, 2048, 127 },
         { 36, 1152, 511 }, { 68, 384, 255 }, { 516, 256, 65 }, { 20, 8192, 99 }, { 4, 128, 513 },
         { 12, 20480, 2 }, { 8, 33024, 1 },   /* k over the AVX-512 GEMV's pass length (16384) */
+        { 52, 4224, 96 }, { 36, 8320, 64 },  /* k past the AMX strip (4096), 32-row strips and their ends */
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
         const int64_t k = (shapes[s][1] + min_k(t) - 1) / min_k(t) * min_k(t);

@@ -12,6 +12,7 @@ cdef extern from "iq1.h" nogil:
         int64_t n
         int64_t k
     ctypedef void (*iq1_quantize_act_fn)(const float *, int64_t, float *, int16_t *, int8_t *)
+    ctypedef void (*iq1_quantize_act_half_fn)(const uint16_t *, int64_t, float *, int16_t *, int8_t *)
     ctypedef void (*iq1_dequantize_fn)(const uint8_t *, int64_t, int64_t, int64_t, float *)
     ctypedef void (*iq1_matmul_fn)(const uint8_t *, int64_t, int64_t, int64_t, const iq1_act *,
                                    int64_t, int64_t, float *, int64_t)
@@ -20,6 +21,7 @@ cdef extern from "iq1.h" nogil:
         const char *name
         const char *requires
         iq1_quantize_act_fn quantize_act
+        iq1_quantize_act_half_fn quantize_act_half[2]
         iq1_dequantize_fn dequantize[4]
         iq1_matmul_fn matmul[4]
         iq1_quantize_fn quantize[4]
@@ -28,6 +30,8 @@ cdef extern from "iq1.h" nogil:
     int iq1_rows_per_group(int t)
     void iq1_run_quantize_act(const iq1_backend *b, const float *x, int64_t n, int64_t k,
                               float *d, int16_t *bsums, int8_t *qs, int nthreads)
+    void iq1_run_quantize_act_half(const iq1_backend *b, int kind, const uint16_t *x, int64_t n, int64_t k,
+                                   float *d, int16_t *bsums, int8_t *qs, int nthreads)
     void iq1_run_dequantize(const iq1_backend *b, int t, const uint8_t *w, int64_t m, int64_t k,
                             float *y, int nthreads)
     void iq1_run_matmul(const iq1_backend *b, int t, const uint8_t *w, int64_t m, int64_t k,
@@ -99,6 +103,24 @@ def quantize_act(int variant, const float[:, ::1] x, float[:, ::1] d, int16_t[:,
         return
     with nogil:
         iq1_run_quantize_act(b, &x[0, 0], n, k, &d[0, 0], &bsums[0, 0], &qs[0, 0], nthreads)
+
+
+def quantize_act_half(int variant, int kind, const uint16_t[:, ::1] x, float[:, ::1] d, int16_t[:, ::1] bsums,
+                      int8_t[:, ::1] qs, int nthreads):
+    """Q8_K128 of 16-bit float rows given as their bits: kind 0 = IEEE float16, 1 = bfloat16."""
+    cdef const iq1_backend *b = _table(variant)
+    cdef int64_t n = x.shape[0], k = x.shape[1]
+    if kind < 0 or kind > 1:
+        raise ValueError(f"unknown 16-bit float kind {kind}")
+    if b.quantize_act_half[kind] == NULL:
+        raise NotImplementedError(f"the {b.name.decode()} backend has no 16-bit activation quantizer")
+    if k % 128 or d.shape[0] != n or d.shape[1] != k // 128 or bsums.shape[0] != n or \
+            bsums.shape[1] != k // 32 or qs.shape[0] != n or qs.shape[1] != k or nthreads < 1:
+        raise ValueError("inconsistent Q8_K128 buffers")
+    if n == 0:
+        return
+    with nogil:
+        iq1_run_quantize_act_half(b, kind, &x[0, 0], n, k, &d[0, 0], &bsums[0, 0], &qs[0, 0], nthreads)
 
 
 def dequantize(int variant, int qtype, const uint8_t[::1] w, int64_t m, int64_t k,

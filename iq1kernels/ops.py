@@ -54,6 +54,13 @@ def _raise_out_of_range(arr: np.ndarray, flat_index: int, what: str):
                      "(the largest finite float32 is 3.4028235e+38)")
 
 
+def _activations(X, what: str) -> np.ndarray:
+    """float16 arrays as they are (the kernels widen them exactly, no float32 copy); the rest -> float32."""
+    if isinstance(X, np.ndarray) and X.dtype == np.float16:
+        return X
+    return _float32(X, what)
+
+
 def _check_matrix(W) -> QuantizedMatrix:
     if not isinstance(W, QuantizedMatrix):
         raise TypeError(f"weights must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
@@ -67,15 +74,27 @@ def _check_matrix(W) -> QuantizedMatrix:
 def quantize_activations(X, threads=None) -> Q8K128:
     """(N, K) or (K,) floats -> Q8K128 (K a multiple of 128)."""
     nthreads = _threads(threads)
-    x = _float32(X, "activations")
+    x = _activations(X, "activations")
     if x.ndim == 1:
         x = x[None, :]
     if x.ndim != 2:
         raise ValueError(f"activations must be (N, K) or (K,), got shape {x.shape}")
-    return _quantize_rows(_c_array(x), nthreads)
+    return _quantize_array(x, nthreads)
 
 
-def _quantize_rows(x: np.ndarray, nthreads: int) -> Q8K128:
+def _quantize_array(x: np.ndarray, nthreads: int) -> Q8K128:
+    """(N, K) float32 or float16 -> Q8K128."""
+    x = _c_array(x)
+    return _quantize_rows(x.view(np.uint16), nthreads, "float16") if x.dtype == np.float16 \
+        else _quantize_rows(x, nthreads)
+
+
+HALF_KINDS = {"float16": 0, "bfloat16": 1}   # the C kernels' iq1_half codes
+
+
+def _quantize_rows(x: np.ndarray, nthreads: int, half: str = None) -> Q8K128:
+    """C-contiguous (N, K) float32 rows, or with `half` the uint16 bits of "float16" / "bfloat16" rows
+    (widened inside the kernels: bit-identical to converting to float32 first) -> Q8K128."""
     n, k = x.shape
     if k == 0 or k % 128:
         raise ValueError(f"activation length K={k} must be a positive multiple of 128")
@@ -83,7 +102,10 @@ def _quantize_rows(x: np.ndarray, nthreads: int) -> Q8K128:
     bsums = np.empty((n, k // 32), np.int16)
     qs = np.empty((n, k), np.int8)
     b = current_backend()
-    _run(nthreads, b.module.quantize_act, b.index, x, d, bsums, qs)
+    if half is None:
+        _run(nthreads, b.module.quantize_act, b.index, x, d, bsums, qs)
+    else:
+        _run(nthreads, b.module.quantize_act_half, b.index, HALF_KINDS[half], x, d, bsums, qs)
     return Q8K128._trusted(d, bsums, qs)
 
 
@@ -147,7 +169,8 @@ def _check_no_overlap(out: np.ndarray, what: str, arr: np.ndarray) -> None:
 
 # --- the one matmul entry point -------------------------------------------------------------------
 def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
-    """X @ W.T like torch.nn.functional.linear: X (..., K) floats or Q8K128 (N, K) -> (..., M) float32."""
+    """X @ W.T like torch.nn.functional.linear: X (..., K) floats or Q8K128 (N, K) -> (..., M) float32.
+    float16 X is widened inside the kernels (no float32 copy); other dtypes are converted to float32."""
     W = _check_matrix(W)
     nthreads = _threads(threads)
     m, k = W.shape
@@ -157,7 +180,7 @@ def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
         lead, xq = (X.shape[0],), X
     else:
         xa = np.asarray(X)     # what the caller passed, before any conversion copy (for the out check)
-        x = _float32(xa, "activations")
+        x = _activations(xa, "activations")
         if x.ndim == 0 or x.shape[-1] != k:
             raise ValueError(f"activations of shape {x.shape} do not match weights of shape {W.shape}: "
                              f"the last dimension must be K={k}")
@@ -179,7 +202,7 @@ def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
     if n == 0:
         return out if out is not None else np.zeros(out_shape, np.float32)
     if xq is None:
-        xq = _quantize_rows(_c_array(x.reshape(n, k)), nthreads)
+        xq = _quantize_array(x.reshape(n, k), nthreads)
     result = out if out is not None else np.empty(out_shape, np.float32)
     b = current_backend()
     _run(nthreads, b.module.matmul, b.index, W.format.code, W.data, m, k, _c_array(xq.d), _c_array(xq.bsums),

@@ -7,6 +7,7 @@
 #define AVX512_TABLE(NAME, REQUIRES, MM)                                                              \
     {                                                                                                 \
         .name = NAME, .requires = REQUIRES, .quantize_act = iq1_quantize_act_avx512,                 \
+        .quantize_act_half = { iq1_quantize_act_f16_avx512, iq1_quantize_act_bf16_avx512 },          \
         .dequantize = { iq1_dequantize_iq1_s_avx512, iq1_dequantize_iq1_m_avx512,                    \
                         iq1_dequantize_iq1_s_r4_avx512, iq1_dequantize_iq1_m_r4_avx512 },           \
         .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,          \

@@ -44,6 +44,9 @@ static inline float iq1_fp16_to_fp32(uint16_t h) {
     return iq1_bits_to_f32(sign | ((exp + 112) << 23) | (man << 13));
 }
 
+/* bfloat16 -> binary32: the 16 bits are the top half of the binary32 (exact for every input). */
+static inline float iq1_bf16_to_fp32(uint16_t h) { return iq1_bits_to_f32((uint32_t)h << 16); }
+
 /* binary32 -> binary16, round to nearest even; overflow gives Inf, NaN stays NaN. */
 static inline uint16_t iq1_fp32_to_fp16(float f) {
     uint32_t x = iq1_f32_to_bits(f);

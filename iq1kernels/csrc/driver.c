@@ -66,13 +66,24 @@ void iq1_run_dequantize(const iq1_backend *b, iq1_type t, const uint8_t *w, int6
     }
 }
 
+/* Rows of activations, one kernel call per row; threads only when there is enough work to share. */
+#define QUANTIZE_ACT_ROWS(fn, x, n, k, d, bsums, qs, nthreads)                                          \
+    do {                                                                                              \
+        const int64_t nb_ = (k) / IQ1_QK_ACT;                                                         \
+        (void)(nthreads);  /* used only by the OpenMP pragma */                                       \
+        _Pragma("omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && n * k >= 65536)") \
+        for (int64_t c = 0; c < (n); ++c)                                                             \
+            (fn)((x) + c * (k), (k), (d) + c * nb_, (bsums) + c * ((k) / 32), (qs) + c * (k));        \
+    } while (0)
+
 void iq1_run_quantize_act(const iq1_backend *b, const float *x, int64_t n, int64_t k,
                           float *d, int16_t *bsums, int8_t *qs, int nthreads) {
-    const iq1_quantize_act_fn fn = b->quantize_act;
-    const int64_t nb = k / IQ1_QK_ACT;
-    (void)nthreads;  /* used only by the OpenMP pragma */
-    #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && n * k >= 65536)
-    for (int64_t c = 0; c < n; ++c) fn(x + c * k, k, d + c * nb, bsums + c * (k / 32), qs + c * k);
+    QUANTIZE_ACT_ROWS(b->quantize_act, x, n, k, d, bsums, qs, nthreads);
+}
+
+void iq1_run_quantize_act_half(const iq1_backend *b, iq1_half kind, const uint16_t *x, int64_t n, int64_t k,
+                               float *d, int16_t *bsums, int8_t *qs, int nthreads) {
+    QUANTIZE_ACT_ROWS(b->quantize_act_half[kind], x, n, k, d, bsums, qs, nthreads);
 }
 
 int iq1_run_quantize(const iq1_backend *b, iq1_type t, const float *x, int64_t m, int64_t k,

@@ -38,6 +38,14 @@ typedef struct {
 /* One row of k floats (k % 128 == 0) -> Q8_K128. Bit-identical across backends. */
 typedef void (*iq1_quantize_act_fn)(const float *x, int64_t k, float *d, int16_t *bsums, int8_t *qs);
 
+/* The 16-bit float activations: IEEE binary16 (numpy float16, torch.float16) and bfloat16 (the top half
+ * of a binary32). Both widen to float32 exactly, every bit pattern included (NaN, Inf, subnormals, -0). */
+typedef enum { IQ1_F16 = 0, IQ1_BF16 = 1, IQ1_NHALF = 2 } iq1_half;
+
+/* One row of k 16-bit floats (their raw bits) -> Q8_K128, converted inside the kernel: bit-identical to
+ * widening every value to float32 and calling quantize_act, on every backend. */
+typedef void (*iq1_quantize_act_half_fn)(const uint16_t *x, int64_t k, float *d, int16_t *bsums, int8_t *qs);
+
 /* Dequantize weight rows [r0, r1) into y, which points at row 0 of an (M, k) float array. */
 typedef void (*iq1_dequantize_fn)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y);
 
@@ -55,6 +63,7 @@ typedef struct {
     const char *name;      /* "avx512_vnni": the name users and tests select       */
     const char *requires;  /* space-separated CPU flags (py-cpuinfo spelling)      */
     iq1_quantize_act_fn quantize_act;
+    iq1_quantize_act_half_fn quantize_act_half[IQ1_NHALF];   /* [IQ1_F16], [IQ1_BF16] */
     iq1_dequantize_fn   dequantize[IQ1_NTYPES];
     iq1_matmul_fn       matmul[IQ1_NTYPES];
     iq1_quantize_fn     quantize[IQ1_NTYPES];
@@ -74,6 +83,8 @@ int     iq1_rows_per_group(iq1_type t);
 /* Threaded drivers (OpenMP); nthreads >= 1. */
 void iq1_run_quantize_act(const iq1_backend *b, const float *x, int64_t n, int64_t k,
                           float *d, int16_t *bsums, int8_t *qs, int nthreads);
+void iq1_run_quantize_act_half(const iq1_backend *b, iq1_half kind, const uint16_t *x, int64_t n, int64_t k,
+                               float *d, int16_t *bsums, int8_t *qs, int nthreads);
 void iq1_run_dequantize(const iq1_backend *b, iq1_type t, const uint8_t *w, int64_t m, int64_t k,
                         float *y, int nthreads);
 void iq1_run_matmul(const iq1_backend *b, iq1_type t, const uint8_t *w, int64_t m, int64_t k,

@@ -4,6 +4,8 @@
 #include "kernels_generic.h"
 
 void iq1_quantize_act_avx2(const float *x, int64_t k, float *d, int16_t *bsums, int8_t *qs);
+void iq1_quantize_act_f16_avx2(const uint16_t *x, int64_t k, float *d, int16_t *bsums, int8_t *qs);
+void iq1_quantize_act_bf16_avx2(const uint16_t *x, int64_t k, float *d, int16_t *bsums, int8_t *qs);
 void iq1_dequantize_iq1_s_avx2(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y);
 void iq1_dequantize_iq1_m_avx2(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y);
 void iq1_dequantize_iq1_s_r4_avx2(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y);

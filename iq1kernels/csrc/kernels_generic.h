@@ -11,6 +11,8 @@
  *    when 127 / amax overflows (amax < ~3.7e-37) x and amax are first multiplied by 2^64 (exact). */
 void iq1_quantize_act_block_generic(const float *x, float *d, int16_t *bsums, int8_t *qs);
 void iq1_quantize_act_generic(const float *x, int64_t k, float *d, int16_t *bsums, int8_t *qs);
+void iq1_quantize_act_f16_generic(const uint16_t *x, int64_t k, float *d, int16_t *bsums, int8_t *qs);
+void iq1_quantize_act_bf16_generic(const uint16_t *x, int64_t k, float *d, int16_t *bsums, int8_t *qs);
 
 void iq1_dequantize_iq1_s_generic(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y);
 void iq1_dequantize_iq1_m_generic(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y);

@@ -1,5 +1,7 @@
 /* Q8_K128 activation quantization, AVX2: bit-identical to quantize_act_generic.c (same fp32 products,
- * round-half-even conversion); the rare NaN/Inf, zero and tiny blocks go through the generic block code. */
+ * round-half-even conversion); the rare NaN/Inf, zero and tiny blocks go through the generic block code.
+ * float16 input is widened by F16C's vcvtph2ps, bfloat16 by a 16-bit shift: both exact, so each block is
+ * quantized from the very float32 values the float32 entry point would see. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c")
 #include <float.h>
@@ -14,12 +16,12 @@ static inline int hsum_epi32(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-static void block(const float *x, float *d, int16_t *bsums, int8_t *qs) {
+/* One block from its 128 values in v[16]. */
+static inline void block(const __m256 v[16], float *d, int16_t *bsums, int8_t *qs) {
     const __m256 sign = _mm256_set1_ps(-0.0f), fmax = _mm256_set1_ps(FLT_MAX);
-    __m256 v[16], mx = _mm256_setzero_ps();
+    __m256 mx = _mm256_setzero_ps();
     int finite = 0xff;
     for (int i = 0; i < 16; ++i) {
-        v[i] = _mm256_loadu_ps(x + 8 * i);
         const __m256 a = _mm256_andnot_ps(sign, v[i]);
         finite &= _mm256_movemask_ps(_mm256_cmp_ps(a, fmax, _CMP_LE_OQ));
         mx = _mm256_max_ps(mx, a);
@@ -29,6 +31,8 @@ static void block(const float *x, float *d, int16_t *bsums, int8_t *qs) {
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
     const float amax = _mm_cvtss_f32(m);
     if (finite != 0xff || amax == 0.0f || 127.0f / amax > FLT_MAX) {
+        float x[IQ1_QK_ACT];
+        for (int i = 0; i < 16; ++i) _mm256_storeu_ps(x + 8 * i, v[i]);
         iq1_quantize_act_block_generic(x, d, bsums, qs);
         return;
     }
@@ -46,7 +50,21 @@ static void block(const float *x, float *d, int16_t *bsums, int8_t *qs) {
     }
 }
 
-void iq1_quantize_act_avx2(const float *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {
-    for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) block(x + 128 * b, d + b, bsums + 4 * b, qs + 128 * b);
+static inline __m256 load_f32(const float *x) { return _mm256_loadu_ps(x); }
+static inline __m256 load_f16(const uint16_t *x) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)x)); }
+static inline __m256 load_bf16(const uint16_t *x) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)x)), 16));
 }
+
+#define ROW(NAME, T, LOAD)                                                                            \
+    void NAME(const T *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {                         \
+        for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) {                                                \
+            __m256 v[16];                                                                             \
+            for (int i = 0; i < 16; ++i) v[i] = LOAD(x + IQ1_QK_ACT * b + 8 * i);                      \
+            block(v, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);                                      \
+        }                                                                                             \
+    }
+ROW(iq1_quantize_act_avx2, float, load_f32)
+ROW(iq1_quantize_act_f16_avx2, uint16_t, load_f16)
+ROW(iq1_quantize_act_bf16_avx2, uint16_t, load_bf16)
 #endif

@@ -1,4 +1,4 @@
-/* Q8_K128 activation quantization, portable C (FORMATS.md §3.1). */
+/* Q8_K128 activation quantization, portable C (FORMATS.md §3.1), from float32 and from 16-bit floats. */
 #include <float.h>
 #include <math.h>
 #include "common.h"
@@ -39,3 +39,15 @@ void iq1_quantize_act_generic(const float *x, int64_t k, float *d, int16_t *bsum
     for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b)
         iq1_quantize_act_block_generic(x + IQ1_QK_ACT * b, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);
 }
+
+/* 16-bit floats: each 128-block is widened to float32 (exactly) and quantized by the float32 block code. */
+#define HALF_ROW(NAME, TO_F32)                                                                        \
+    void NAME(const uint16_t *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {                  \
+        float v[IQ1_QK_ACT];                                                                          \
+        for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) {                                                \
+            for (int i = 0; i < IQ1_QK_ACT; ++i) v[i] = TO_F32(x[IQ1_QK_ACT * b + i]);                \
+            iq1_quantize_act_block_generic(v, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);             \
+        }                                                                                             \
+    }
+HALF_ROW(iq1_quantize_act_f16_generic, iq1_fp16_to_fp32)
+HALF_ROW(iq1_quantize_act_bf16_generic, iq1_bf16_to_fp32)

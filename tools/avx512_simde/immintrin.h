@@ -46,6 +46,28 @@ IQ1E_CONVERT(iq1e_cvtepi32_ps, simde__m512i, simde__m512, int32_t, float)
 #define _mm512_cvtepi32_epi8 iq1e_cvtepi32_epi8
 #define _mm512_cvtepi32_ps iq1e_cvtepi32_ps
 
+/* vcvtph2ps: IEEE binary16 -> binary32, exact (subnormals normalised; Inf and NaN keep sign and payload,
+ * NaN quieted as the instruction does) */
+static inline simde__m512 iq1e_cvtph_ps(simde__m256i a) {
+    uint16_t s[16];
+    uint32_t r[16];
+    memcpy(s, &a, sizeof s);
+    for (int i = 0; i < 16; ++i) {
+        const uint32_t sign = (uint32_t)(s[i] & 0x8000) << 16, e = (s[i] >> 10) & 0x1f, m = s[i] & 0x3ff;
+        if (e == 0x1f) r[i] = sign | 0x7f800000u | (m << 13) | (m ? 0x400000u : 0);
+        else if (e) r[i] = sign | ((e + 112) << 23) | (m << 13);
+        else {   /* zero or subnormal: m * 2^-24, exact in binary32 */
+            const float f = (float)m * (1.0f / 16777216.0f);
+            memcpy(&r[i], &f, 4);
+            r[i] |= sign;
+        }
+    }
+    simde__m512 v;
+    memcpy(&v, r, sizeof v);
+    return v;
+}
+#define _mm512_cvtph_ps iq1e_cvtph_ps
+
 /* vcvtps2dq: nearest even (the default MXCSR mode); NaN and out of range give 0x80000000 */
 static inline simde__m512i iq1e_cvtps_epi32(simde__m512 a) {
     float s[16];

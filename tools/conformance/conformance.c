@@ -1,6 +1,6 @@
 /* Cross-backend conformance driver: runs every kernel of every backend compiled into this binary
  * that the CPU can execute on shared test vectors and compares it with the portable C backend.
- *   quantize_act, dequantize, quantize: bit-exact;  matmul: within fp32 summation tolerance,
+ *   quantize_act (float32, float16, bfloat16 input), dequantize, quantize: bit-exact;  matmul: within fp32 summation tolerance,
  *   and nothing outside the requested tile is written.
  * Built natively (x86) and cross-compiled for aarch64 (run under qemu): see build.sh.
  * Prints one line per failure and a closing "N passed, N failed" line; exit status 1 on failure.
@@ -121,6 +121,46 @@ static void test_quantize_act(const iq1_backend *gen, const iq1_backend *b) {
         for (int64_t i = 0; i < n * k; ++i) ok &= ref.qs[i] != -128;
         check(ok, "quantize_act", b->name, "-", 0, k, n);
         free(x); free_act(ref); free_act(got);
+    }
+}
+
+/* 16-bit float activations, as raw bits: every one of the 65536 patterns in order (so whole blocks of
+ * subnormals, of tiny values taking the prescaled path, of huge values, of NaN and Inf, and -0), then normal
+ * values rounded from float32 with the edge patterns of make_activations. */
+static void make_half_activations(iq1_half kind, uint16_t *h, int64_t n, int64_t k) {
+    const int64_t all = n * k < 65536 ? n * k : 65536;
+    for (int64_t i = 0; i < all; ++i) h[i] = (uint16_t)i;
+    if (n * k == all) return;
+    float *x = malloc(sizeof(float) * (n * k - all));
+    make_activations(x, 1, n * k - all, 1);
+    for (int64_t i = all; i < n * k; ++i) {
+        const float f = x[i - all];
+        /* bfloat16 by truncation keeps the test independent of any rounding rule */
+        h[i] = kind == IQ1_F16 ? iq1_fp32_to_fp16(f) : (uint16_t)(iq1_f32_to_bits(f) >> 16);
+    }
+    free(x);
+}
+
+/* Each backend's 16-bit entry point against widening to float32 and the generic float32 quantizer. */
+static void test_quantize_act_half(const iq1_backend *gen, const iq1_backend *b) {
+    static const char *names[IQ1_NHALF] = { "quantize_act_f16", "quantize_act_bf16" };
+    static const int64_t ks[] = { 128, 1024, 65536 };
+    for (int kind = 0; kind < IQ1_NHALF; ++kind) for (int ki = 0; ki < 3; ++ki) {
+        const int64_t k = ks[ki], n = ki == 2 ? 3 : 7;
+        if (!b->quantize_act_half[kind]) { check(0, names[kind], b->name, "missing", 0, k, n); continue; }
+        uint16_t *h = malloc(sizeof(uint16_t) * n * k);
+        float *x = malloc(sizeof(float) * n * k);
+        make_half_activations((iq1_half)kind, h, n, k);
+        for (int64_t i = 0; i < n * k; ++i) x[i] = kind == IQ1_F16 ? iq1_fp16_to_fp32(h[i]) : iq1_bf16_to_fp32(h[i]);
+        act_planes ref = alloc_act(n, k), got = alloc_act(n, k);
+        for (int64_t c = 0; c < n; ++c) {
+            gen->quantize_act(x + c * k, k, ref.d + c * k / 128, ref.bsums + c * k / 32, ref.qs + c * k);
+            b->quantize_act_half[kind](h + c * k, k, got.d + c * k / 128, got.bsums + c * k / 32, got.qs + c * k);
+        }
+        int ok = !memcmp(ref.d, got.d, sizeof(float) * n * k / 128) &&
+                 !memcmp(ref.bsums, got.bsums, sizeof(int16_t) * n * k / 32) && !memcmp(ref.qs, got.qs, n * k);
+        check(ok, names[kind], b->name, "-", 0, k, n);
+        free(h); free(x); free_act(ref); free_act(got);
     }
 }
 
@@ -270,6 +310,7 @@ int main(int argc, char **argv) {
         }
         int before = failed;
         test_quantize_act(gen, b);
+        test_quantize_act_half(gen, b);
         for (int t = 0; t < IQ1_NTYPES; ++t) {
             test_dequantize(gen, b, (iq1_type)t);
             test_matmul(gen, b, (iq1_type)t);

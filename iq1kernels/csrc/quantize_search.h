@@ -91,9 +91,10 @@ typedef struct {
     float X1[2][48], W1[2][48];    /* X1[s][i] = cx[s] - SX[i], W1[s][i] = cw[s] + A[s] SW[i] */
 } split32_sums;
 
-/* IQ1_S: both delta signs of split (i1, i2), in the scalar search's order and with its exact test. */
-static inline void split32_pair(const split32_sums *p, int i1, int i2, tie_list *tl) {
-    for (int s = 0; s < 2; ++s) {
+/* IQ1_S: the delta signs s_from .. 1 of split (i1, i2), in the scalar search's order and with its exact
+ * test (s_from = 0: the whole split). */
+static inline void split32_pair(const split32_sums *p, int i1, int i2, int s_from, tie_list *tl) {
+    for (int s = s_from; s < 2; ++s) {
         const float sqx = p->X1[s][i1] - p->SX[i2];
         const float sq2 = p->W1[s][i1] - IQ1_LEV_B[s] * p->SW[i2];
         const float a = sqx * sqx;
@@ -103,6 +104,21 @@ static inline void split32_pair(const split32_sums *p, int i1, int i2, tie_list 
     }
 }
 
+/* Restart of the search at candidate W (its exact sqx, sq2) when `pm` is an upper bound of the score of
+ * every candidate before W: the best so far is the initial one or such a score, so the scalar search
+ * takes W as a new best (sqx^2 > best * sq2 follows from sqx^2 > pm * sq2) and drops every earlier tie
+ * (scores <= pm < W's tie bound). Its state after W is then this one, whatever came before: the search
+ * may go on from W. Returns 0, state untouched, when the bound does not prove it. */
+static inline int ties_restart_at(tie_list *tl, float pm, float sqx, float sq2, int i1, int i2, int s) {
+    if (!(sq2 > 0)) return 0;
+    if (tl->best > pm) pm = tl->best;
+    const float a = sqx * sqx, score = sqx / sq2 * sqx;
+    if (!(a > pm * sq2) || !(pm < score - score * IQ1_TIE_TOL)) return 0;
+    tl->n = 0;
+    ties_new_best(tl, score, i1, i2, s);
+    return 1;
+}
+
 /* Prefix sums of a 16-block (IQ1_M) per group h (original positions 0..7 / 8..15) over the common
  * sorted order, with the hoisted i1 terms; padded for 16-wide loads. */
 typedef struct {
@@ -110,29 +126,38 @@ typedef struct {
     float X1[2][2][32], W1[2][2][32];     /* [h][s][i]: cx[h][s] - SX[h][i], cw[h][s] + A[s] SW[h][i] */
 } split16_sums;
 
-/* IQ1_M: the 4 shift combinations (k: s0 = bit 1, s1 = bit 0) of split (i1, i2), exactly as the scalar
- * search: a cheap test of all four, then the detailed path. */
-static inline void split16_pair(const split16_sums *p, int i1, int i2, tie_list *tl) {
+/* IQ1_M: sums of the 4 shift combinations (k: s0 = bit 1, s1 = bit 0) of split (i1, i2). */
+static inline void split16_values(const split16_sums *p, int i1, int i2, float sqx[4], float sq2[4]) {
     float gx[2][2], gw[2][2];
     for (int h = 0; h < 2; ++h)
         for (int s = 0; s < 2; ++s) {
             gx[h][s] = p->X1[h][s][i1] - p->SX[h][i2];
             gw[h][s] = p->W1[h][s][i1] - IQ1_LEV_B[s] * p->SW[h][i2];
         }
-    float sqx[4], sq2[4];
-    int hit = 0;
     for (int k = 0; k < 4; ++k) {
         sqx[k] = gx[0][k >> 1] + gx[1][k & 1];
         sq2[k] = gw[0][k >> 1] + gw[1][k & 1];
-        hit |= (sq2[k] > 0) & (sqx[k] * sqx[k] >= tl->lo * sq2[k]);
     }
-    if (!hit) return;
-    for (int k = 0; k < 4; ++k) {
+}
+
+/* the detailed path of the scalar search for combinations k_from .. 3 of a split that passed its test */
+static inline void split16_detail(const float sqx[4], const float sq2[4], int k_from, int i1, int i2, tie_list *tl) {
+    for (int k = k_from; k < 4; ++k) {
         if (!(sq2[k] > 0)) continue;
         const float a = sqx[k] * sqx[k];
         if (a > tl->best * sq2[k]) ties_new_best(tl, sqx[k] / sq2[k] * sqx[k], i1, i2, k);
         else if (tl->bi >= 0 && a >= tl->lo * sq2[k]) ties_push(tl, sqx[k] / sq2[k] * sqx[k], i1, i2, k);
     }
+}
+
+/* IQ1_M: split (i1, i2) exactly as the scalar search: a cheap test of all four combinations, then the
+ * detailed path. */
+static inline void split16_pair(const split16_sums *p, int i1, int i2, tie_list *tl) {
+    float sqx[4], sq2[4];
+    split16_values(p, i1, i2, sqx, sq2);
+    int hit = 0;
+    for (int k = 0; k < 4; ++k) hit |= (sq2[k] > 0) & (sqx[k] * sqx[k] >= tl->lo * sq2[k]);
+    if (hit) split16_detail(sqx, sq2, 0, i1, i2, tl);
 }
 
 #endif

@@ -16,7 +16,7 @@ static void rank_positions(const float *x, int n, int *order) {
 
 static void search_splits32(const split32_sums *p, tie_list *tl) {
     for (int i1 = 0; i1 <= 32; ++i1)
-        for (int i2 = i1; i2 <= 32; ++i2) split32_pair(p, i1, i2, tl);
+        for (int i2 = i1; i2 <= 32; ++i2) split32_pair(p, i1, i2, 0, tl);
 }
 
 static void search_splits16(const split16_sums *p, tie_list *tl) {

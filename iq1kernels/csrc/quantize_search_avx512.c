@@ -1,0 +1,261 @@
+/* The block solvers with AVX-512 search kernels (16 lanes), deciding exactly as the portable ones
+ * (quantize_search_generic.c):
+ *   rank_positions   ranks by mask popcounts: integer results, the same permutation;
+ *   search_splits*   16 splits (i1 fixed, i2 in lanes) per step, with the scalar search's fp32 operations;
+ *                    the lanes that pass its test against the current tie bound go, in order, through the
+ *                    scalar step (quantize_search.h), and the rest of the step is re-tested against the
+ *                    bound that step left: a dropped lane is one the scalar search would have skipped;
+ *                    and the sequence starts at a proven restart point (ties_restart_at) where it can;
+ *   best_neighbour   16 neighbours per step, the 8 terms added in the scalar order; first strict minimum. */
+#if defined(__x86_64__)
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")
+#include <immintrin.h>
+#include "quantize_search.h"
+
+static inline __mmask16 lanes_below(int n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
+
+static void rank_positions(const float *x, int n, int *order) {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512 a = _mm512_loadu_ps(x);
+    const __m512 b = n > 16 ? _mm512_loadu_ps(x + 16) : a;
+    __m512i ra = _mm512_setzero_si512(), rb = _mm512_setzero_si512();
+    for (int j = 0; j < n; ++j) {
+        const __m512 xj = _mm512_set1_ps(x[j]);
+        /* element i counts x[j] < x[i], or x[j] == x[i] with j < i */
+        const __mmask16 after_a = (__mmask16)(j < 16 ? 0xffffu << (j + 1) : 0);
+        const __mmask16 after_b = (__mmask16)(j < 16 ? 0xffffu : 0xffffu << (j - 15));
+        const __mmask16 ma = _mm512_cmp_ps_mask(xj, a, _CMP_LT_OQ) | (_mm512_cmp_ps_mask(xj, a, _CMP_EQ_OQ) & after_a);
+        const __mmask16 mb = _mm512_cmp_ps_mask(xj, b, _CMP_LT_OQ) | (_mm512_cmp_ps_mask(xj, b, _CMP_EQ_OQ) & after_b);
+        ra = _mm512_mask_add_epi32(ra, ma, ra, one);
+        rb = _mm512_mask_add_epi32(rb, mb, rb, one);
+    }
+    _mm512_mask_i32scatter_epi32(order, lanes_below(n), ra, lane, 4);
+    if (n > 16) _mm512_mask_i32scatter_epi32(order, lanes_below(n - 16), rb, _mm512_add_epi32(lane, _mm512_set1_epi32(16)), 4);
+}
+
+/* lanes of `live` whose candidate passes sq2 > 0 and a >= lo * sq2 (the scalar test, ordered compares) */
+static inline __mmask16 passing(__mmask16 live, __m512 a, __m512 sq2, float lo) {
+    const __mmask16 pos = _mm512_mask_cmp_ps_mask(live, sq2, _mm512_setzero_ps(), _CMP_GT_OQ);
+    return _mm512_mask_cmp_ps_mask(pos, a, _mm512_mul_ps(_mm512_set1_ps(lo), sq2), _CMP_GE_OQ);
+}
+
+/* Estimates a / sq2 of the scores sqx / sq2 * sqx of the candidates in `live`: 0 where sq2 <= 0 (never
+ * a best), +inf where a or sq2 is below 1e-30 (no relative error bound there), otherwise a * rcp14(sq2),
+ * which times IQ1_EST_MARGIN is an upper bound of the exact fp32 score (rcp14: relative error < 2^-14;
+ * the roundings of a, of the product and of the score: a few 2^-24). */
+#define IQ1_EST_MARGIN 1.000244140625f      /* 1 + 2^-12 */
+static inline __m512 estimate(__mmask16 live, __m512 a, __m512 sq2) {
+    const __m512 tiny = _mm512_set1_ps(1e-30f);
+    const __mmask16 pos = _mm512_mask_cmp_ps_mask(live, sq2, _mm512_setzero_ps(), _CMP_GT_OQ);
+    const __mmask16 ok = _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(pos, a, tiny, _CMP_GE_OQ), sq2, tiny, _CMP_GE_OQ);
+    const __m512 r = _mm512_maskz_mul_ps(ok, a, _mm512_rcp14_ps(sq2));
+    return _mm512_mask_mov_ps(r, (__mmask16)(pos & ~ok), _mm512_set1_ps(__builtin_inff()));
+}
+
+/* The search in two passes. Pass 1 estimates every score and picks the candidate W with the largest
+ * estimate; if the estimates bound every earlier score well enough to prove a restart at W
+ * (ties_restart_at), pass 2 runs the scalar search's sequence from W on, where the tie bound is already
+ * high and almost every step is a single vector test; otherwise (near-ties before W) it runs it all. */
+
+/* IQ1_S: a^2 and sq2 of the 16 splits (i1, base .. base + 15), both signs */
+typedef struct { __m512 a[2], q[2]; } cands32;
+static inline cands32 cands32_at(const split32_sums *p, int i1, int base) {
+    const __m512 sx = _mm512_loadu_ps(p->SX + base), sw = _mm512_loadu_ps(p->SW + base);
+    cands32 c;
+    for (int s = 0; s < 2; ++s) {
+        const __m512 sqx = _mm512_sub_ps(_mm512_set1_ps(p->X1[s][i1]), sx);
+        c.q[s] = _mm512_sub_ps(_mm512_set1_ps(p->W1[s][i1]), _mm512_mul_ps(_mm512_set1_ps(IQ1_LEV_B[s]), sw));
+        c.a[s] = _mm512_mul_ps(sqx, sqx);
+    }
+    return c;
+}
+
+/* the scalar search from split (i1_0, i2_0) on, 16 splits per vector test */
+static void run32(const split32_sums *p, tie_list *tl, int i1_0, int i2_0) {
+    for (int i1 = i1_0; i1 <= 32; ++i1)
+        for (int base = i1 == i1_0 ? i2_0 : i1; base <= 32; base += 16) {
+            const __mmask16 valid = lanes_below(33 - base);
+            const cands32 c = cands32_at(p, i1, base);
+            unsigned m = passing(valid, c.a[0], c.q[0], tl->lo) | passing(valid, c.a[1], c.q[1], tl->lo);
+            while (m) {
+                const int l = __builtin_ctz(m);
+                split32_pair(p, i1, base + l, 0, tl);
+                const __mmask16 rest = (__mmask16)(valid & ~((2u << l) - 1));
+                m = passing(rest, c.a[0], c.q[0], tl->lo) | passing(rest, c.a[1], c.q[1], tl->lo);
+            }
+        }
+}
+
+/* Estimates of the candidates of row i1 with sequence position (i1 * 128 + i2 * 2 + s) below `limit`:
+ * their lane-wise maximum, and into best / code (if given) each lane's first largest one. */
+static inline __m512 row32_estimates(const split32_sums *p, int i1, int limit, __m512 *best, __m512i *code) {
+    const __m512i lane2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    __m512 rm = _mm512_setzero_ps();
+    for (int base = i1; base <= 32; base += 16) {
+        const cands32 c = cands32_at(p, i1, base);
+        const __m512i c0 = _mm512_add_epi32(lane2, _mm512_set1_epi32(128 * i1 + 2 * base));
+        for (int s = 0; s < 2; ++s) {
+            const __m512i cs = _mm512_add_epi32(c0, _mm512_set1_epi32(s));
+            const __mmask16 live = lanes_below(33 - base) & _mm512_cmplt_epi32_mask(cs, _mm512_set1_epi32(limit));
+            const __m512 r = estimate(live, c.a[s], c.q[s]);
+            rm = _mm512_max_ps(rm, r);
+            if (best) {
+                const __mmask16 up = _mm512_cmp_ps_mask(r, *best, _CMP_GT_OQ);
+                *best = _mm512_mask_mov_ps(*best, up, r);
+                *code = _mm512_mask_mov_epi32(*code, up, cs);
+            }
+        }
+    }
+    return rm;
+}
+
+/* Tries restarts: at the candidate W with the largest estimate, else at the one with the largest
+ * estimate before W; each needs the estimates before it to bound all earlier scores (ties_restart_at). */
+static void search_splits32(const split32_sums *p, tie_list *tl) {
+    __m512 rowmax[33];
+    int limit = 1 << 30;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        __m512 best = _mm512_setzero_ps();
+        __m512i code = _mm512_setzero_si512();
+        const int rows = limit >> 7 < 32 ? limit >> 7 : 32;
+        for (int i1 = 0; i1 <= rows; ++i1) rowmax[i1] = row32_estimates(p, i1, limit, &best, &code);
+        const float top = _mm512_reduce_max_ps(best);
+        if (!(top > 0)) break;
+        const int w = _mm512_mask_reduce_min_epi32(_mm512_cmp_ps_mask(best, _mm512_set1_ps(top), _CMP_EQ_OQ), code);
+        const int i1w = w >> 7, i2w = (w >> 1) & 63, sw = w & 1;
+        __m512 before = row32_estimates(p, i1w, w, 0, 0);
+        for (int i1 = 0; i1 < i1w; ++i1) before = _mm512_max_ps(before, rowmax[i1]);
+        const float pm = _mm512_reduce_max_ps(before) * IQ1_EST_MARGIN;
+        const float sqx = p->X1[sw][i1w] - p->SX[i2w], sq2 = p->W1[sw][i1w] - IQ1_LEV_B[sw] * p->SW[i2w];
+        if (ties_restart_at(tl, pm, sqx, sq2, i1w, i2w, sw)) {
+            if (sw == 0) split32_pair(p, i1w, i2w, 1, tl);
+            run32(p, tl, i1w, i2w + 1);
+            return;
+        }
+        limit = w;
+    }
+    run32(p, tl, 0, 0);
+}
+
+/* IQ1_M: a^2 and sq2 of the 4 combinations of the 16 splits (i1, base .. base + 15) */
+typedef struct { __m512 a[4], q[4]; } cands16;
+static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
+    __m512 gx[2][2], gw[2][2];
+    for (int h = 0; h < 2; ++h) {
+        const __m512 sx = _mm512_loadu_ps(p->SX[h] + base), sw = _mm512_loadu_ps(p->SW[h] + base);
+        for (int s = 0; s < 2; ++s) {
+            gx[h][s] = _mm512_sub_ps(_mm512_set1_ps(p->X1[h][s][i1]), sx);
+            gw[h][s] = _mm512_sub_ps(_mm512_set1_ps(p->W1[h][s][i1]), _mm512_mul_ps(_mm512_set1_ps(IQ1_LEV_B[s]), sw));
+        }
+    }
+    cands16 c;
+    for (int k = 0; k < 4; ++k) {
+        const __m512 sqx = _mm512_add_ps(gx[0][k >> 1], gx[1][k & 1]);
+        c.q[k] = _mm512_add_ps(gw[0][k >> 1], gw[1][k & 1]);
+        c.a[k] = _mm512_mul_ps(sqx, sqx);
+    }
+    return c;
+}
+
+static inline unsigned passing16(__mmask16 live, const cands16 *c, float lo) {
+    unsigned m = 0;
+    for (int k = 0; k < 4; ++k) m |= passing(live, c->a[k], c->q[k], lo);
+    return m;
+}
+
+static void run16(const split16_sums *p, tie_list *tl, int i1_0, int i2_0) {
+    for (int i1 = i1_0; i1 <= 16; ++i1)
+        for (int base = i1 == i1_0 ? i2_0 : i1; base <= 16; base += 16) {
+            const __mmask16 valid = lanes_below(17 - base);
+            const cands16 c = cands16_at(p, i1, base);
+            unsigned m = passing16(valid, &c, tl->lo);
+            while (m) {
+                const int l = __builtin_ctz(m);
+                split16_pair(p, i1, base + l, tl);
+                m = passing16((__mmask16)(valid & ~((2u << l) - 1)), &c, tl->lo);
+            }
+        }
+}
+
+static inline __m512 row16_estimates(const split16_sums *p, int i1, int limit, __m512 *best, __m512i *code) {
+    const __m512i lane4 = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60);
+    __m512 rm = _mm512_setzero_ps();
+    for (int base = i1; base <= 16; base += 16) {
+        const cands16 c = cands16_at(p, i1, base);
+        const __m512i c0 = _mm512_add_epi32(lane4, _mm512_set1_epi32(128 * i1 + 4 * base));
+        for (int k = 0; k < 4; ++k) {
+            const __m512i ck = _mm512_add_epi32(c0, _mm512_set1_epi32(k));
+            const __mmask16 live = lanes_below(17 - base) & _mm512_cmplt_epi32_mask(ck, _mm512_set1_epi32(limit));
+            const __m512 r = estimate(live, c.a[k], c.q[k]);
+            rm = _mm512_max_ps(rm, r);
+            if (best) {
+                const __mmask16 up = _mm512_cmp_ps_mask(r, *best, _CMP_GT_OQ);
+                *best = _mm512_mask_mov_ps(*best, up, r);
+                *code = _mm512_mask_mov_epi32(*code, up, ck);
+            }
+        }
+    }
+    return rm;
+}
+
+/* as search_splits32; sequence position i1 * 128 + i2 * 4 + k */
+static void search_splits16(const split16_sums *p, tie_list *tl) {
+    __m512 rowmax[17];
+    int limit = 1 << 30;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        __m512 best = _mm512_setzero_ps();
+        __m512i code = _mm512_setzero_si512();
+        const int rows = limit >> 7 < 16 ? limit >> 7 : 16;
+        for (int i1 = 0; i1 <= rows; ++i1) rowmax[i1] = row16_estimates(p, i1, limit, &best, &code);
+        const float top = _mm512_reduce_max_ps(best);
+        if (!(top > 0)) break;
+        const int w = _mm512_mask_reduce_min_epi32(_mm512_cmp_ps_mask(best, _mm512_set1_ps(top), _CMP_EQ_OQ), code);
+        const int i1w = w >> 7, i2w = (w >> 2) & 31, kw = w & 3;
+        __m512 before = row16_estimates(p, i1w, w, 0, 0);
+        for (int i1 = 0; i1 < i1w; ++i1) before = _mm512_max_ps(before, rowmax[i1]);
+        const float pm = _mm512_reduce_max_ps(before) * IQ1_EST_MARGIN;
+        float sqx[4], sq2[4];
+        split16_values(p, i1w, i2w, sqx, sq2);
+        if (ties_restart_at(tl, pm, sqx[kw], sq2[kw], i1w, i2w, kw)) {
+            split16_detail(sqx, sq2, kw + 1, i1w, i2w, tl);
+            run16(p, tl, i1w, i2w + 1);
+            return;
+        }
+        limit = w;
+    }
+    run16(p, tl, 0, 0);
+}
+
+static int best_neighbour(const uint16_t *codes, int count, const float e[8][4]) {
+    /* entry 4 j + digit of the 32-entry table e is term j for that digit */
+    const __m512 e_lo = _mm512_loadu_ps(&e[0][0]), e_hi = _mm512_loadu_ps(&e[4][0]);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i three = _mm512_set1_epi32(3);
+    __m512 best = _mm512_set1_ps(FLT_MAX);
+    __m512i best_n = _mm512_setzero_si512();
+    for (int n0 = 0; n0 < count; n0 += 16) {
+        const __m512i c = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(codes + n0)));
+        __m512 d2 = _mm512_setzero_ps();
+        for (int j = 0; j < 8; ++j) {
+            const __m512i idx = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 2 * j), three),
+                                                _mm512_set1_epi32(4 * j));
+            d2 = _mm512_add_ps(d2, _mm512_permutex2var_ps(e_lo, idx, e_hi));
+        }
+        const __mmask16 lt = _mm512_mask_cmp_ps_mask(lanes_below(count - n0), d2, best, _CMP_LT_OQ);
+        best = _mm512_mask_mov_ps(best, lt, d2);
+        best_n = _mm512_mask_mov_epi32(best_n, lt, _mm512_add_epi32(lane, _mm512_set1_epi32(n0)));
+    }
+    const float m = _mm512_reduce_min_ps(best);
+    if (!(m < FLT_MAX)) return 0;
+    return _mm512_mask_reduce_min_epi32(_mm512_cmp_ps_mask(best, _mm512_set1_ps(m), _CMP_EQ_OQ), best_n);
+}
+
+#define IQ1_SOLVER_NAME iq1_solver_avx512
+#include "quantize_solve.inc"
+
+int iq1_quantize_iq1_s_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
+int iq1_quantize_iq1_m_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
+int iq1_quantize_iq1_s_r4_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_r4_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
+int iq1_quantize_iq1_m_r4_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_r4_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
+#endif

@@ -41,14 +41,15 @@ static inline __mmask16 passing(__mmask16 live, __m512 a, __m512 sq2, float lo) 
 }
 
 /* Estimates a / sq2 of the scores sqx / sq2 * sqx of the candidates in `live`: 0 where sq2 <= 0 (never
- * a best), +inf where a or sq2 is below 1e-30 (no relative error bound there), otherwise a * rcp14(sq2),
- * which times IQ1_EST_MARGIN is an upper bound of the exact fp32 score (rcp14: relative error < 2^-14;
- * the roundings of a, of the product and of the score: a few 2^-24). */
-#define IQ1_EST_MARGIN 1.000244140625f      /* 1 + 2^-12 */
+ * a best), +inf where a or sq2 is outside [1e-30, 1e30] (no relative error bound there: subnormals),
+ * otherwise a * rcp14(sq2), which times IQ1_EST_MARGIN is an upper bound of the exact fp32 score
+ * (rcp14: relative error < 2^-14; the roundings of a, of the product and of the score: a few 2^-24). */
+#define IQ1_EST_MARGIN 1.000244140625f      /* 1 + 2^-12 > (1 + 2^-14) (1 + 2^-24)^5 */
 static inline __m512 estimate(__mmask16 live, __m512 a, __m512 sq2) {
-    const __m512 tiny = _mm512_set1_ps(1e-30f);
+    const __m512 tiny = _mm512_set1_ps(1e-30f), huge = _mm512_set1_ps(1e30f);
     const __mmask16 pos = _mm512_mask_cmp_ps_mask(live, sq2, _mm512_setzero_ps(), _CMP_GT_OQ);
-    const __mmask16 ok = _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(pos, a, tiny, _CMP_GE_OQ), sq2, tiny, _CMP_GE_OQ);
+    __mmask16 ok = _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(pos, a, tiny, _CMP_GE_OQ), sq2, tiny, _CMP_GE_OQ);
+    ok = _mm512_mask_cmp_ps_mask(ok, sq2, huge, _CMP_LE_OQ);
     const __m512 r = _mm512_maskz_mul_ps(ok, a, _mm512_rcp14_ps(sq2));
     return _mm512_mask_mov_ps(r, (__mmask16)(pos & ~ok), _mm512_set1_ps(__builtin_inff()));
 }

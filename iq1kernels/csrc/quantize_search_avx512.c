@@ -14,8 +14,17 @@
 
 static inline __mmask16 lanes_below(int n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
 
+/* smallest entry of `v` in the lanes where best == top (once per search: plain C) */
+static inline int first_at(__m512 best, float top, __m512i v) {
+    float b[16];
+    int32_t c[16], m = 0x7fffffff;
+    _mm512_storeu_ps(b, best);
+    _mm512_storeu_si512(c, v);
+    for (int i = 0; i < 16; ++i) if (b[i] == top && c[i] < m) m = c[i];
+    return m;
+}
+
 static void rank_positions(const float *x, int n, int *order) {
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i one = _mm512_set1_epi32(1);
     const __m512 a = _mm512_loadu_ps(x);
     const __m512 b = n > 16 ? _mm512_loadu_ps(x + 16) : a;
@@ -30,14 +39,16 @@ static void rank_positions(const float *x, int n, int *order) {
         ra = _mm512_mask_add_epi32(ra, ma, ra, one);
         rb = _mm512_mask_add_epi32(rb, mb, rb, one);
     }
-    _mm512_mask_i32scatter_epi32(order, lanes_below(n), ra, lane, 4);
-    if (n > 16) _mm512_mask_i32scatter_epi32(order, lanes_below(n - 16), rb, _mm512_add_epi32(lane, _mm512_set1_epi32(16)), 4);
+    int rank[32];
+    _mm512_storeu_si512(rank, ra);
+    _mm512_storeu_si512(rank + 16, rb);
+    for (int i = 0; i < n; ++i) order[rank[i]] = i;
 }
 
 /* lanes of `live` whose candidate passes sq2 > 0 and a >= lo * sq2 (the scalar test, ordered compares) */
 static inline __mmask16 passing(__mmask16 live, __m512 a, __m512 sq2, float lo) {
-    const __mmask16 pos = _mm512_mask_cmp_ps_mask(live, sq2, _mm512_setzero_ps(), _CMP_GT_OQ);
-    return _mm512_mask_cmp_ps_mask(pos, a, _mm512_mul_ps(_mm512_set1_ps(lo), sq2), _CMP_GE_OQ);
+    const __mmask16 pos = (__mmask16)(live & _mm512_cmp_ps_mask(sq2, _mm512_setzero_ps(), _CMP_GT_OQ));
+    return (__mmask16)(pos & _mm512_cmp_ps_mask(a, _mm512_mul_ps(_mm512_set1_ps(lo), sq2), _CMP_GE_OQ));
 }
 
 /* Estimates a / sq2 of the scores sqx / sq2 * sqx of the candidates in `live`: 0 where sq2 <= 0 (never
@@ -47,9 +58,9 @@ static inline __mmask16 passing(__mmask16 live, __m512 a, __m512 sq2, float lo) 
 #define IQ1_EST_MARGIN 1.000244140625f      /* 1 + 2^-12 > (1 + 2^-14) (1 + 2^-24)^5 */
 static inline __m512 estimate(__mmask16 live, __m512 a, __m512 sq2) {
     const __m512 tiny = _mm512_set1_ps(1e-30f), huge = _mm512_set1_ps(1e30f);
-    const __mmask16 pos = _mm512_mask_cmp_ps_mask(live, sq2, _mm512_setzero_ps(), _CMP_GT_OQ);
-    __mmask16 ok = _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(pos, a, tiny, _CMP_GE_OQ), sq2, tiny, _CMP_GE_OQ);
-    ok = _mm512_mask_cmp_ps_mask(ok, sq2, huge, _CMP_LE_OQ);
+    const __mmask16 pos = (__mmask16)(live & _mm512_cmp_ps_mask(sq2, _mm512_setzero_ps(), _CMP_GT_OQ));
+    __mmask16 ok = (__mmask16)(pos & _mm512_cmp_ps_mask(a, tiny, _CMP_GE_OQ) & _mm512_cmp_ps_mask(sq2, tiny, _CMP_GE_OQ));
+    ok = (__mmask16)(ok & _mm512_cmp_ps_mask(sq2, huge, _CMP_LE_OQ));
     const __m512 r = _mm512_maskz_mul_ps(ok, a, _mm512_rcp14_ps(sq2));
     return _mm512_mask_mov_ps(r, (__mmask16)(pos & ~ok), _mm512_set1_ps(__builtin_inff()));
 }
@@ -98,7 +109,7 @@ static inline __m512 row32_estimates(const split32_sums *p, int i1, int limit, _
         const __m512i c0 = _mm512_add_epi32(lane2, _mm512_set1_epi32(128 * i1 + 2 * base));
         for (int s = 0; s < 2; ++s) {
             const __m512i cs = _mm512_add_epi32(c0, _mm512_set1_epi32(s));
-            const __mmask16 live = lanes_below(33 - base) & _mm512_cmplt_epi32_mask(cs, _mm512_set1_epi32(limit));
+            const __mmask16 live = lanes_below(33 - base) & _mm512_cmpgt_epi32_mask(_mm512_set1_epi32(limit), cs);
             const __m512 r = estimate(live, c.a[s], c.q[s]);
             rm = _mm512_max_ps(rm, r);
             if (best) {
@@ -123,7 +134,7 @@ static void search_splits32(const split32_sums *p, tie_list *tl) {
         for (int i1 = 0; i1 <= rows; ++i1) rowmax[i1] = row32_estimates(p, i1, limit, &best, &code);
         const float top = _mm512_reduce_max_ps(best);
         if (!(top > 0)) break;
-        const int w = _mm512_mask_reduce_min_epi32(_mm512_cmp_ps_mask(best, _mm512_set1_ps(top), _CMP_EQ_OQ), code);
+        const int w = first_at(best, top, code);
         const int i1w = w >> 7, i2w = (w >> 1) & 63, sw = w & 1;
         __m512 before = row32_estimates(p, i1w, w, 0, 0);
         for (int i1 = 0; i1 < i1w; ++i1) before = _mm512_max_ps(before, rowmax[i1]);
@@ -187,7 +198,7 @@ static inline __m512 row16_estimates(const split16_sums *p, int i1, int limit, _
         const __m512i c0 = _mm512_add_epi32(lane4, _mm512_set1_epi32(128 * i1 + 4 * base));
         for (int k = 0; k < 4; ++k) {
             const __m512i ck = _mm512_add_epi32(c0, _mm512_set1_epi32(k));
-            const __mmask16 live = lanes_below(17 - base) & _mm512_cmplt_epi32_mask(ck, _mm512_set1_epi32(limit));
+            const __mmask16 live = lanes_below(17 - base) & _mm512_cmpgt_epi32_mask(_mm512_set1_epi32(limit), ck);
             const __m512 r = estimate(live, c.a[k], c.q[k]);
             rm = _mm512_max_ps(rm, r);
             if (best) {
@@ -211,7 +222,7 @@ static void search_splits16(const split16_sums *p, tie_list *tl) {
         for (int i1 = 0; i1 <= rows; ++i1) rowmax[i1] = row16_estimates(p, i1, limit, &best, &code);
         const float top = _mm512_reduce_max_ps(best);
         if (!(top > 0)) break;
-        const int w = _mm512_mask_reduce_min_epi32(_mm512_cmp_ps_mask(best, _mm512_set1_ps(top), _CMP_EQ_OQ), code);
+        const int w = first_at(best, top, code);
         const int i1w = w >> 7, i2w = (w >> 2) & 31, kw = w & 3;
         __m512 before = row16_estimates(p, i1w, w, 0, 0);
         for (int i1 = 0; i1 < i1w; ++i1) before = _mm512_max_ps(before, rowmax[i1]);
@@ -243,13 +254,14 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
                                                 _mm512_set1_epi32(4 * j));
             d2 = _mm512_add_ps(d2, _mm512_permutex2var_ps(e_lo, idx, e_hi));
         }
-        const __mmask16 lt = _mm512_mask_cmp_ps_mask(lanes_below(count - n0), d2, best, _CMP_LT_OQ);
+        const __mmask16 lt = (__mmask16)(lanes_below(count - n0) & _mm512_cmp_ps_mask(d2, best, _CMP_LT_OQ));
         best = _mm512_mask_mov_ps(best, lt, d2);
         best_n = _mm512_mask_mov_epi32(best_n, lt, _mm512_add_epi32(lane, _mm512_set1_epi32(n0)));
     }
-    const float m = _mm512_reduce_min_ps(best);
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);      /* min = -max(-x), exactly */
+    const float m = -_mm512_reduce_max_ps(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(best), sign)));
     if (!(m < FLT_MAX)) return 0;
-    return _mm512_mask_reduce_min_epi32(_mm512_cmp_ps_mask(best, _mm512_set1_ps(m), _CMP_EQ_OQ), best_n);
+    return first_at(best, m, best_n);
 }
 
 #define IQ1_SOLVER_NAME iq1_solver_avx512

@@ -85,6 +85,12 @@ static inline void ties_push(tie_list *tl, float score, int i1, int i2, int s) {
     if (tl->n < IQ1_MAX_TIES) tl->c[tl->n++] = (split_cand){ score, i1, i2, s };
 }
 
+/* Row skipping: a candidate passes the scalar test (sq2 > 0, a >= fl(lo * sq2)) only if its score is at
+ * least lo (1 - 2^-22) (a, the product and the score each round by at most 2^-24; lo >= 1e-6 and the
+ * normal range of a and sq2 that the estimates require keep every quantity normal). So a row whose upper
+ * bounds are all below fl(lo * IQ1_ROW_SKIP) < lo (1 - 2^-22) has no candidate that passes. */
+#define IQ1_ROW_SKIP 0.99999904632568359375f      /* 1 - 2^-20 */
+
 /* Prefix sums of a 32-block (IQ1_S) with the hoisted i1 terms; arrays padded for 16-wide loads. */
 typedef struct {
     float SX[48], SW[48];          /* [0 .. 32] used */

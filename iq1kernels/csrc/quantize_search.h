@@ -44,6 +44,16 @@ int iq1_quantize_iq1_s_r4_neon(IQ1_QUANTIZE_ARGS);
 int iq1_quantize_iq1_m_r4_neon(IQ1_QUANTIZE_ARGS);
 #endif
 
+/* Counters for tools/quant_profile, which builds with IQ1_SEARCH_COUNTING; nothing in the package. */
+enum { IQ1_CNT_SEARCHES, IQ1_CNT_SCALAR_STEPS, IQ1_CNT_NEW_BEST, IQ1_CNT_PUSH, IQ1_CNT_RESTART, IQ1_CNT_TIES,
+       IQ1_CNT_OFFGRID, IQ1_CNT_NEIGHBOURS, IQ1_CNT_N };
+#ifdef IQ1_SEARCH_COUNTING
+extern long long iq1_search_counts[IQ1_CNT_N];
+#define IQ1_SEARCH_COUNT(what, n) (iq1_search_counts[what] += (n))
+#else
+#define IQ1_SEARCH_COUNT(what, n) ((void)0)
+#endif
+
 /* ---- the split search: closed form and tie bookkeeping ----
  * With levels P = {-1+d, d, 1+d} and prefix sums SX (of w x), SW (of w) over the sorted values, a split
  * (i1, i2) gives
@@ -72,6 +82,7 @@ static inline void ties_init(tie_list *tl, float best0) { tl->n = 0; tl->bi = -1
 
 /* a candidate that passed sqx^2 > best * sq2: the new best */
 static inline void ties_new_best(tie_list *tl, float score, int i1, int i2, int s) {
+    IQ1_SEARCH_COUNT(IQ1_CNT_NEW_BEST, 1);
     tl->best = score;
     tl->lo = score - score * IQ1_TIE_TOL;
     int m = 0;
@@ -82,6 +93,7 @@ static inline void ties_new_best(tie_list *tl, float score, int i1, int i2, int 
 }
 
 static inline void ties_push(tie_list *tl, float score, int i1, int i2, int s) {
+    IQ1_SEARCH_COUNT(IQ1_CNT_PUSH, 1);
     if (tl->n < IQ1_MAX_TIES) tl->c[tl->n++] = (split_cand){ score, i1, i2, s };
 }
 
@@ -100,6 +112,7 @@ typedef struct {
 /* IQ1_S: the delta signs s_from .. 1 of split (i1, i2), in the scalar search's order and with its exact
  * test (s_from = 0: the whole split). */
 static inline void split32_pair(const split32_sums *p, int i1, int i2, int s_from, tie_list *tl) {
+    IQ1_SEARCH_COUNT(IQ1_CNT_SCALAR_STEPS, 1);
     for (int s = s_from; s < 2; ++s) {
         const float sqx = p->X1[s][i1] - p->SX[i2];
         const float sq2 = p->W1[s][i1] - IQ1_LEV_B[s] * p->SW[i2];
@@ -122,6 +135,7 @@ static inline int ties_restart_at(tie_list *tl, float pm, float sqx, float sq2, 
     if (!(a > pm * sq2) || !(pm < score - score * IQ1_TIE_TOL)) return 0;
     tl->n = 0;
     ties_new_best(tl, score, i1, i2, s);
+    IQ1_SEARCH_COUNT(IQ1_CNT_RESTART, 1);
     return 1;
 }
 
@@ -159,6 +173,7 @@ static inline void split16_detail(const float sqx[4], const float sq2[4], int k_
 /* IQ1_M: split (i1, i2) exactly as the scalar search: a cheap test of all four combinations, then the
  * detailed path. */
 static inline void split16_pair(const split16_sums *p, int i1, int i2, tie_list *tl) {
+    IQ1_SEARCH_COUNT(IQ1_CNT_SCALAR_STEPS, 1);
     float sqx[4], sq2[4];
     split16_values(p, i1, i2, sqx, sq2);
     int hit = 0;

@@ -1,6 +1,6 @@
 /* The block solvers with AVX2 search kernels (8 lanes); the same scheme as quantize_search_avx512.c
  * (see there), deciding exactly as the portable ones (quantize_search_generic.c). The score estimates use
- * _mm256_rcp_ps (relative error < 1.5 * 2^-12), hence a wider margin. */
+ * _mm256_rcp_ps (relative error < 1.5 * 2^-12) refined by one Newton step. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c")
 #include <immintrin.h>
@@ -64,15 +64,19 @@ static inline unsigned passing(unsigned live, __m256 a, __m256 sq2, float lo) {
 }
 
 /* Estimates a / sq2 of the scores of the candidates in `live` (all-ones lanes): 0 where sq2 <= 0, +inf
- * where a or sq2 is outside [1e-30, 1e30] (no relative error bound there), otherwise a * rcp(sq2), which
- * times IQ1_EST_MARGIN bounds the exact fp32 score from above. */
-#define IQ1_EST_MARGIN 1.0009765625f        /* 1 + 2^-10 > (1 + 1.5 * 2^-12) (1 + 2^-24)^5 */
+ * where a or sq2 is outside [1e-30, 1e30] (no relative error bound there), otherwise a * r with r one
+ * Newton step r0 (2 - sq2 r0) from r0 = rcp(sq2) (relative error e0 < 1.5 * 2^-12): |sq2 r - 1| <=
+ * e0^2 + 3 * 2^-24 (1 + e0)^2 < 2^-21, so the estimate times IQ1_EST_MARGIN bounds the exact fp32 score
+ * from above (a, the product and the score round by 2^-24 each). */
+#define IQ1_EST_MARGIN 1.000003814697265625f   /* 1 + 2^-18 > (1 + 2^-21) (1 + 2^-24)^5 */
 static inline __m256 estimate(__m256 live, __m256 a, __m256 sq2) {
     const __m256 tiny = _mm256_set1_ps(1e-30f), huge = _mm256_set1_ps(1e30f);
     const __m256 pos = _mm256_and_ps(live, _mm256_cmp_ps(sq2, _mm256_setzero_ps(), _CMP_GT_OQ));
     const __m256 ok = _mm256_and_ps(_mm256_and_ps(pos, _mm256_cmp_ps(a, tiny, _CMP_GE_OQ)),
                                     _mm256_and_ps(_mm256_cmp_ps(sq2, tiny, _CMP_GE_OQ), _mm256_cmp_ps(sq2, huge, _CMP_LE_OQ)));
-    const __m256 r = _mm256_and_ps(ok, _mm256_mul_ps(a, _mm256_rcp_ps(sq2)));
+    const __m256 r0 = _mm256_rcp_ps(sq2);
+    const __m256 r1 = _mm256_mul_ps(r0, _mm256_sub_ps(_mm256_set1_ps(2.0f), _mm256_mul_ps(sq2, r0)));
+    const __m256 r = _mm256_and_ps(ok, _mm256_mul_ps(a, r1));
     return _mm256_blendv_ps(r, _mm256_set1_ps(__builtin_inff()), _mm256_andnot_ps(ok, pos));
 }
 

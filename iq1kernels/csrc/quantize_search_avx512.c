@@ -53,15 +53,19 @@ static inline __mmask16 passing(__mmask16 live, __m512 a, __m512 sq2, float lo) 
 
 /* Estimates a / sq2 of the scores sqx / sq2 * sqx of the candidates in `live`: 0 where sq2 <= 0 (never
  * a best), +inf where a or sq2 is outside [1e-30, 1e30] (no relative error bound there: subnormals),
- * otherwise a * rcp14(sq2), which times IQ1_EST_MARGIN is an upper bound of the exact fp32 score
- * (rcp14: relative error < 2^-14; the roundings of a, of the product and of the score: a few 2^-24). */
-#define IQ1_EST_MARGIN 1.000244140625f      /* 1 + 2^-12 > (1 + 2^-14) (1 + 2^-24)^5 */
+ * otherwise a * r with r one Newton step r0 (2 - sq2 r0) from r0 = rcp14(sq2) (relative error
+ * e0 < 2^-14): |sq2 r - 1| <= e0^2 + 3 * 2^-24 (1 + e0)^2 < 2^-21, so the estimate times IQ1_EST_MARGIN
+ * is an upper bound of the exact fp32 score (a, the product and the score round by 2^-24 each). The step
+ * makes the bound tight enough that near-ties rarely spoil a restart. */
+#define IQ1_EST_MARGIN 1.000003814697265625f   /* 1 + 2^-18 > (1 + 2^-21) (1 + 2^-24)^5 */
 static inline __m512 estimate(__mmask16 live, __m512 a, __m512 sq2) {
     const __m512 tiny = _mm512_set1_ps(1e-30f), huge = _mm512_set1_ps(1e30f);
     const __mmask16 pos = (__mmask16)(live & _mm512_cmp_ps_mask(sq2, _mm512_setzero_ps(), _CMP_GT_OQ));
     __mmask16 ok = (__mmask16)(pos & _mm512_cmp_ps_mask(a, tiny, _CMP_GE_OQ) & _mm512_cmp_ps_mask(sq2, tiny, _CMP_GE_OQ));
     ok = (__mmask16)(ok & _mm512_cmp_ps_mask(sq2, huge, _CMP_LE_OQ));
-    const __m512 r = _mm512_maskz_mul_ps(ok, a, _mm512_rcp14_ps(sq2));
+    const __m512 r0 = _mm512_rcp14_ps(sq2);
+    const __m512 r1 = _mm512_mul_ps(r0, _mm512_sub_ps(_mm512_set1_ps(2.0f), _mm512_mul_ps(sq2, r0)));
+    const __m512 r = _mm512_maskz_mul_ps(ok, a, r1);
     return _mm512_mask_mov_ps(r, (__mmask16)(pos & ~ok), _mm512_set1_ps(__builtin_inff()));
 }
 

@@ -1,6 +1,6 @@
-/* The block solvers with AVX2 search kernels (8 lanes); the same scheme as quantize_search_avx512.c
- * (see there), deciding exactly as the portable ones (quantize_search_generic.c). The score estimates use
- * _mm256_rcp_ps (relative error < 1.5 * 2^-12) refined by one Newton step. */
+/* The block solvers with AVX2 search kernels (8 lanes): the scheme of quantize_search_avx512.c and
+ * the restarts of quantize_restart.inc, deciding exactly as the portable ones (quantize_search_generic.c).
+ * The score estimates use _mm256_rcp_ps (relative error < 1.5 * 2^-12) refined by one Newton step. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c")
 #include <immintrin.h>
@@ -101,24 +101,6 @@ static inline int row_may_pass(__m256 full, float lo) {
     return bits(_mm256_cmp_ps(ub, _mm256_set1_ps(lo * IQ1_ROW_SKIP), _CMP_GE_OQ)) != 0;
 }
 
-/* the scalar search from split (i1_0, i2_0) on, 8 splits per vector test */
-static void run32(const split32_sums *p, tie_list *tl, int i1_0, int i2_0, const __m256 *full) {
-    for (int i1 = i1_0; i1 <= 32; ++i1) {
-        if (!row_may_pass(full[i1], tl->lo)) continue;       /* no split of this row passes */
-        for (int base = i1 == i1_0 ? i2_0 : i1; base <= 32; base += 8) {
-            const unsigned valid = 33 - base >= 8 ? 0xffu : (1u << (33 - base)) - 1;
-            const cands32 c = cands32_at(p, i1, base);
-            unsigned m = passing(valid, c.a[0], c.q[0], tl->lo) | passing(valid, c.a[1], c.q[1], tl->lo);
-            while (m) {
-                const int l = __builtin_ctz(m);
-                split32_pair(p, i1, base + l, 0, tl);
-                const unsigned rest = valid & ~((2u << l) - 1);
-                m = passing(rest, c.a[0], c.q[0], tl->lo) | passing(rest, c.a[1], c.q[1], tl->lo);
-            }
-        }
-    }
-}
-
 /* Estimates of the candidates of row i1 with sequence position (i1 * 128 + i2 * 2 + s) below `limit`:
  * their lane-wise maximum, and into best / code (if given) each lane's first largest one. */
 static inline __m256 row32_estimates(const split32_sums *p, int i1, int limit, __m256 *best, __m256i *code) {
@@ -143,36 +125,6 @@ static inline __m256 row32_estimates(const split32_sums *p, int i1, int limit, _
     return rm;
 }
 
-/* restarts at the best estimate, else at the best estimate before it (quantize_search_avx512.c) */
-static void search_splits32(const split32_sums *p, tie_list *tl) {
-    __m256 full[33], best = _mm256_setzero_ps();            /* full[i1]: lane-wise maxima of row i1 */
-    __m256i code = _mm256_setzero_si256();
-    for (int i1 = 0; i1 <= 32; ++i1) full[i1] = row32_estimates(p, i1, 1 << 30, &best, &code);
-    int limit = 1 << 30;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (attempt) {                                /* the best before the first choice */
-            best = _mm256_setzero_ps();
-            code = _mm256_setzero_si256();
-            for (int i1 = 0; i1 <= limit >> 7; ++i1) row32_estimates(p, i1, limit, &best, &code);
-        }
-        const float top = hmax(best);
-        if (!(top > 0)) break;
-        const int w = first_at(best, top, code);
-        const int i1w = w >> 7, i2w = (w >> 1) & 63, sw = w & 1;
-        __m256 before = row32_estimates(p, i1w, w, 0, 0);
-        for (int i1 = 0; i1 < i1w; ++i1) before = _mm256_max_ps(before, full[i1]);
-        const float pm = hmax(before) * IQ1_EST_MARGIN;
-        const float sqx = p->X1[sw][i1w] - p->SX[i2w], sq2 = p->W1[sw][i1w] - IQ1_LEV_B[sw] * p->SW[i2w];
-        if (ties_restart_at(tl, pm, sqx, sq2, i1w, i2w, sw)) {
-            if (sw == 0) split32_pair(p, i1w, i2w, 1, tl);
-            run32(p, tl, i1w, i2w + 1, full);
-            return;
-        }
-        limit = w;
-    }
-    run32(p, tl, 0, 0, full);
-}
-
 /* IQ1_M: a^2 and sq2 of the 4 combinations of the 8 splits (i1, base .. base + 7) */
 typedef struct { __m256 a[4], q[4]; } cands16;
 static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
@@ -191,28 +143,6 @@ static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
         c.a[k] = _mm256_mul_ps(sqx, sqx);
     }
     return c;
-}
-
-static inline unsigned passing16(unsigned live, const cands16 *c, float lo) {
-    unsigned m = 0;
-    for (int k = 0; k < 4; ++k) m |= passing(live, c->a[k], c->q[k], lo);
-    return m;
-}
-
-static void run16(const split16_sums *p, tie_list *tl, int i1_0, int i2_0, const __m256 *full) {
-    for (int i1 = i1_0; i1 <= 16; ++i1) {
-        if (!row_may_pass(full[i1], tl->lo)) continue;       /* no split of this row passes */
-        for (int base = i1 == i1_0 ? i2_0 : i1; base <= 16; base += 8) {
-            const unsigned valid = 17 - base >= 8 ? 0xffu : (1u << (17 - base)) - 1;
-            const cands16 c = cands16_at(p, i1, base);
-            unsigned m = passing16(valid, &c, tl->lo);
-            while (m) {
-                const int l = __builtin_ctz(m);
-                split16_pair(p, i1, base + l, tl);
-                m = passing16(valid & ~((2u << l) - 1), &c, tl->lo);
-            }
-        }
-    }
 }
 
 static inline __m256 row16_estimates(const split16_sums *p, int i1, int limit, __m256 *best, __m256i *code) {
@@ -237,36 +167,14 @@ static inline __m256 row16_estimates(const split16_sums *p, int i1, int limit, _
     return rm;
 }
 
-/* as search_splits32; sequence position i1 * 128 + i2 * 4 + k */
-static void search_splits16(const split16_sums *p, tie_list *tl) {
-    __m256 full[17], best = _mm256_setzero_ps();            /* full[i1]: lane-wise maxima of row i1 */
-    __m256i code = _mm256_setzero_si256();
-    for (int i1 = 0; i1 <= 16; ++i1) full[i1] = row16_estimates(p, i1, 1 << 30, &best, &code);
-    int limit = 1 << 30;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (attempt) {                                /* the best before the first choice */
-            best = _mm256_setzero_ps();
-            code = _mm256_setzero_si256();
-            for (int i1 = 0; i1 <= limit >> 7; ++i1) row16_estimates(p, i1, limit, &best, &code);
-        }
-        const float top = hmax(best);
-        if (!(top > 0)) break;
-        const int w = first_at(best, top, code);
-        const int i1w = w >> 7, i2w = (w >> 2) & 31, kw = w & 3;
-        __m256 before = row16_estimates(p, i1w, w, 0, 0);
-        for (int i1 = 0; i1 < i1w; ++i1) before = _mm256_max_ps(before, full[i1]);
-        const float pm = hmax(before) * IQ1_EST_MARGIN;
-        float sqx[4], sq2[4];
-        split16_values(p, i1w, i2w, sqx, sq2);
-        if (ties_restart_at(tl, pm, sqx[kw], sq2[kw], i1w, i2w, kw)) {
-            split16_detail(sqx, sq2, kw + 1, i1w, i2w, tl);
-            run16(p, tl, i1w, i2w + 1, full);
-            return;
-        }
-        limit = w;
-    }
-    run16(p, tl, 0, 0, full);
-}
+#define IQ1_LANES 8
+#define VF __m256
+#define VI __m256i
+static inline __m256 vf_zero(void) { return _mm256_setzero_ps(); }
+static inline __m256i vi_zero(void) { return _mm256_setzero_si256(); }
+static inline __m256 vf_max(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
+static inline float vf_hmax(__m256 v) { return hmax(v); }
+#include "quantize_restart.inc"
 
 static int best_neighbour(const uint16_t *codes, int count, const float e[8][4]) {
     /* entries of terms 2p and 2p + 1 in one register: index digit + 4 (j & 1) */

@@ -5,7 +5,7 @@
  *                    the lanes that pass its test against the current tie bound go, in order, through the
  *                    scalar step (quantize_search.h), and the rest of the step is re-tested against the
  *                    bound that step left: a dropped lane is one the scalar search would have skipped;
- *                    and the sequence starts at a proven restart point (ties_restart_at) where it can;
+ *                    and the sequence starts at a proven restart point (quantize_restart.inc);
  *   best_neighbour   16 neighbours per step, the 8 terms added in the scalar order; first strict minimum. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")
@@ -69,11 +69,6 @@ static inline __m512 estimate(__mmask16 live, __m512 a, __m512 sq2) {
     return _mm512_mask_mov_ps(r, (__mmask16)(pos & ~ok), _mm512_set1_ps(__builtin_inff()));
 }
 
-/* The search in two passes. Pass 1 estimates every score and picks the candidate W with the largest
- * estimate; if the estimates bound every earlier score well enough to prove a restart at W
- * (ties_restart_at), pass 2 runs the scalar search's sequence from W on, where the tie bound is already
- * high and almost every step is a single vector test; otherwise (near-ties before W) it runs it all. */
-
 /* IQ1_S: a^2 and sq2 of the 16 splits (i1, base .. base + 15), both signs */
 typedef struct { __m512 a[2], q[2]; } cands32;
 static inline cands32 cands32_at(const split32_sums *p, int i1, int base) {
@@ -93,24 +88,6 @@ static inline int row_may_pass(__m512 full, float lo) {
     if (!(lo >= 1e-6f)) return 1;
     const __m512 ub = _mm512_mul_ps(full, _mm512_set1_ps(IQ1_EST_MARGIN));
     return _mm512_cmp_ps_mask(ub, _mm512_set1_ps(lo * IQ1_ROW_SKIP), _CMP_GE_OQ) != 0;
-}
-
-/* the scalar search from split (i1_0, i2_0) on, 16 splits per vector test */
-static void run32(const split32_sums *p, tie_list *tl, int i1_0, int i2_0, const __m512 *full) {
-    for (int i1 = i1_0; i1 <= 32; ++i1) {
-        if (!row_may_pass(full[i1], tl->lo)) continue;       /* no split of this row passes */
-        for (int base = i1 == i1_0 ? i2_0 : i1; base <= 32; base += 16) {
-            const __mmask16 valid = lanes_below(33 - base);
-            const cands32 c = cands32_at(p, i1, base);
-            unsigned m = passing(valid, c.a[0], c.q[0], tl->lo) | passing(valid, c.a[1], c.q[1], tl->lo);
-            while (m) {
-                const int l = __builtin_ctz(m);
-                split32_pair(p, i1, base + l, 0, tl);
-                const __mmask16 rest = (__mmask16)(valid & ~((2u << l) - 1));
-                m = passing(rest, c.a[0], c.q[0], tl->lo) | passing(rest, c.a[1], c.q[1], tl->lo);
-            }
-        }
-    }
 }
 
 /* Estimates of the candidates of row i1 with sequence position (i1 * 128 + i2 * 2 + s) below `limit`:
@@ -136,37 +113,6 @@ static inline __m512 row32_estimates(const split32_sums *p, int i1, int limit, _
     return rm;
 }
 
-/* Tries restarts: at the candidate W with the largest estimate, else at the one with the largest
- * estimate before W; each needs the estimates before it to bound all earlier scores (ties_restart_at). */
-static void search_splits32(const split32_sums *p, tie_list *tl) {
-    __m512 full[33], best = _mm512_setzero_ps();            /* full[i1]: lane-wise maxima of row i1 */
-    __m512i code = _mm512_setzero_si512();
-    for (int i1 = 0; i1 <= 32; ++i1) full[i1] = row32_estimates(p, i1, 1 << 30, &best, &code);
-    int limit = 1 << 30;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (attempt) {                                /* the best before the first choice */
-            best = _mm512_setzero_ps();
-            code = _mm512_setzero_si512();
-            for (int i1 = 0; i1 <= limit >> 7; ++i1) row32_estimates(p, i1, limit, &best, &code);
-        }
-        const float top = _mm512_reduce_max_ps(best);
-        if (!(top > 0)) break;
-        const int w = first_at(best, top, code);
-        const int i1w = w >> 7, i2w = (w >> 1) & 63, sw = w & 1;
-        __m512 before = row32_estimates(p, i1w, w, 0, 0);
-        for (int i1 = 0; i1 < i1w; ++i1) before = _mm512_max_ps(before, full[i1]);
-        const float pm = _mm512_reduce_max_ps(before) * IQ1_EST_MARGIN;
-        const float sqx = p->X1[sw][i1w] - p->SX[i2w], sq2 = p->W1[sw][i1w] - IQ1_LEV_B[sw] * p->SW[i2w];
-        if (ties_restart_at(tl, pm, sqx, sq2, i1w, i2w, sw)) {
-            if (sw == 0) split32_pair(p, i1w, i2w, 1, tl);
-            run32(p, tl, i1w, i2w + 1, full);
-            return;
-        }
-        limit = w;
-    }
-    run32(p, tl, 0, 0, full);
-}
-
 /* IQ1_M: a^2 and sq2 of the 4 combinations of the 16 splits (i1, base .. base + 15) */
 typedef struct { __m512 a[4], q[4]; } cands16;
 static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
@@ -185,28 +131,6 @@ static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
         c.a[k] = _mm512_mul_ps(sqx, sqx);
     }
     return c;
-}
-
-static inline unsigned passing16(__mmask16 live, const cands16 *c, float lo) {
-    unsigned m = 0;
-    for (int k = 0; k < 4; ++k) m |= passing(live, c->a[k], c->q[k], lo);
-    return m;
-}
-
-static void run16(const split16_sums *p, tie_list *tl, int i1_0, int i2_0, const __m512 *full) {
-    for (int i1 = i1_0; i1 <= 16; ++i1) {
-        if (!row_may_pass(full[i1], tl->lo)) continue;       /* no split of this row passes */
-        for (int base = i1 == i1_0 ? i2_0 : i1; base <= 16; base += 16) {
-            const __mmask16 valid = lanes_below(17 - base);
-            const cands16 c = cands16_at(p, i1, base);
-            unsigned m = passing16(valid, &c, tl->lo);
-            while (m) {
-                const int l = __builtin_ctz(m);
-                split16_pair(p, i1, base + l, tl);
-                m = passing16((__mmask16)(valid & ~((2u << l) - 1)), &c, tl->lo);
-            }
-        }
-    }
 }
 
 static inline __m512 row16_estimates(const split16_sums *p, int i1, int limit, __m512 *best, __m512i *code) {
@@ -230,36 +154,14 @@ static inline __m512 row16_estimates(const split16_sums *p, int i1, int limit, _
     return rm;
 }
 
-/* as search_splits32; sequence position i1 * 128 + i2 * 4 + k */
-static void search_splits16(const split16_sums *p, tie_list *tl) {
-    __m512 full[17], best = _mm512_setzero_ps();            /* full[i1]: lane-wise maxima of row i1 */
-    __m512i code = _mm512_setzero_si512();
-    for (int i1 = 0; i1 <= 16; ++i1) full[i1] = row16_estimates(p, i1, 1 << 30, &best, &code);
-    int limit = 1 << 30;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (attempt) {                                /* the best before the first choice */
-            best = _mm512_setzero_ps();
-            code = _mm512_setzero_si512();
-            for (int i1 = 0; i1 <= limit >> 7; ++i1) row16_estimates(p, i1, limit, &best, &code);
-        }
-        const float top = _mm512_reduce_max_ps(best);
-        if (!(top > 0)) break;
-        const int w = first_at(best, top, code);
-        const int i1w = w >> 7, i2w = (w >> 2) & 31, kw = w & 3;
-        __m512 before = row16_estimates(p, i1w, w, 0, 0);
-        for (int i1 = 0; i1 < i1w; ++i1) before = _mm512_max_ps(before, full[i1]);
-        const float pm = _mm512_reduce_max_ps(before) * IQ1_EST_MARGIN;
-        float sqx[4], sq2[4];
-        split16_values(p, i1w, i2w, sqx, sq2);
-        if (ties_restart_at(tl, pm, sqx[kw], sq2[kw], i1w, i2w, kw)) {
-            split16_detail(sqx, sq2, kw + 1, i1w, i2w, tl);
-            run16(p, tl, i1w, i2w + 1, full);
-            return;
-        }
-        limit = w;
-    }
-    run16(p, tl, 0, 0, full);
-}
+#define IQ1_LANES 16
+#define VF __m512
+#define VI __m512i
+static inline __m512 vf_zero(void) { return _mm512_setzero_ps(); }
+static inline __m512i vi_zero(void) { return _mm512_setzero_si512(); }
+static inline __m512 vf_max(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
+static inline float vf_hmax(__m512 v) { return _mm512_reduce_max_ps(v); }
+#include "quantize_restart.inc"
 
 static int best_neighbour(const uint16_t *codes, int count, const float e[8][4]) {
     /* entry 4 j + digit of the 32-entry table e is term j for that digit */

@@ -1,7 +1,7 @@
-/* The block solvers with NEON search kernels (4 lanes); the same scheme as quantize_search_avx512.c
- * (see there), deciding exactly as the portable ones (quantize_search_generic.c). Pass 1 computes the
- * exact fp32 scores (sqx / sq2 * sqx, vdivq_f32 rounds as the scalar division), so its bound needs no
- * margin. */
+/* The block solvers with NEON search kernels (4 lanes): the scheme of quantize_search_avx512.c and
+ * the restarts of quantize_restart.inc, deciding exactly as the portable ones (quantize_search_generic.c).
+ * Pass 1 computes the exact fp32 scores (sqx / sq2 * sqx; vdivq_f32 rounds as the scalar division), so
+ * its bound needs no margin. */
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #include "quantize_search.h"
@@ -76,24 +76,6 @@ static inline int row_may_pass(float32x4_t full, float lo) {
     return !(vmaxvq_f32(full) < lo * IQ1_ROW_SKIP);
 }
 
-/* the scalar search from split (i1_0, i2_0) on, 4 splits per vector test */
-static void run32(const split32_sums *p, tie_list *tl, int i1_0, int i2_0, const float32x4_t *full) {
-    for (int i1 = i1_0; i1 <= 32; ++i1) {
-        if (!row_may_pass(full[i1], tl->lo)) continue;       /* no split of this row passes */
-        for (int base = i1 == i1_0 ? i2_0 : i1; base <= 32; base += 4) {
-            const unsigned valid = 33 - base >= 4 ? 0xfu : (1u << (33 - base)) - 1;
-            const cands32 c = cands32_at(p, i1, base);
-            unsigned m = passing(valid, c.a[0], c.q[0], tl->lo) | passing(valid, c.a[1], c.q[1], tl->lo);
-            while (m) {
-                const int l = __builtin_ctz(m);
-                split32_pair(p, i1, base + l, 0, tl);
-                const unsigned rest = valid & ~((2u << l) - 1);
-                m = passing(rest, c.a[0], c.q[0], tl->lo) | passing(rest, c.a[1], c.q[1], tl->lo);
-            }
-        }
-    }
-}
-
 /* Scores of the candidates of row i1 with sequence position (i1 * 128 + i2 * 2 + s) below `limit`:
  * their lane-wise maximum, and into best / code (if given) each lane's first largest one. */
 static inline float32x4_t row32_scores(const split32_sums *p, int i1, int limit, float32x4_t *best, int32x4_t *code) {
@@ -117,36 +99,6 @@ static inline float32x4_t row32_scores(const split32_sums *p, int i1, int limit,
     return rm;
 }
 
-/* restarts at the best score, else at the best score before it (quantize_search_avx512.c) */
-static void search_splits32(const split32_sums *p, tie_list *tl) {
-    float32x4_t full[33], best = vdupq_n_f32(0.0f);            /* full[i1]: lane-wise maxima of row i1 */
-    int32x4_t code = vdupq_n_s32(0);
-    for (int i1 = 0; i1 <= 32; ++i1) full[i1] = row32_scores(p, i1, 1 << 30, &best, &code);
-    int limit = 1 << 30;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (attempt) {                                /* the best before the first choice */
-            best = vdupq_n_f32(0.0f);
-            code = vdupq_n_s32(0);
-            for (int i1 = 0; i1 <= limit >> 7; ++i1) row32_scores(p, i1, limit, &best, &code);
-        }
-        const float top = vmaxvq_f32(best);
-        if (!(top > 0)) break;
-        const int w = first_at(best, top, code);
-        const int i1w = w >> 7, i2w = (w >> 1) & 63, sw = w & 1;
-        float32x4_t before = row32_scores(p, i1w, w, 0, 0);
-        for (int i1 = 0; i1 < i1w; ++i1) before = vmaxq_f32(before, full[i1]);
-        const float pm = vmaxvq_f32(before);
-        const float sqx = p->X1[sw][i1w] - p->SX[i2w], sq2 = p->W1[sw][i1w] - IQ1_LEV_B[sw] * p->SW[i2w];
-        if (ties_restart_at(tl, pm, sqx, sq2, i1w, i2w, sw)) {
-            if (sw == 0) split32_pair(p, i1w, i2w, 1, tl);
-            run32(p, tl, i1w, i2w + 1, full);
-            return;
-        }
-        limit = w;
-    }
-    run32(p, tl, 0, 0, full);
-}
-
 /* IQ1_M: sqx, sqx^2 and sq2 of the 4 combinations of the 4 splits (i1, base .. base + 3) */
 typedef struct { float32x4_t x[4], a[4], q[4]; } cands16;
 static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
@@ -165,28 +117,6 @@ static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
         c.a[k] = vmulq_f32(c.x[k], c.x[k]);
     }
     return c;
-}
-
-static inline unsigned passing16(unsigned live, const cands16 *c, float lo) {
-    unsigned m = 0;
-    for (int k = 0; k < 4; ++k) m |= passing(live, c->a[k], c->q[k], lo);
-    return m;
-}
-
-static void run16(const split16_sums *p, tie_list *tl, int i1_0, int i2_0, const float32x4_t *full) {
-    for (int i1 = i1_0; i1 <= 16; ++i1) {
-        if (!row_may_pass(full[i1], tl->lo)) continue;       /* no split of this row passes */
-        for (int base = i1 == i1_0 ? i2_0 : i1; base <= 16; base += 4) {
-            const unsigned valid = 17 - base >= 4 ? 0xfu : (1u << (17 - base)) - 1;
-            const cands16 c = cands16_at(p, i1, base);
-            unsigned m = passing16(valid, &c, tl->lo);
-            while (m) {
-                const int l = __builtin_ctz(m);
-                split16_pair(p, i1, base + l, tl);
-                m = passing16(valid & ~((2u << l) - 1), &c, tl->lo);
-            }
-        }
-    }
 }
 
 static inline float32x4_t row16_scores(const split16_sums *p, int i1, int limit, float32x4_t *best, int32x4_t *code) {
@@ -210,36 +140,14 @@ static inline float32x4_t row16_scores(const split16_sums *p, int i1, int limit,
     return rm;
 }
 
-/* as search_splits32; sequence position i1 * 128 + i2 * 4 + k */
-static void search_splits16(const split16_sums *p, tie_list *tl) {
-    float32x4_t full[17], best = vdupq_n_f32(0.0f);            /* full[i1]: lane-wise maxima of row i1 */
-    int32x4_t code = vdupq_n_s32(0);
-    for (int i1 = 0; i1 <= 16; ++i1) full[i1] = row16_scores(p, i1, 1 << 30, &best, &code);
-    int limit = 1 << 30;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (attempt) {                                /* the best before the first choice */
-            best = vdupq_n_f32(0.0f);
-            code = vdupq_n_s32(0);
-            for (int i1 = 0; i1 <= limit >> 7; ++i1) row16_scores(p, i1, limit, &best, &code);
-        }
-        const float top = vmaxvq_f32(best);
-        if (!(top > 0)) break;
-        const int w = first_at(best, top, code);
-        const int i1w = w >> 7, i2w = (w >> 2) & 31, kw = w & 3;
-        float32x4_t before = row16_scores(p, i1w, w, 0, 0);
-        for (int i1 = 0; i1 < i1w; ++i1) before = vmaxq_f32(before, full[i1]);
-        const float pm = vmaxvq_f32(before);
-        float sqx[4], sq2[4];
-        split16_values(p, i1w, i2w, sqx, sq2);
-        if (ties_restart_at(tl, pm, sqx[kw], sq2[kw], i1w, i2w, kw)) {
-            split16_detail(sqx, sq2, kw + 1, i1w, i2w, tl);
-            run16(p, tl, i1w, i2w + 1, full);
-            return;
-        }
-        limit = w;
-    }
-    run16(p, tl, 0, 0, full);
-}
+#define IQ1_LANES 4
+#define VF float32x4_t
+#define VI int32x4_t
+static inline float32x4_t vf_zero(void) { return vdupq_n_f32(0.0f); }
+static inline int32x4_t vi_zero(void) { return vdupq_n_s32(0); }
+static inline float32x4_t vf_max(float32x4_t a, float32x4_t b) { return vmaxq_f32(a, b); }
+static inline float vf_hmax(float32x4_t v) { return vmaxvq_f32(v); }
+#include "quantize_restart.inc"
 
 static int best_neighbour(const uint16_t *codes, int count, const float e[8][4]) {
     /* term j of digit d: bytes 4 d .. 4 d + 3 of the register holding e[j] */

@@ -1,5 +1,5 @@
 /* The AVX2 backend: "avx2" (AVX2/FMA/F16C, no VNNI instruction executed) and "avx2_vnni" (AVX-VNNI).
- * The weight quantizers are the portable C ones (bytes must not depend on the backend). */
+ * The weight quantizers: the portable drivers with this ISA's search kernels (quantize_search_*.c; same bytes). */
 #include "kernels_avx2.h"
 #include "quantize_search.h"
 

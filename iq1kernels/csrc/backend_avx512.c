@@ -1,6 +1,6 @@
 /* The AVX-512 backend: "avx512" (F/BW/VL/DQ, no VNNI instruction executed), "avx512_vnni" and
  * "avx512_amx" (avx512_vnni with the AMX int8 tile GEMM for many columns).
- * The weight quantizers are the portable C ones (bytes must not depend on the backend). */
+ * The weight quantizers: the portable drivers with this ISA's search kernels (quantize_search_*.c; same bytes). */
 #include "kernels_avx512.h"
 #include "quantize_search.h"
 

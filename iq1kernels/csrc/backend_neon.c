@@ -1,5 +1,5 @@
 /* The NEON backend (aarch64): "neon" (Armv8.0 Advanced SIMD only) and "neon_dotprod" (Armv8.2 sdot).
- * The weight quantizers are the portable C ones (bytes must not depend on the backend). */
+ * The weight quantizers: the portable drivers with this ISA's search kernels (quantize_search_*.c; same bytes). */
 #include "kernels_neon.h"
 #include "quantize_search.h"
 

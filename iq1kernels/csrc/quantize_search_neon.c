@@ -49,7 +49,9 @@ static inline unsigned passing(unsigned live, float32x4_t a, float32x4_t sq2, fl
     return live & bits(vandq_u32(pos, ge));
 }
 
-/* the exact scores of the candidates in `live` (all-ones lanes) with sq2 > 0, 0 elsewhere */
+/* the exact scores of the candidates in `live` (all-ones lanes) with sq2 > 0, 0 elsewhere: their own
+ * upper bounds (quantize_restart.inc) */
+#define IQ1_EST_MARGIN 1.0f
 static inline float32x4_t scores(uint32x4_t live, float32x4_t sqx, float32x4_t sq2) {
     const uint32x4_t pos = vandq_u32(live, vcgtq_f32(sq2, vdupq_n_f32(0.0f)));
     const float32x4_t s = vmulq_f32(vdivq_f32(sqx, sq2), sqx);
@@ -76,9 +78,10 @@ static inline int row_may_pass(float32x4_t full, float lo) {
     return !(vmaxvq_f32(full) < lo * IQ1_ROW_SKIP);
 }
 
-/* Scores of the candidates of row i1 with sequence position (i1 * 128 + i2 * 2 + s) below `limit`:
- * their lane-wise maximum, and into best / code (if given) each lane's first largest one. */
-static inline float32x4_t row32_scores(const split32_sums *p, int i1, int limit, float32x4_t *best, int32x4_t *code) {
+/* Exact scores (the estimates of quantize_restart.inc) of the candidates of row i1 with sequence position
+ * (i1 * 128 + i2 * 2 + s) below `limit`: their lane-wise maximum, and into best / code (if given) each
+ * lane's first largest one. */
+static inline float32x4_t row32_estimates(const split32_sums *p, int i1, int limit, float32x4_t *best, int32x4_t *code) {
     const int32_t l2[4] = { 0, 2, 4, 6 };
     float32x4_t rm = vdupq_n_f32(0.0f);
     for (int base = i1; base <= 32; base += 4) {
@@ -119,7 +122,7 @@ static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
     return c;
 }
 
-static inline float32x4_t row16_scores(const split16_sums *p, int i1, int limit, float32x4_t *best, int32x4_t *code) {
+static inline float32x4_t row16_estimates(const split16_sums *p, int i1, int limit, float32x4_t *best, int32x4_t *code) {
     const int32_t l4[4] = { 0, 4, 8, 12 };
     float32x4_t rm = vdupq_n_f32(0.0f);
     for (int base = i1; base <= 16; base += 4) {

@@ -79,6 +79,8 @@ int main(int argc, char **argv) {
             printf("%-8s %s %-9s %7.0f ns per 32 values |", solvers[v].name, m ? "IQ1_M" : "IQ1_S",
                    im ? "imatrix" : "none", best / nb * 1e9);
             for (int c = 1; c < IQ1_CNT_NEIGHBOURS; ++c) printf(" %s %.2f", cnt_names[c], iq1_search_counts[c] / per);
+            printf(" restarted searches %.2f %%", 100.0 * iq1_search_counts[IQ1_CNT_RESTART] /
+                   (double)(iq1_search_counts[IQ1_CNT_SEARCHES] ? iq1_search_counts[IQ1_CNT_SEARCHES] : 1));
             printf(" neighbours per off-grid group %.1f",
                    iq1_search_counts[IQ1_CNT_NEIGHBOURS] / (double)(iq1_search_counts[IQ1_CNT_OFFGRID] ? iq1_search_counts[IQ1_CNT_OFFGRID] : 1));
             printf("\n");

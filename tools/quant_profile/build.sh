@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the quantizer block-solver profile (quant_profile.c) against every C source of the package, with the
 # search counters compiled in (IQ1_SEARCH_COUNTING; the package never has them).
-#   tools/quant_profile/build.sh [OUT]     then run OUT [blocks] [rounds]   (default 20000 blocks, 3 rounds)
+#   tools/quant_profile/build.sh [OUT]     then run OUT [blocks] [rounds] [solver]   (default 20000, 3, all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 csrc="$here/../../iq1kernels/csrc"

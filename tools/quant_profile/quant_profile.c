@@ -2,7 +2,8 @@
  * with importance exp(N(0, 1)) or none, as the drivers call them (IQ1_S: sigma2 of the block, IQ1_M: two
  * 16-halves with x^2 default weights). Prints per solver and block kind the time per 32 values (best of the
  * rounds) and the search counters per block (quantize_search.h: IQ1_CNT_*), as in docs/QUANTIZATION.md.
- *   quant_profile [blocks] [rounds]   (built by build.sh) */
+ *   quant_profile [blocks] [rounds] [solver]   (built by build.sh; solver: generic, avx2, avx512 or neon,
+ *   default all; one solver and 1 round under valgrind --tool=callgrind give instructions per block) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,7 @@ int main(int argc, char **argv) {
     float sink = 0.0f;
     printf("%d blocks of 32 values, best of %d rounds; counters per block (IQ1_M: per 16-block)\n", nb, rounds);
     for (size_t v = 0; v < sizeof solvers / sizeof solvers[0]; ++v) {
+        if (argc > 3 && strcmp(argv[3], solvers[v].name)) continue;
         if (!iq1_cpu_supports_all(solvers[v].requires)) { printf("%-8s skipped (CPU lacks %s)\n", solvers[v].name, solvers[v].requires); continue; }
         const iq1_solver *sv = solvers[v].sv;
         for (int kind = 0; kind < 4; ++kind) {             /* IQ1_S / IQ1_M, without / with importance */

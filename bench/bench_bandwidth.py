@@ -1,6 +1,7 @@
 """GEMV over a weight matrix larger than the last-level cache (>= 300 MB of IQ1_S) beside the machine's
 memory-read bandwidth measured the same way with the same thread count (numpy summing a 1 GiB buffer, one
 slice per thread), both as GB/s in extra_info."""
+
 import threading
 
 import numpy as np
@@ -9,7 +10,7 @@ import iq1kernels as iq1
 from iq1kernels import synthetic
 
 K = 16384
-M = 96_000                                   # 96000 x 16384 IQ1_S = 307 MB
+M = 96_000  # 96000 x 16384 IQ1_S = 307 MB
 _state = {}
 
 
@@ -34,7 +35,7 @@ def read_all(buf, threads):
     if threads == 1:
         return np.add.reduce(buf)
     step = -(-len(buf) // threads)
-    workers = [threading.Thread(target=np.add.reduce, args=(buf[i * step:(i + 1) * step],)) for i in range(threads)]
+    workers = [threading.Thread(target=np.add.reduce, args=(buf[i * step : (i + 1) * step],)) for i in range(threads)]
     for w in workers:
         w.start()
     for w in workers:
@@ -42,7 +43,7 @@ def read_all(buf, threads):
 
 
 def bench_memory_read(benchmark, threads):
-    buf = np.ones(1 << 27, np.uint64)         # 1 GiB
+    buf = np.ones(1 << 27, np.uint64)  # 1 GiB
     benchmark.group = f"streaming GEMV threads={threads}"
     benchmark.pedantic(read_all, (buf, threads), rounds=5, iterations=1, warmup_rounds=1)
     benchmark.extra_info.update({"bytes": buf.nbytes, "gbs": buf.nbytes / benchmark.stats["median"] / 1e9})

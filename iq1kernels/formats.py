@@ -1,4 +1,5 @@
 """The format table: names, GGML ids, block sizes, bytes per row and the shape rules (FORMATS.md §1.7)."""
+
 from __future__ import annotations
 
 import math
@@ -7,14 +8,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Format:
-    name: str             # "iq1_s"
-    ggml_id: int          # GGML type id in GGUF files
-    code: int             # index into the C kernel tables (iq1_type)
-    k_multiple: int       # K must be a multiple of this (256, or 128 for the R4 types' CPU kernels)
-    rows_multiple: int    # M must be a multiple of this (4 for the row-interleaved types)
-    block_k: int          # values per block along K (256, or 32 for R4)
-    block_bytes: int      # bytes per block (for R4: per block of 4 rows)
-    group_meta: int       # bytes at the start of each row group (R4: 4 fp16 row scales)
+    name: str  # "iq1_s"
+    ggml_id: int  # GGML type id in GGUF files
+    code: int  # index into the C kernel tables (iq1_type)
+    k_multiple: int  # K must be a multiple of this (256, or 128 for the R4 types' CPU kernels)
+    rows_multiple: int  # M must be a multiple of this (4 for the row-interleaved types)
+    block_k: int  # values per block along K (256, or 32 for R4)
+    block_bytes: int  # bytes per block (for R4: per block of 4 rows)
+    group_meta: int  # bytes at the start of each row group (R4: 4 fp16 row scales)
 
     @property
     def interleaved(self) -> bool:

@@ -2,6 +2,7 @@
 
 Entry i holds 8 values in {-1, 0, 1}: value j = ((GRID_CODES[i] >> 2j) & 3) - 1 (FORMATS.md §1.1).
 """
+
 import numpy as np
 
 _CODES_HEX = (
@@ -99,4 +100,4 @@ GRID_CODES = np.frombuffer(bytes.fromhex(_CODES_HEX), dtype="<u2")
 def grid_values() -> np.ndarray:
     """(2048, 8) int8 array of grid values g in {-1, 0, 1}."""
     shifts = 2 * np.arange(8, dtype=np.uint32)
-    return (((GRID_CODES[:, None].astype(np.uint32) >> shifts) & 3).astype(np.int8) - 1)
+    return ((GRID_CODES[:, None].astype(np.uint32) >> shifts) & 3).astype(np.int8) - 1

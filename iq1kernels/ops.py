@@ -1,5 +1,6 @@
 """Argument checking and calls into the selected backend (DESIGN.md rule 6: bad input raises a clear
 exception before anything is written)."""
+
 from __future__ import annotations
 
 import math
@@ -28,12 +29,12 @@ def _float32(x, what: str) -> np.ndarray:
     that float32 cannot hold (float64 1e39) is an error, not an Inf that NaN/Inf rules would then hide."""
     arr = np.asarray(x)
     dtype = arr.dtype
-    if dtype is _FLOAT32:                            # the common case, without the conversion machinery
+    if dtype is _FLOAT32:  # the common case, without the conversion machinery
         return arr
     if dtype == object or dtype.kind not in "biuf":
         raise TypeError(f"{what} must be a real numeric array, got dtype {dtype}")
     if dtype.kind != "f" or dtype.itemsize <= 4:
-        return arr.astype(np.float32, copy=False)     # other float32 layouts, float16, integers: in range
+        return arr.astype(np.float32, copy=False)  # other float32 layouts, float16, integers: in range
     with np.errstate(over="ignore"):
         out = arr.astype(np.float32)
     overflow = np.isinf(out)
@@ -50,8 +51,10 @@ def _raise_out_of_range(arr: np.ndarray, flat_index: int, what: str):
         where = f"row {index[0]}, column {index[1]}"
     else:
         where = f"index {index[0] if arr.ndim == 1 else index}"
-    raise ValueError(f"{what} value {float(arr[index]):g} at {where} is out of float32 range "
-                     "(the largest finite float32 is 3.4028235e+38)")
+    raise ValueError(
+        f"{what} value {float(arr[index]):g} at {where} is out of float32 range "
+        "(the largest finite float32 is 3.4028235e+38)"
+    )
 
 
 def _activations(X, what: str) -> np.ndarray:
@@ -65,8 +68,9 @@ def _check_matrix(W) -> QuantizedMatrix:
     if not isinstance(W, QuantizedMatrix):
         raise TypeError(f"weights must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
     if len(W.shape) != 2:
-        raise ValueError(f"weights of shape {W.shape} are a stack of {W.shape[0]} experts: pass one (M, K) "
-                         "expert matrix, W[e]")
+        raise ValueError(
+            f"weights of shape {W.shape} are a stack of {W.shape[0]} experts: pass one (M, K) expert matrix, W[e]"
+        )
     return W
 
 
@@ -85,11 +89,12 @@ def quantize_activations(X, threads=None) -> Q8K128:
 def _quantize_array(x: np.ndarray, nthreads: int) -> Q8K128:
     """(N, K) float32 or float16 -> Q8K128."""
     x = _c_array(x)
-    return _quantize_rows(x.view(np.uint16), nthreads, "float16") if x.dtype == np.float16 \
-        else _quantize_rows(x, nthreads)
+    return (
+        _quantize_rows(x.view(np.uint16), nthreads, "float16") if x.dtype == np.float16 else _quantize_rows(x, nthreads)
+    )
 
 
-HALF_KINDS = {"float16": 0, "bfloat16": 1}   # the C kernels' iq1_half codes
+HALF_KINDS = {"float16": 0, "bfloat16": 1}  # the C kernels' iq1_half codes
 
 
 def _quantize_rows(x: np.ndarray, nthreads: int, half: str = None) -> Q8K128:
@@ -131,8 +136,9 @@ def quantize(W, qtype, imatrix=None, threads=None) -> QuantizedMatrix:
     finite_rows = np.isfinite(w).all(axis=1)
     if not finite_rows.all():
         bad = np.flatnonzero(~finite_rows)
-        raise ValueError(f"weights contain NaN or Inf in row {bad[0]}"
-                         + (f" (and {bad.size - 1} more rows)" if bad.size > 1 else ""))
+        raise ValueError(
+            f"weights contain NaN or Inf in row {bad[0]}" + (f" (and {bad.size - 1} more rows)" if bad.size > 1 else "")
+        )
     im = None
     if imatrix is not None:
         im = _float32(imatrix, "imatrix")
@@ -149,8 +155,8 @@ def quantize(W, qtype, imatrix=None, threads=None) -> QuantizedMatrix:
     return QuantizedMatrix(out, fmt, (m, k))
 
 
-_OVERLAP_WORK = 100_000                                   # bounds the exact overlap search
-_TooHardError = getattr(np, "exceptions", np).TooHardError   # numpy >= 1.25 / older
+_OVERLAP_WORK = 100_000  # bounds the exact overlap search
+_TooHardError = getattr(np, "exceptions", np).TooHardError  # numpy >= 1.25 / older
 
 
 def _check_no_overlap(out: np.ndarray, what: str, arr: np.ndarray) -> None:
@@ -161,8 +167,9 @@ def _check_no_overlap(out: np.ndarray, what: str, arr: np.ndarray) -> None:
     try:
         shared = np.shares_memory(out, arr, max_work=_OVERLAP_WORK)
     except _TooHardError:
-        raise ValueError(f"out must not overlap {what} (their strides are too intricate to rule it out; "
-                         "pass a separate out)") from None
+        raise ValueError(
+            f"out must not overlap {what} (their strides are too intricate to rule it out; pass a separate out)"
+        ) from None
     if shared:
         raise ValueError(f"out must not overlap {what}")
 
@@ -179,19 +186,27 @@ def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
             raise ValueError(f"activations have K={X.shape[1]}, weights have K={k}")
         lead, xq = (X.shape[0],), X
     else:
-        xa = np.asarray(X)     # what the caller passed, before any conversion copy (for the out check)
+        xa = np.asarray(X)  # what the caller passed, before any conversion copy (for the out check)
         x = _activations(xa, "activations")
         if x.ndim == 0 or x.shape[-1] != k:
-            raise ValueError(f"activations of shape {x.shape} do not match weights of shape {W.shape}: "
-                             f"the last dimension must be K={k}")
+            raise ValueError(
+                f"activations of shape {x.shape} do not match weights of shape {W.shape}: "
+                f"the last dimension must be K={k}"
+            )
         lead = x.shape[:-1]
         xq = None
-    n = math.prod(lead)   # a tuple of ints (np.prod costs ~10 us a call)
+    n = math.prod(lead)  # a tuple of ints (np.prod costs ~10 us a call)
     out_shape = lead + (m,)
     if out is not None:
         flags = out.flags if isinstance(out, np.ndarray) else None
-        if flags is None or out.dtype != np.float32 or out.shape != out_shape \
-                or not flags.c_contiguous or not flags.aligned or not flags.writeable:
+        if (
+            flags is None
+            or out.dtype != np.float32
+            or out.shape != out_shape
+            or not flags.c_contiguous
+            or not flags.aligned
+            or not flags.writeable
+        ):
             raise ValueError(f"out must be a writeable, aligned, C-contiguous float32 array of shape {out_shape}")
         _check_no_overlap(out, "the weights (W.data)", W.data)
         if xq is None:
@@ -205,8 +220,19 @@ def linear(X, W: QuantizedMatrix, out=None, threads=None) -> np.ndarray:
         xq = _quantize_array(x.reshape(n, k), nthreads)
     result = out if out is not None else np.empty(out_shape, np.float32)
     b = current_backend()
-    _run(nthreads, b.module.matmul, b.index, W.format.code, W.data, m, k, _c_array(xq.d), _c_array(xq.bsums),
-         _c_array(xq.qs), result.reshape(n, m))
+    _run(
+        nthreads,
+        b.module.matmul,
+        b.index,
+        W.format.code,
+        W.data,
+        m,
+        k,
+        _c_array(xq.d),
+        _c_array(xq.bsums),
+        _c_array(xq.qs),
+        result.reshape(n, m),
+    )
     return result
 
 
@@ -223,5 +249,5 @@ def matmul(W: QuantizedMatrix, x, threads=None) -> np.ndarray:
         return linear(xa, W, threads=threads)
     if xa.shape[-2] != k:
         raise ValueError(f"matmul: shapes {W.shape} and {xa.shape} do not align (K={k})")
-    y = linear(np.swapaxes(xa, -1, -2), W, threads=threads)      # (..., N, M)
+    y = linear(np.swapaxes(xa, -1, -2), W, threads=threads)  # (..., N, M)
     return np.ascontiguousarray(np.swapaxes(y, -1, -2))

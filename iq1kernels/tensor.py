@@ -1,4 +1,5 @@
 """QuantizedMatrix (IQ1 weights in their exact GGUF bytes) and Q8K128 (quantized activations)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +11,7 @@ def _c_array(a: np.ndarray) -> np.ndarray:
     """C-contiguous and aligned to its dtype (a copy only when not): the C code dereferences float /
     int16 pointers directly, and a misaligned one is undefined behaviour there."""
     flags = a.flags
-    if flags.c_contiguous and flags.aligned:   # the common case: np.require costs ~3 us a call
+    if flags.c_contiguous and flags.aligned:  # the common case: np.require costs ~3 us a call
         return a
     return np.require(a, requirements=("C", "A"))
 
@@ -31,13 +32,12 @@ class QuantizedMatrix:
     interleaving unit). `linear` / `@` take (M, K) matrices only: run experts one at a time with `E3[e]`.
     """
 
-    __array_ufunc__ = None   # make numpy defer `x @ Wq` to __rmatmul__ (which explains what to do)
+    __array_ufunc__ = None  # make numpy defer `x @ Wq` to __rmatmul__ (which explains what to do)
 
     def __init__(self, data: np.ndarray, qtype, shape):
         fmt = get_format(qtype)
         shape = fmt.check_shape(shape)
-        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 1 \
-                or not data.flags.c_contiguous:
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 1 or not data.flags.c_contiguous:
             raise TypeError("data must be a C-contiguous 1-D uint8 array (use QuantizedMatrix.from_bytes)")
         if data.size != fmt.nbytes(shape):
             raise ValueError(f"{fmt.name} of shape {shape} needs {fmt.nbytes(shape)} bytes, got {data.size}")
@@ -58,12 +58,12 @@ class QuantizedMatrix:
             try:
                 arr = np.frombuffer(buf, dtype=np.uint8)
             except (TypeError, ValueError, BufferError) as exc:
-                raise TypeError(f"cannot read IQ1 bytes from {type(buf).__name__} (it must be a contiguous "
-                                f"buffer: {exc})") from None
+                raise TypeError(
+                    f"cannot read IQ1 bytes from {type(buf).__name__} (it must be a contiguous buffer: {exc})"
+                ) from None
         need = fmt.nbytes(shape)
         if arr.size != need:
-            raise ValueError(f"buffer has {arr.size} bytes, but {fmt.name} of shape {shape} needs "
-                             f"exactly {need}")
+            raise ValueError(f"buffer has {arr.size} bytes, but {fmt.name} of shape {shape} needs exactly {need}")
         return cls(arr, fmt, shape)
 
     # --- properties -------------------------------------------------------------------------------
@@ -100,8 +100,9 @@ class QuantizedMatrix:
         return f"QuantizedMatrix({self.qtype}, shape={self._shape}, {self.nbytes} bytes, {self.bpw:.4g} bpw)"
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError("a QuantizedMatrix is not an array: use .dequantize() for float32 values or .data for "
-                        "its bytes")
+        raise TypeError(
+            "a QuantizedMatrix is not an array: use .dequantize() for float32 values or .data for its bytes"
+        )
 
     # --- views -------------------------------------------------------------------------------------
     def __getitem__(self, key):
@@ -113,7 +114,7 @@ class QuantizedMatrix:
                 raise IndexError(f"index an (E, M, K) stack as W[e] or W[e, r0:r1], got {key!r}")
             e = _index(key[0], self._shape[0], "expert")
             per = self._format.nbytes(self._shape[1:])
-            expert = QuantizedMatrix(self._data[e * per:(e + 1) * per], self._format, self._shape[1:])
+            expert = QuantizedMatrix(self._data[e * per : (e + 1) * per], self._format, self._shape[1:])
             return expert[key[1]] if len(key) == 2 else expert
         if len(key) != 1 or not isinstance(key[0], slice):
             raise IndexError(f"index an (M, K) matrix by a row range W[r0:r1], got {key!r}")
@@ -123,10 +124,12 @@ class QuantizedMatrix:
         if step != 1 or r1 <= r0:
             raise IndexError(f"row range {key[0]} of {m} rows must be non-empty with step 1")
         if r0 % rows or r1 % rows:
-            raise IndexError(f"{self.qtype} interleaves groups of {rows} rows: a row range must start and end "
-                             f"at multiples of {rows}, got {r0}:{r1}")
+            raise IndexError(
+                f"{self.qtype} interleaves groups of {rows} rows: a row range must start and end "
+                f"at multiples of {rows}, got {r0}:{r1}"
+            )
         per_group = self._format.nbytes((rows, k))
-        data = self._data[r0 // rows * per_group:r1 // rows * per_group]
+        data = self._data[r0 // rows * per_group : r1 // rows * per_group]
         return QuantizedMatrix(data, self._format, (r1 - r0, k))
 
     def _as_2d(self) -> "QuantizedMatrix":
@@ -140,15 +143,16 @@ class QuantizedMatrix:
     def dequantize(self, threads=None) -> np.ndarray:
         """(M, K) — or (E, M, K) — float32, bit-identical to the GGUF reference dequantizer."""
         from . import ops
+
         return ops.dequantize(self._as_2d(), threads=threads).reshape(self._shape)
 
     def __matmul__(self, x):
         from . import ops
+
         return ops.matmul(self, x)
 
     def __rmatmul__(self, x):
-        raise TypeError("x @ QuantizedMatrix is not supported: use iq1kernels.linear(x, W) for x @ W.T, "
-                        "or W @ x")
+        raise TypeError("x @ QuantizedMatrix is not supported: use iq1kernels.linear(x, W) for x @ W.T, or W @ x")
 
 
 def _index(i, n, what) -> int:

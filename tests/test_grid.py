@@ -1,4 +1,5 @@
 """The 2048-entry grid: the generated C tables and the numpy copy against FORMATS.md §1.1."""
+
 import hashlib
 
 import numpy as np

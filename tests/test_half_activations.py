@@ -1,19 +1,20 @@
 """16-bit float activations (IEEE float16, bfloat16) quantized by the C kernels, which widen each value
 inside the kernel: bit-identical, on every backend, to widening to float32 first and quantizing that, for
 every one of the 65536 bit patterns (NaN payloads, Inf, subnormals, -0)."""
+
 import tracemalloc
 
 import numpy as np
 import pytest
 
 import iq1kernels as iq1
+from helpers import QTYPES, bits_equal, min_k
 from iq1kernels import ops, reference
 
-from helpers import QTYPES, bits_equal, min_k
-
 # every pattern in order (whole blocks of one exponent: subnormals, huge, NaN / Inf), then a block of +-0
-ALL_BITS = np.concatenate([np.arange(65536, dtype=np.uint32).astype(np.uint16),
-                           np.tile(np.array([0x8000, 0], np.uint16), 64)]).reshape(513, 128)
+ALL_BITS = np.concatenate(
+    [np.arange(65536, dtype=np.uint32).astype(np.uint16), np.tile(np.array([0x8000, 0], np.uint16), 64)]
+).reshape(513, 128)
 
 
 def widen(bits, kind):
@@ -46,7 +47,7 @@ def test_every_bit_pattern(backend, kind):
     got = ops._quantize_rows(ALL_BITS, 1, kind)
     assert_same_q8(got, want)
     d = got.d.reshape(-1)
-    assert np.isnan(d).any() and d[-1] == 0 and np.isfinite(d).sum() > 400   # the edge blocks are there
+    assert np.isnan(d).any() and d[-1] == 0 and np.isfinite(d).sum() > 400  # the edge blocks are there
 
 
 @pytest.mark.parametrize("kind", ["float16", "bfloat16"])

@@ -6,6 +6,7 @@ widened inside the kernel) and runs the GEMV / GEMM of iq1kernels.linear with th
 kernel gives torch.compile / torch.export the output's shape and dtype. The backward pass is the straight-
 through one: the input gradient of x @ dequantize(W).T (the packed weights themselves get no gradient).
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,10 @@ def num_threads() -> int:
 
 def check_out_dtype(out_dtype):
     if out_dtype is not None and out_dtype not in INPUT_DTYPES:
-        raise TypeError(f"out_dtype must be None (the input's dtype), torch.float32, torch.float16 or "
-                        f"torch.bfloat16, got {out_dtype}")
+        raise TypeError(
+            f"out_dtype must be None (the input's dtype), torch.float32, torch.float16 or "
+            f"torch.bfloat16, got {out_dtype}"
+        )
     return out_dtype
 
 
@@ -52,20 +55,27 @@ def _check(x, weight, qtype, in_features, out_features, bias, out_dtype):
     if x.dtype not in INPUT_DTYPES:
         raise TypeError(f"input dtype must be float32, float16 or bfloat16, got {x.dtype}")
     if x.dim() == 0 or x.shape[-1] != in_features:
-        raise ValueError(f"input of shape {tuple(x.shape)} does not match the layer: the last dimension must "
-                         f"be in_features={in_features}")
+        raise ValueError(
+            f"input of shape {tuple(x.shape)} does not match the layer: the last dimension must "
+            f"be in_features={in_features}"
+        )
     if weight.dtype != torch.uint8 or weight.dim() != 1 or weight.numel() != fmt.nbytes((out_features, in_features)):
-        raise ValueError(f"packed weights must be a 1-D uint8 tensor of {fmt.nbytes((out_features, in_features))} "
-                         f"bytes for {fmt.name} ({out_features}, {in_features}), got {weight.dtype} "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"packed weights must be a 1-D uint8 tensor of {fmt.nbytes((out_features, in_features))} "
+            f"bytes for {fmt.name} ({out_features}, {in_features}), got {weight.dtype} "
+            f"{tuple(weight.shape)}"
+        )
     if bias is not None and (tuple(bias.shape) != (out_features,) or not bias.is_floating_point()):
-        raise ValueError(f"bias must be a floating-point tensor of shape ({out_features},), got {bias.dtype} "
-                         f"{tuple(bias.shape)}")
+        raise ValueError(
+            f"bias must be a floating-point tensor of shape ({out_features},), got {bias.dtype} {tuple(bias.shape)}"
+        )
     check_out_dtype(out_dtype)
     for name, t in (("input", x), ("bias", bias)):
         if t is not None and t.device != weight.device:
-            raise ValueError(f"{name} is on {t.device} but the packed weights are on {weight.device}: "
-                             "IQ1 layers run on the CPU, move both there")
+            raise ValueError(
+                f"{name} is on {t.device} but the packed weights are on {weight.device}: "
+                "IQ1 layers run on the CPU, move both there"
+            )
 
 
 def as_quantized(weight: torch.Tensor, qtype, shape) -> QuantizedMatrix:
@@ -81,8 +91,15 @@ def bits_of(x: torch.Tensor) -> np.ndarray:
 
 
 @torch.library.custom_op("iq1kernels::linear", mutates_args=())
-def _linear_op(x: torch.Tensor, weight: torch.Tensor, qtype: str, in_features: int, out_features: int,
-               bias: Optional[torch.Tensor], out_dtype: Optional[torch.dtype]) -> torch.Tensor:
+def _linear_op(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    qtype: str,
+    in_features: int,
+    out_features: int,
+    bias: Optional[torch.Tensor],
+    out_dtype: Optional[torch.dtype],
+) -> torch.Tensor:
     _check(x, weight, qtype, in_features, out_features, bias, out_dtype)
     if x.device.type != "cpu":
         raise ValueError(f"IQ1 layers run on the CPU only; the input is on {x.device} (use .cpu())")
@@ -91,7 +108,7 @@ def _linear_op(x: torch.Tensor, weight: torch.Tensor, qtype: str, in_features: i
     n = math.prod(lead)
     y = torch.empty((n, out_features), dtype=torch.float32)
     if n:
-        x2 = x.detach().reshape(n, in_features).contiguous()      # a view when x is contiguous
+        x2 = x.detach().reshape(n, in_features).contiguous()  # a view when x is contiguous
         nthreads = num_threads()
         if x2.dtype == torch.float32:
             ops.linear(x2.numpy(), W, out=y.numpy(), threads=nthreads)
@@ -162,6 +179,7 @@ def packed_tensor(data: np.ndarray) -> torch.Tensor:
     if data.flags.writeable:
         return torch.from_numpy(data)
     import warnings
+
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         return torch.from_numpy(data)

@@ -10,7 +10,6 @@ with -march=native.
 
 import os
 import platform
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from glob import glob
 

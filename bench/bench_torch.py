@@ -8,6 +8,7 @@ Threads: torch.set_num_threads and iq1kernels' count are set to the same value (
 
 import contextlib
 import copy
+import functools
 import os
 import sys
 
@@ -152,7 +153,9 @@ def table(threads=(1, 2)):
         p.numel() * p.element_size() for n, mod in model.named_modules() if is_ffn(mod, n) for p in mod.parameters()
     )
     variants = ["float"] + QTYPES
-    times = {t: alternating({v: (lambda m=minilm_variant(v)[0]: m(**batch)) for v in variants}, t) for t in threads}
+    times = {
+        t: alternating({v: functools.partial(minilm_variant(v)[0], **batch) for v in variants}, t) for t in threads
+    }
     rows = [
         "| model | FFN layers in IQ1 | FFN weights | min / mean cosine to float | "
         + " | ".join(f"forward, {t} thread{'s' * (t > 1)}" for t in threads)
@@ -187,7 +190,7 @@ def layer_table(threads=(1, 2)):
             float_layer = copy.deepcopy(layers(QTYPES[0])[0]).to(dtype)
             named = [("nn.Linear", float_layer)] + [(f"IQ1Linear {q}", layers(q)[1]) for q in QTYPES]
             calls = {
-                (name, n): (lambda f=layer, x=torch.randn(n, K).to(dtype): f(x)) for name, layer in named for n in NS
+                (name, n): functools.partial(layer, torch.randn(n, K).to(dtype)) for name, layer in named for n in NS
             }
             best = alternating(calls, t)
             for name, _ in named:

@@ -377,7 +377,7 @@ class GGUFMetadata(MutableMapping):
     def typed_items(self):
         return self._items.items()
 
-    def copy(self) -> "GGUFMetadata":
+    def copy(self) -> GGUFMetadata:
         return GGUFMetadata(self)
 
     def __repr__(self):

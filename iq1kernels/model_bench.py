@@ -7,6 +7,8 @@ not included: the figure is an upper bound set by the quantized matmuls, and num
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import benchmarking, ops, synthetic
@@ -63,7 +65,7 @@ def run(model: str, qtype: str, threads: int):
     with benchmarking.pinned_threads(threads):
         for test, n_tokens in (("pp512", 512), ("tg128", 1)):
             t_iq1 = t_np = 0.0
-            for i, (name, m, k, share) in enumerate(arch["layers"]):
+            for i, (_name, m, k, share) in enumerate(arch["layers"]):
                 if share < 1.0:
                     # MoE with 64 experts: in a prompt every expert sees share * tokens; a generated
                     # token runs its 6 routed experts with N = 1
@@ -76,8 +78,8 @@ def run(model: str, qtype: str, threads: int):
                 X = synthetic.random_activations(n, shape[1], seed=i)
                 Wd = W.dequantize()
                 out = np.empty((n, shape[0]), np.float32)
-                t_iq1 += calls * benchmarking.time_call(lambda: ops.linear(X, W, out=out), min_time=0.1)
-                t_np += calls * benchmarking.time_call(lambda: X @ Wd.T, min_time=0.1)
+                t_iq1 += calls * benchmarking.time_call(functools.partial(ops.linear, X, W, out=out), min_time=0.1)
+                t_np += calls * benchmarking.time_call(functools.partial(np.matmul, X, Wd.T), min_time=0.1)
             blocks = arch["blocks"]
             results[test] = (n_tokens / (t_iq1 * blocks), n_tokens / (t_np * blocks))
     return results

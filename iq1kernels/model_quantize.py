@@ -29,8 +29,8 @@ and written as they are done. Above the process's baseline (which includes the h
 peak is at most the largest IQ1 output tensor + one chunk's buffers, about 5 x 4 x chunk_values bytes
 (16 MiB of float32 per buffer by default), + one KEEP_PIECE (64 MiB) of a kept tensor, which is copied
 piece by piece. The kept and the quantized tensor are never live at once; the sum allows for the freed
-chunk buffers the C allocator may keep. Not the model's size, nor its largest tensor's. With a Dask client, the result being
-written is added on the writer's side.
+chunk buffers the C allocator may keep. Not the model's size, nor its largest tensor's. With a Dask client,
+the result being written is added on the writer's side.
 
 Scale-out: client=dask.distributed.Client(...) sends each tensor to quantize to a worker, which opens the
 source by its path (shared storage: every worker must see the same file at the same path) and returns the
@@ -704,7 +704,9 @@ def _run(writer, source, plans, fmt, report, threads, client, progress, max_in_f
                             p.imatrix,
                             threads,
                             chunk_values,
-                            lambda done: emit(i, done, rows_total, False, extra=done * per_row),
+                            lambda done, i=i, rows_total=rows_total, per_row=per_row: emit(
+                                i, done, rows_total, False, extra=done * per_row
+                            ),
                         )
                         seconds = time.perf_counter() - t0
                     else:

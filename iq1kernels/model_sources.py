@@ -118,7 +118,7 @@ class Source:
             done += n
         return out
 
-    def reader(self, t: SourceTensor) -> "TensorReader":
+    def reader(self, t: SourceTensor) -> TensorReader:
         return TensorReader(self, t)
 
     def close(self):

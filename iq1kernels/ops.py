@@ -31,7 +31,7 @@ def _float32(x, what: str) -> np.ndarray:
     dtype = arr.dtype
     if dtype is _FLOAT32:  # the common case, without the conversion machinery
         return arr
-    if dtype == object or dtype.kind not in "biuf":
+    if dtype.kind not in "biuf":  # object, complex, str, datetime, void ...
         raise TypeError(f"{what} must be a real numeric array, got dtype {dtype}")
     if dtype.kind != "f" or dtype.itemsize <= 4:
         return arr.astype(np.float32, copy=False)  # other float32 layouts, float16, integers: in range

@@ -178,8 +178,10 @@ def format_table(rows) -> str:
         return "-" if v is None else format(v, fmt)
 
     lines = [
-        "| type     | data   | shape        | imatrix     | thr | time (s) | rel. RMSE | weighted | ik RMSE | ik weighted | ik time (s) | vs ik |",
-        "|----------|--------|--------------|-------------|-----|----------|-----------|----------|---------|-------------|-------------|-------|",
+        "| type     | data   | shape        | imatrix     | thr | time (s) | rel. RMSE | weighted "
+        "| ik RMSE | ik weighted | ik time (s) | vs ik |",
+        "|----------|--------|--------------|-------------|-----|----------|-----------|----------"
+        "|---------|-------------|-------------|-------|",
     ]
     for r in rows:
         speedup = r["reference_seconds"] / r["seconds"] if r["reference_seconds"] else None

@@ -83,7 +83,7 @@ class _File:
         self.metadata = meta
         self.entries = [self._entry(name, info, 8 + n, size) for name, info in header.items()]
         spans = sorted((e.start, e.start + e.nbytes, e.name) for e in self.entries if e.nbytes)
-        for (s0, e0, a), (s1, _, b) in zip(spans, spans[1:]):
+        for (_, e0, a), (s1, _, b) in zip(spans, spans[1:]):
             if s1 < e0:
                 raise SafetensorsError(f"{path}: tensors {a} and {b} overlap")
 

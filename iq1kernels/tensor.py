@@ -44,7 +44,7 @@ class QuantizedMatrix:
         self._data, self._format, self._shape = data, fmt, shape
 
     @classmethod
-    def from_bytes(cls, buf, qtype, shape) -> "QuantizedMatrix":
+    def from_bytes(cls, buf, qtype, shape) -> QuantizedMatrix:
         """Wrap GGUF bytes (bytes, bytearray, memoryview, mmap, ndarray) as an (M, K) matrix or an (E, M, K)
         stack; zero-copy when contiguous. Dimensions must be integers (numpy integers too)."""
         fmt = get_format(qtype)
@@ -132,7 +132,7 @@ class QuantizedMatrix:
         data = self._data[r0 // rows * per_group : r1 // rows * per_group]
         return QuantizedMatrix(data, self._format, (r1 - r0, k))
 
-    def _as_2d(self) -> "QuantizedMatrix":
+    def _as_2d(self) -> QuantizedMatrix:
         """The same bytes as one (E * M, K) matrix (the experts' rows stacked)."""
         if self.ndim == 2:
             return self
@@ -190,7 +190,7 @@ class Q8K128:
         self.d, self.bsums, self.qs = _c_array(d), _c_array(bsums), _c_array(qs)
 
     @classmethod
-    def _trusted(cls, d, bsums, qs) -> "Q8K128":
+    def _trusted(cls, d, bsums, qs) -> Q8K128:
         """Wrap planes made by our own quantizer (skips the O(N K) consistency checks)."""
         obj = cls.__new__(cls)
         obj._set(d, bsums, qs)

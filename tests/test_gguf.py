@@ -162,7 +162,7 @@ def test_expert_stack_from_gguf_writer(tmp_path):
         if gtype is not None:
             write_with_gguf_writer(
                 path,
-                lambda w: w.add_tensor(
+                lambda w, Wq=Wq, gtype=gtype: w.add_tensor(
                     "ffn_up_exps", Wq.data.reshape(E, M, -1), raw_dtype=gguf.GGMLQuantizationType(gtype)
                 ),
             )

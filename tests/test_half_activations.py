@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from helpers import QTYPES, bits_equal, min_k
+from helpers import bits_equal, min_k
 from iq1kernels import ops, reference
 
 # every pattern in order (whole blocks of one exponent: subnormals, huge, NaN / Inf), then a block of +-0

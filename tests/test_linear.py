@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from helpers import QTYPES, assert_linear_close, exact_linear, min_k
+from helpers import assert_linear_close, exact_linear, min_k
 from iq1kernels import synthetic
 
 NS = [1, 2, 7, 8, 33, 512]

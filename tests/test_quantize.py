@@ -131,8 +131,8 @@ def test_degenerate_data_never_fails(qtype, imatrix):
 @pytest.mark.parametrize("qtype", QTYPES)
 def test_scale_invariance(qtype):
     """Importance is relative: scaling the imatrix by a power of two gives the same bytes, and any uniform
-    imatrix (1e-21 ... 3e38) the same bytes as every other uniform one (and, except for IQ1_M, as none); scaling W by a power of two scales
-    the reconstruction exactly (the solvers work on x / max|x|)."""
+    imatrix (1e-21 ... 3e38) the same bytes as every other uniform one (and, except for IQ1_M, as none);
+    scaling W by a power of two scales the reconstruction exactly (the solvers work on x / max|x|)."""
     W = normal(8, 512, seed=12)
     im = np.random.default_rng(13).lognormal(0.0, 1.0, 512).astype(np.float32)
     ref = iq1.quantize(W, qtype, imatrix=im).data.tobytes()

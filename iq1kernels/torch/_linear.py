@@ -41,7 +41,7 @@ class IQ1Linear(nn.Module):
 
     # --- construction ---------------------------------------------------------------------------------
     @classmethod
-    def from_quantized(cls, W: QuantizedMatrix, bias=None, *, out_dtype=None) -> "IQ1Linear":
+    def from_quantized(cls, W: QuantizedMatrix, bias=None, *, out_dtype=None) -> IQ1Linear:
         """A layer over W's bytes, without copying them (a GGUF tensor stays in its memory map)."""
         if not isinstance(W, QuantizedMatrix):
             raise TypeError(f"W must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
@@ -61,7 +61,7 @@ class IQ1Linear(nn.Module):
         return layer
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear, qtype, imatrix=None, *, threads=None, out_dtype=None) -> "IQ1Linear":
+    def from_linear(cls, linear: nn.Linear, qtype, imatrix=None, *, threads=None, out_dtype=None) -> IQ1Linear:
         """Quantize an nn.Linear's weights to `qtype` (optionally with per-column importances `imatrix`,
         shape (in_features,)); the bias is kept in its dtype."""
         if not isinstance(linear, nn.Linear):

@@ -97,8 +97,8 @@ def _linear_op(
     qtype: str,
     in_features: int,
     out_features: int,
-    bias: Optional[torch.Tensor],
-    out_dtype: Optional[torch.dtype],
+    bias: Optional[torch.Tensor],  # noqa: UP045 (torch evaluates these annotations: no `X | None` on Python 3.9)
+    out_dtype: Optional[torch.dtype],  # noqa: UP045 (as above)
 ) -> torch.Tensor:
     _check(x, weight, qtype, in_features, out_features, bias, out_dtype)
     if x.device.type != "cpu":
@@ -162,7 +162,7 @@ def _backward(ctx, grad):
 _linear_op.register_autograd(_backward, setup_context=_setup_context)
 
 
-def linear(x: torch.Tensor, W, bias: Optional[torch.Tensor] = None, out_dtype=None) -> torch.Tensor:
+def linear(x: torch.Tensor, W, bias: torch.Tensor | None = None, out_dtype=None) -> torch.Tensor:
     """x @ W.T (+ bias) for torch tensors, like torch.nn.functional.linear: x (..., K) float32 / float16 /
     bfloat16 on the CPU, W an iq1kernels.QuantizedMatrix (its bytes are used in place) -> (..., M) of x's
     dtype (or out_dtype)."""

@@ -23,6 +23,7 @@ MODULE_REQUIRES = {
     "neon": ("asimd",),
 }
 _MACHINE = platform.machine().lower()
+ISA_MODULES: tuple[str, ...]
 if _MACHINE in ("x86_64", "amd64"):
     ISA_MODULES = ("generic", "avx2", "avx512")
 elif _MACHINE in ("aarch64", "arm64"):

@@ -25,7 +25,7 @@ import secrets
 import stat
 import threading
 
-_live = set()
+_live: set[str] = set()  # temporary files this process is writing
 _live_lock = threading.Lock()
 
 

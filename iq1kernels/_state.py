@@ -44,8 +44,9 @@ def current_backend() -> _dispatch.Backend:
     return _backend
 
 
-def use_backend(name: str) -> str:
-    """Switch kernels at run time; same checks as IQ1KERNELS_BACKEND. Returns the previous name."""
+def use_backend(name: str) -> str | None:
+    """Switch kernels at run time; same checks as IQ1KERNELS_BACKEND. Returns the previous name (None if
+    none had been chosen yet)."""
     global _backend
     new = _dispatch.resolve(name)
     with _state_lock:
@@ -89,7 +90,7 @@ def check_threads(threads, what="threads") -> int:
         raise TypeError(f"{what} must be an integer >= 1, got {threads!r}")
     if threads < 1:
         raise ValueError(f"{what} must be >= 1, got {threads}")
-    return int(min(threads, MAX_THREADS))
+    return min(int(threads), MAX_THREADS)
 
 
 def _affinity_cpus() -> int:

@@ -53,7 +53,7 @@ def time_call(fn, min_time=0.3, max_repeats=50, min_repeats=3) -> float:
     and would steal the cores from whatever is timed next."""
     time.sleep(SETTLE_S)
     fn()
-    times = []
+    times: list[float] = []
     start = time.perf_counter()
     while len(times) < min_repeats or (time.perf_counter() - start < min_time and len(times) < max_repeats):
         t0 = time.perf_counter()
@@ -166,7 +166,8 @@ def machine_info() -> dict:
 
     from . import __version__, _dispatch
 
-    cpu, flags = "unknown", []
+    cpu = "unknown"
+    flags: list[str] = []
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:

@@ -70,7 +70,7 @@ def cmd_info(args) -> int:
         print("metadata:")
         for key, gv in f.metadata.typed_items():
             print(f"  {key:<40} {_describe_value(gv)}")
-        counts = {}
+        counts: dict[str, int] = {}
         for i in infos:
             counts[i.type_name] = counts.get(i.type_name, 0) + 1
         print("types: " + ", ".join(f"{n} x {t}" for t, n in sorted(counts.items(), key=lambda kv: -kv[1])))
@@ -256,7 +256,8 @@ def cmd_bench(args) -> int:
                         print(model_bench.format_table(args.model, qtype, t, model_bench.run(args.model, qtype, t)))
                         print()
             finally:
-                iq1.use_backend(previous)
+                if previous is not None:
+                    iq1.use_backend(previous)
         return 0
     m = k = 1024 if args.quick else args.size
     ns = args.n or ([1, 8, 64] if args.quick else [1, 8, 512])

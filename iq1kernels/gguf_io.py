@@ -50,7 +50,7 @@ from .gguf_writer import GGUFFileWriter, parse_size
 from .tensor import QuantizedMatrix
 
 # ggml types numpy holds as they are
-NATIVE_DTYPES = {
+NATIVE_DTYPES: dict[int, np.dtype] = {
     0: np.dtype("<f4"),
     1: np.dtype("<f2"),
     28: np.dtype("<f8"),

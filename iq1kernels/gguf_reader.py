@@ -32,6 +32,7 @@ import re
 import stat
 import struct
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -76,7 +77,7 @@ class _Cursor:
     def __init__(self, buf, size, path):
         self.buf, self.size, self.pos, self.path = buf, size, 0, path
 
-    def fail(self, message):
+    def fail(self, message) -> NoReturn:
         raise GGUFError(f"{self.path}: {message}")
 
     def need(self, n, what):
@@ -316,7 +317,7 @@ class GGUFFile:
         if shard.fh is None:
             raise GGUFError(f"{shard.path}: file is closed")
         out = np.empty(info.nbytes, np.uint8)
-        view, done = memoryview(out), 0
+        view, done = out.data, 0
         while done < info.nbytes:
             n = os.preadv(shard.fh.fileno(), [view[done : done + (1 << 30)]], info.offset + done)
             if n <= 0:

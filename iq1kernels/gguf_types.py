@@ -166,6 +166,8 @@ class TypedDims:
     """`type_name` and numpy-order `shape` for anything with `ggml_type` and `ne` (ggml order)."""
 
     __slots__ = ()
+    ggml_type: int  # set by the subclass
+    ne: tuple  # set by the subclass
 
     @property
     def type_name(self) -> str:

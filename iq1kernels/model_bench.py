@@ -8,13 +8,14 @@ not included: the figure is an upper bound set by the quantized matmuls, and num
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 
 from . import benchmarking, ops, synthetic
 
 # (rows M, columns K, tokens-per-forward factor): factor < 1 for MoE experts (share of tokens routed to one)
-ARCHITECTURES = {
+ARCHITECTURES: dict[str, dict[str, Any]] = {
     # LLaMA-3.1-8B: hidden 4096, 32 blocks, GQA 8 kv heads of 128, FFN 14336
     "llama-8b": {
         "blocks": 32,

@@ -222,7 +222,7 @@ def _first_match(name, patterns):
     return next((p for p in patterns if fnmatch.fnmatchcase(name, p)), None)
 
 
-_dequantizable = {}
+_dequantizable: dict[int, bool] = {}  # ggml type -> whether _can_dequantize
 
 
 def _can_dequantize(ggml_type) -> bool:
@@ -380,7 +380,7 @@ def quantize_tensor(
 
 
 # --- Dask: the work a worker does -------------------------------------------------------------------
-_worker_sources = {}  # path -> (stamp, Source), per worker process
+_worker_sources: dict[str, tuple] = {}  # path -> (stamp, Source), per worker process
 _worker_lock = threading.Lock()
 
 
@@ -532,7 +532,7 @@ def quantize_model(
         im, im_label = _load_im(imatrix)
         plans = _plan(source, fmt, include, exclude, allow_requantize, im)
         if not any(p.quantize for p in plans):
-            kept = {}
+            kept: dict[str, int] = {}
             for p in plans:
                 kept[p.reason] = kept.get(p.reason, 0) + 1
             why = "; ".join(f"{n} x {r}" for r, n in sorted(kept.items(), key=lambda kv: -kv[1])[:5])

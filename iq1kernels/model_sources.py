@@ -107,7 +107,7 @@ class Source:
 
     def pread(self, t: SourceTensor, start, nbytes) -> np.ndarray:
         out = np.empty(nbytes, np.uint8)
-        view, done, fd = memoryview(out), 0, self._fd(t.file)
+        view, done, fd = out.data, 0, self._fd(t.file)
         while done < nbytes:
             n = os.preadv(fd, [view[done : done + (1 << 30)]], t.offset + start + done)
             if n <= 0:

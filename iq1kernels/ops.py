@@ -97,7 +97,7 @@ def _quantize_array(x: np.ndarray, nthreads: int) -> Q8K128:
 HALF_KINDS = {"float16": 0, "bfloat16": 1}  # the C kernels' iq1_half codes
 
 
-def _quantize_rows(x: np.ndarray, nthreads: int, half: str = None) -> Q8K128:
+def _quantize_rows(x: np.ndarray, nthreads: int, half: str | None = None) -> Q8K128:
     """C-contiguous (N, K) float32 rows, or with `half` the uint16 bits of "float16" / "bfloat16" rows
     (widened inside the kernels: bit-identical to converting to float32 first) -> Q8K128."""
     n, k = x.shape
@@ -165,7 +165,7 @@ def _check_no_overlap(out: np.ndarray, what: str, arr: np.ndarray) -> None:
     if not np.may_share_memory(out, arr):
         return
     try:
-        shared = np.shares_memory(out, arr, max_work=_OVERLAP_WORK)
+        shared = np.shares_memory(out, arr, max_work=_OVERLAP_WORK)  # type: ignore[arg-type]  # stubs: -1 / 0 only
     except _TooHardError:
         raise ValueError(
             f"out must not overlap {what} (their strides are too intricate to rule it out; pass a separate out)"

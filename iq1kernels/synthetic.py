@@ -21,6 +21,7 @@ def random_weights(qtype, shape, seed=0, scale_range=(1e-3, 2.0), max_scales=Fal
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 256, fmt.nbytes((m, k)), dtype=np.uint8)
     lo, hi = scale_range
+    blocks: np.ndarray  # (M/4, K/32, block bytes) or (blocks, block bytes)
     if fmt.interleaved:
         groups = data.reshape(m // 4, -1)
         scales = np.full((m // 4, 4), 65504.0) if max_scales else rng.uniform(lo, hi, (m // 4, 4))

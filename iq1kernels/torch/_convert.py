@@ -81,7 +81,7 @@ def quantize_model(model: nn.Module, qtype, filter_fn=None, imatrix=None, *, thr
     if filter_fn is not None and not callable(filter_fn):
         raise TypeError("filter_fn must be callable as filter_fn(module, fqn) -> bool")
     importances = _imatrix_by_layer(imatrix)
-    parents = {}  # id(child) -> types of the modules that hold it
+    parents: dict[int, set[type]] = {}  # id(child) -> types of the modules that hold it
     for _, mod in model.named_modules(remove_duplicate=False):
         for child in mod._modules.values():
             parents.setdefault(id(child), set()).add(type(mod))

@@ -7,13 +7,27 @@ y = Wq @ x                             # numpy matmul semantics
 iq1.show_config()                      # which kernels run here
 """
 
-from . import reference
-from ._config import available_backends, get_num_threads, set_num_threads, show_config, use_backend
-from .formats import FORMATS
-from .ops import dequantize, linear, matmul, quantize, quantize_activations
-from .tensor import Q8K128, QuantizedMatrix
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _state, reference
+from ._config import available_backends, get_num_threads, set_num_threads, show_config, use_backend
+from ._version import __version__ as __version__  # the one place: pyproject.toml
+from .activations import Q8K128
+from .formats import FORMATS, QType
+from .ops import dequantize, linear, matmul, quantize, quantize_activations
+from .tensor import QuantizedMatrix
+
+if TYPE_CHECKING:  # imported when used: GGUF and model files are optional features
+    import numpy as np
+
+    from .gguf_io import GGUFTensor
+    from .gguf_metadata import GGUFMetadata
+    from .imatrix import ImportanceMatrix
+    from .model_quantize import ProgressEvent, QuantizeReport
 
 __all__ = [
     "quantize",
@@ -37,7 +51,12 @@ __all__ = [
 ]
 
 
-def load_gguf(path, names=None, with_metadata=False, copy=False):
+def load_gguf(
+    path: str | os.PathLike,
+    names: Iterable[str] | None = None,
+    with_metadata: bool = False,
+    copy: bool = False,
+) -> dict[str, QuantizedMatrix | GGUFTensor] | tuple[dict[str, QuantizedMatrix | GGUFTensor], GGUFMetadata]:
     """Read a GGUF file (or a split set from its first shard), lazily: {name: QuantizedMatrix (IQ1 types,
     zero-copy; 3-D expert tensors as (E, M, K)) or GGUFTensor (any other type, raw bytes)}; with
     with_metadata=True also its GGUFMetadata. See iq1kernels.gguf_io for names=, copy= and SIGBUS."""
@@ -46,7 +65,13 @@ def load_gguf(path, names=None, with_metadata=False, copy=False):
     return _load(path, names=names, with_metadata=with_metadata, copy=copy)
 
 
-def save_gguf(path, tensors, metadata=None, alignment=None, split_max_size=None):
+def save_gguf(
+    path: str | os.PathLike,
+    tensors: Mapping[str, QuantizedMatrix | GGUFTensor | np.ndarray],
+    metadata: Mapping[str, Any] | GGUFMetadata | None = None,
+    alignment: int | None = None,
+    split_max_size: int | str | None = None,
+) -> list[str]:
     """Write {name: QuantizedMatrix | GGUFTensor | ndarray} and metadata (types kept) to a GGUF file,
     atomically; split_max_size="2G" writes shards. Returns the paths written. See iq1kernels.gguf_io."""
     from .gguf_io import save_gguf as _save
@@ -55,20 +80,20 @@ def save_gguf(path, tensors, metadata=None, alignment=None, split_max_size=None)
 
 
 def quantize_model(
-    src,
-    dst,
-    qtype,
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    qtype: QType,
     *,
-    include=None,
-    exclude=None,
-    imatrix=None,
-    threads=None,
-    split_max_size=None,
-    client=None,
-    allow_requantize=False,
-    progress=None,
-    **advanced,
-):
+    include: str | Iterable[str] | None = None,
+    exclude: str | Iterable[str] | None = None,
+    imatrix: str | os.PathLike | ImportanceMatrix | None = None,
+    threads: int | None = None,
+    split_max_size: int | str | None = None,
+    client: Any = None,
+    allow_requantize: bool = False,
+    progress: Callable[[ProgressEvent], object] | None = None,
+    **advanced: Any,
+) -> QuantizeReport:
     """Quantize a model file (GGUF, single or split; safetensors or its index; .npy / .npz) to an IQ1 type
     into a GGUF file, streaming tensor by tensor, with llama-quantize's rules for which tensors; returns a
     QuantizeReport (report.format_table()). include / exclude: globs; imatrix: llama.cpp's imatrix.gguf or
@@ -92,11 +117,9 @@ def quantize_model(
     )
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> str:  # PEP 562: `iq1kernels.backend` is looked up when read
     if name == "backend":  # the selected kernel variant's name, e.g. "avx512_vnni"
-        from .ops import current_backend
-
-        return current_backend().name
+        return _state.current_backend().name
     raise AttributeError(f"module 'iq1kernels' has no attribute {name!r}")
 
 

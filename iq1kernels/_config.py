@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TextIO
 
 from . import _dispatch, _state
 
@@ -61,7 +62,7 @@ def config() -> dict:
     }
 
 
-def show_config(file=None, full_cpu_info=False) -> None:
+def show_config(file: TextIO | None = None, full_cpu_info: bool = False) -> None:
     """Print the detected CPU flags, the compiled backends and the chosen one."""
     file = file or sys.stdout
     cfg = config()

@@ -124,7 +124,7 @@ def compiled_variants():
     return out
 
 
-def available_backends():
+def available_backends() -> list[str]:
     """Variant names this CPU can run, worst to best (the last one is the default)."""
     return [name for name, (_, _, req) in compiled_variants().items() if all(cpu_has(f) for f in req)]
 

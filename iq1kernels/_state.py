@@ -117,7 +117,7 @@ def _default_threads() -> int:
     return n if 1 <= n <= MAX_THREADS else max(1, min(n, MAX_THREADS))
 
 
-def set_num_threads(n):
+def set_num_threads(n: int | None) -> int | None:
     """Threads for every later call without `threads=` (process-wide); None returns to the default
     (OMP_NUM_THREADS / threadpoolctl / the affinity mask). Returns the previous setting (None: default)."""
     global _num_threads
@@ -125,6 +125,11 @@ def set_num_threads(n):
     with _state_lock:
         previous, _num_threads = _num_threads, new
     return previous
+
+
+def user_threads() -> int | None:
+    """What set_num_threads set, None while it is not set (iq1kernels.torch then follows torch's count)."""
+    return _num_threads
 
 
 def get_num_threads() -> int:

@@ -9,14 +9,15 @@ import time
 
 import numpy as np
 
-from . import ops, reference, synthetic
+from . import _state, ops, reference, synthetic
+from ._version import __version__
 from .formats import FORMATS
 
 
 @contextlib.contextmanager
 def pinned_threads(n: int):
     """Pin BLAS (threadpoolctl) and iq1kernels to n threads for the duration."""
-    previous = ops.set_num_threads(n)  # the previous setting (None: the default), restored as it was
+    previous = _state.set_num_threads(n)  # the previous setting (None: the default), restored as it was
     try:
         try:
             from threadpoolctl import threadpool_limits
@@ -26,7 +27,7 @@ def pinned_threads(n: int):
             with threadpool_limits(limits=n):
                 yield
     finally:
-        ops.set_num_threads(previous)
+        _state.set_num_threads(previous)
 
 
 def blas_info() -> str:
@@ -84,7 +85,7 @@ def measure(qtype, n, threads, m=4096, k=4096, backend=None, with_reference=True
     X = synthetic.random_activations(n, k, seed=seed + 1)
     Wd = W.dequantize()
     out = np.empty((n, m), np.float32)
-    previous = ops.use_backend(backend) if backend else None
+    previous = _state.use_backend(backend) if backend else None
     try:
         with pinned_threads(threads):
             rounds_iq1, rounds_np = time_pair(lambda: ops.linear(X, W, out=out), lambda: X @ Wd.T)
@@ -93,10 +94,10 @@ def measure(qtype, n, threads, m=4096, k=4096, backend=None, with_reference=True
                 if with_reference
                 else float("nan")
             )
-        name = ops.current_backend().name
+        name = _state.current_backend().name
     finally:
         if previous:
-            ops.use_backend(previous)
+            _state.use_backend(previous)
     flops = 2.0 * m * n * k
     t_iq1, t_np = min(rounds_iq1), min(rounds_np)
     spread = max(max(rounds_iq1) / t_iq1, max(rounds_np) / t_np)
@@ -164,7 +165,7 @@ def machine_info() -> dict:
     import subprocess
     import sys
 
-    from . import __version__, _dispatch
+    from . import _dispatch
 
     cpu = "unknown"
     flags: list[str] = []
@@ -198,7 +199,7 @@ def machine_info() -> dict:
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "backend": ops.current_backend().name,
+        "backend": _state.current_backend().name,
         "available_backends": _dispatch.available_backends(),
         "iq1kernels": __version__,
         "commit": commit,
@@ -215,7 +216,7 @@ def run(
     plan = [(b, q, t, n) for b in backends for q in (qtypes or list(FORMATS)) for t in threads for n in ns]
     rows = []
     for backend, qtype, t, n in plan:
-        row = measure(qtype, n, t or ops.get_num_threads(), m, k, backend, with_reference)
+        row = measure(qtype, n, t or _state.get_num_threads(), m, k, backend, with_reference)
         rows.append(row)
         if progress:
             progress(len(rows), len(plan), row)

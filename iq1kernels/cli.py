@@ -11,6 +11,9 @@ import sys
 
 import numpy as np
 
+from iq1kernels import _state
+from iq1kernels._version import __version__
+
 
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
@@ -291,8 +294,29 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def version_line() -> str:
+    """`iq1kernels --version`: the package's version and the kernels this CPU runs (or why none can)."""
+    try:
+        backend = _state.current_backend().name
+    except (ValueError, RuntimeError) as exc:  # e.g. an invalid IQ1KERNELS_BACKEND: say so, still print
+        backend = f"none ({exc})"
+    return f"iq1kernels {__version__} (backend: {backend})"
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's "version" action, but the line is made when asked for (it looks up the backend)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="iq1kernels", description="IQ1 quantized matmul kernels")
+    p.add_argument("--version", action=_VersionAction, help="print the version and the backend in use, and exit")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("info", help="backends, CPU flags, threads; with FILE: its metadata and tensors")
     s.add_argument("file", nargs="?", help="a GGUF file")
@@ -368,8 +392,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        from iq1kernels import _state
-
         _state.current_backend()  # an invalid IQ1KERNELS_BACKEND is reported here, in one line
         return args.func(args)
     except CliError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Union
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,11 @@ FORMATS = {
 }
 BY_GGML_ID = {f.ggml_id: f for f in FORMATS.values()}
 
+# how an IQ1 type may be named: "iq1_s" (any case), its GGML id (19) or the Format
+QType = Union[str, int, Format]
 
-def get_format(qtype) -> Format:
+
+def get_format(qtype: QType) -> Format:
     """Look a format up by name ("iq1_s", "IQ1_S_R4"), GGML id (19) or Format."""
     if isinstance(qtype, Format):
         return qtype

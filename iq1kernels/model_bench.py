@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import benchmarking, ops, synthetic
+from . import _state, benchmarking, ops, synthetic
 
 # (rows M, columns K, tokens-per-forward factor): factor < 1 for MoE experts (share of tokens routed to one)
 ARCHITECTURES: dict[str, dict[str, Any]] = {
@@ -89,7 +89,7 @@ def run(model: str, qtype: str, threads: int):
 def format_table(model, qtype, threads, results) -> str:
     lines = [
         f"model {model} ({ARCHITECTURES[model]['blocks']} blocks, linear layers only), {qtype}, "
-        f"{threads} threads, backend {ops.current_backend().name}",
+        f"{threads} threads, backend {_state.current_backend().name}",
         "| test  | iq1kernels t/s | numpy f32 t/s | speed-up |",
         "|-------|---------------:|--------------:|---------:|",
     ]

@@ -315,7 +315,7 @@ def _decide(t, fmt, kind, include, exclude, allow_requantize):
 
 
 def _output_metadata(source: Source, fmt, im, im_label):
-    from . import __version__
+    from ._version import __version__
 
     meta = source.metadata.copy() if source.metadata is not None else GGUFMetadata()
     for key in [k for k in meta if k.startswith("quantize.imatrix.")]:
@@ -405,12 +405,12 @@ def _remote_quantize(spec):
     source = cached[1]
     threads = spec["threads"]
     if threads is None:  # the worker's cores shared by the tasks it runs at once
-        from . import ops
+        from . import _state
 
         try:
             from distributed import get_worker
 
-            threads = max(1, ops.get_num_threads() // max(1, int(get_worker().state.nthreads)))
+            threads = max(1, _state.get_num_threads() // max(1, int(get_worker().state.nthreads)))
         except Exception:  # noqa: BLE001 - not in a worker, or an older API: the library default
             threads = None
     t0 = time.perf_counter()

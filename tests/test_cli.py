@@ -265,3 +265,18 @@ def test_quantize_imatrix_dat_and_include_errors(tmp_path):
     rc, _, err = cli("quantize", src, tmp_path / "p.gguf", "--type", "iq1_s", "--include", "blk.0.attn_norm.weight")
     assert rc == 2 and "named by include 'blk.0.attn_norm.weight' but cannot be quantized to iq1_s: 1-D tensor" in err
     assert not (tmp_path / "p.gguf").exists()
+
+
+def test_version_prints_the_version_and_backend():
+    out = subprocess.run([sys.executable, "-m", "iq1kernels", "--version"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"iq1kernels {iq1.__version__} (backend: {iq1.backend})"
+
+
+def test_version_still_prints_with_an_unusable_backend():
+    env = dict(os.environ, IQ1KERNELS_BACKEND="no_such_backend")
+    out = subprocess.run(
+        [sys.executable, "-m", "iq1kernels", "--version"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"iq1kernels {iq1.__version__} (backend: none (unknown iq1kernels backend")

@@ -10,7 +10,7 @@ import pytest
 
 import iq1kernels as iq1
 from helpers import QTYPES, bits_equal
-from iq1kernels import synthetic
+from iq1kernels import _arrays, synthetic
 
 M, K, N = 16, 512, 3
 
@@ -136,12 +136,10 @@ def test_out_interleaved_with_activations_without_sharing(backend):
 
 def test_undecided_overlap_is_refused(monkeypatch):
     """When the exact search would need more work than allowed, out is refused (never risked)."""
-    from iq1kernels import ops
-
     W = synthetic.random_weights("iq1_s", (M, K))
     base = np.zeros((2, 2 * M + K), np.float32)
     X, Y = base[:, 2 * M :], base[1, : 2 * M].reshape(2, M)
-    monkeypatch.setattr(ops, "_OVERLAP_WORK", 0)
+    monkeypatch.setattr(_arrays, "_OVERLAP_WORK", 0)
     with pytest.raises(ValueError, match="too intricate to rule it out"):
         iq1.linear(X, W, out=Y)
     assert not Y.any()

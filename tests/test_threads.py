@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from iq1kernels import _state, ops, synthetic
+from iq1kernels import _state, synthetic
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -50,15 +50,15 @@ def our_libgomp():
 
 
 def record_threads(monkeypatch):
-    """Make ops record the thread count each C driver call receives."""
+    """Record the thread count each C driver call receives."""
     seen = []
-    real = ops._run
+    real = _state.run
 
     def run(nthreads, fn, *args):
         seen.append(nthreads)
         return real(nthreads, fn, *args)
 
-    monkeypatch.setattr(ops, "_run", run)
+    monkeypatch.setattr(_state, "run", run)
     return seen
 
 

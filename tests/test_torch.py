@@ -17,7 +17,7 @@ import iq1kernels.torch as iq1t  # noqa: E402
 from helpers import min_k  # noqa: E402
 from iq1kernels import ops  # noqa: E402
 from iq1kernels.torch import IQ1Linear  # noqa: E402
-from iq1kernels.torch._op import _linear_op, _thread_state  # noqa: E402
+from iq1kernels.torch._op import _linear_op  # noqa: E402
 
 # torch's own modules use the deprecated torch.jit.script_method when the compile / export tests import them
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
@@ -40,11 +40,10 @@ def expected(layer, x):
 @pytest.fixture
 def threads_state():
     """Restore torch's and iq1kernels' thread settings after a test that changes them."""
-    state = _thread_state()
-    saved_torch, saved_iq1 = torch.get_num_threads(), state._num_threads
-    yield state
+    saved_torch, saved_iq1 = torch.get_num_threads(), iq1.set_num_threads(None)
+    yield
     torch.set_num_threads(saved_torch)
-    state._num_threads = saved_iq1
+    iq1.set_num_threads(saved_iq1)
 
 
 # --- the layer ---------------------------------------------------------------------------------------
@@ -147,7 +146,7 @@ def test_no_copy_of_the_weights(monkeypatch):
 
 
 def test_threads_follow_torch_unless_set(threads_state, monkeypatch):
-    threads_state._num_threads = None  # as when iq1kernels.set_num_threads was never called
+    iq1.set_num_threads(None)  # as when iq1kernels.set_num_threads was never called
     torch.set_num_threads(1)
     assert iq1t.num_threads() == 1
     torch.set_num_threads(2)
@@ -162,7 +161,7 @@ def test_threads_follow_torch_unless_set(threads_state, monkeypatch):
     layer = IQ1Linear.from_linear(make_linear(256, 16), "iq1_s")
     with torch.no_grad():
         layer(torch.randn(2, 256))
-        threads_state._num_threads = None
+        iq1.set_num_threads(None)
         torch.set_num_threads(1)
         layer(torch.randn(2, 256))
     assert seen == [3, 1]

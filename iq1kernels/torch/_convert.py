@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
-from iq1kernels.formats import get_format
+from iq1kernels.formats import QType, get_format
 from iq1kernels.tensor import QuantizedMatrix
 from iq1kernels.torch._linear import IQ1Linear
 
@@ -66,7 +68,14 @@ def _bytes(t) -> int:
     return 0 if t is None else t.numel() * t.element_size()
 
 
-def quantize_model(model: nn.Module, qtype, filter_fn=None, imatrix=None, *, threads=None) -> QuantizeReport:
+def quantize_model(
+    model: nn.Module,
+    qtype: QType,
+    filter_fn: Callable[[nn.Module, str], bool] | None = None,
+    imatrix: Mapping[str, ArrayLike] | None = None,
+    *,
+    threads: int | None = None,
+) -> QuantizeReport:
     """Replace the model's nn.Linear layers by IQ1Linear of `qtype`, in place, and report what was done.
 
     filter_fn(module, fqn) -> bool chooses the layers (default: every nn.Linear). Layers whose shape the
@@ -130,7 +139,12 @@ def _imatrix_by_layer(imatrix) -> dict:
     return out
 
 
-def from_gguf(path_or_tensors, names=None, *, out_dtype=None) -> dict:
+def from_gguf(
+    path_or_tensors: str | os.PathLike | Mapping[str, object],
+    names: Iterable[str] | None = None,
+    *,
+    out_dtype: torch.dtype | None = None,
+) -> dict[str, nn.Module]:
     """IQ1Linear layers over a GGUF file's IQ1 tensors, without copying or dequantizing them.
 
     path_or_tensors: a GGUF path, or the dict iq1kernels.load_gguf returns. names: tensor names or glob

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from iq1kernels import ops
-from iq1kernels.formats import BY_GGML_ID, get_format
+from iq1kernels.formats import BY_GGML_ID, QType, get_format
 from iq1kernels.tensor import QuantizedMatrix
 from iq1kernels.torch._op import _linear_op, as_quantized, check_out_dtype, num_threads, packed_tensor
 
@@ -24,7 +25,16 @@ class IQ1Linear(nn.Module):
     requires grad; the packed weights get none.
     """
 
-    def __init__(self, in_features: int, out_features: int, qtype, bias: bool = True, *, out_dtype=None, dtype=None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        qtype: QType,
+        bias: bool = True,
+        *,
+        out_dtype: torch.dtype | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
         super().__init__()
         fmt = get_format(qtype)
         m, k = fmt.check_shape((out_features, in_features))
@@ -41,7 +51,9 @@ class IQ1Linear(nn.Module):
 
     # --- construction ---------------------------------------------------------------------------------
     @classmethod
-    def from_quantized(cls, W: QuantizedMatrix, bias=None, *, out_dtype=None) -> IQ1Linear:
+    def from_quantized(
+        cls, W: QuantizedMatrix, bias: torch.Tensor | None = None, *, out_dtype: torch.dtype | None = None
+    ) -> IQ1Linear:
         """A layer over W's bytes, without copying them (a GGUF tensor stays in its memory map)."""
         if not isinstance(W, QuantizedMatrix):
             raise TypeError(f"W must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
@@ -61,7 +73,15 @@ class IQ1Linear(nn.Module):
         return layer
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear, qtype, imatrix=None, *, threads=None, out_dtype=None) -> IQ1Linear:
+    def from_linear(
+        cls,
+        linear: nn.Linear,
+        qtype: QType,
+        imatrix: ArrayLike | None = None,
+        *,
+        threads: int | None = None,
+        out_dtype: torch.dtype | None = None,
+    ) -> IQ1Linear:
         """Quantize an nn.Linear's weights to `qtype` (optionally with per-column importances `imatrix`,
         shape (in_features,)); the bias is kept in its dtype."""
         if not isinstance(linear, nn.Linear):

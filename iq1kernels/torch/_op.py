@@ -10,13 +10,12 @@ through one: the input gradient of x @ dequantize(W).T (the packed weights thems
 from __future__ import annotations
 
 import math
-import sys
 from typing import Optional
 
 import numpy as np
 import torch
 
-from iq1kernels import ops
+from iq1kernels import _kernels, _state, ops
 from iq1kernels.formats import get_format
 from iq1kernels.tensor import QuantizedMatrix
 
@@ -24,16 +23,10 @@ INPUT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _HALF = {torch.float16: "float16", torch.bfloat16: "bfloat16"}
 
 
-def _thread_state():
-    """The module holding iq1kernels.set_num_threads' value (`_num_threads`, None while not set)."""
-    state = sys.modules.get("iq1kernels._state")
-    return state if state is not None and hasattr(state, "_num_threads") else ops
-
-
 def num_threads() -> int:
     """Threads the kernels use from torch: iq1kernels' own count when set (iq1kernels.set_num_threads),
     else torch.get_num_threads()."""
-    user = _thread_state()._num_threads
+    user = _state.user_threads()
     return user if user is not None else max(1, torch.get_num_threads())
 
 
@@ -113,7 +106,7 @@ def _linear_op(
         if x2.dtype == torch.float32:
             ops.linear(x2.numpy(), W, out=y.numpy(), threads=nthreads)
         else:
-            xq = ops._quantize_rows(bits_of(x2), nthreads, _HALF[x2.dtype])
+            xq = _kernels.quantize_rows(bits_of(x2), nthreads, _HALF[x2.dtype])
             ops.linear(xq, W, out=y.numpy(), threads=nthreads)
     if bias is not None:
         y.add_(bias.detach())
@@ -162,7 +155,9 @@ def _backward(ctx, grad):
 _linear_op.register_autograd(_backward, setup_context=_setup_context)
 
 
-def linear(x: torch.Tensor, W, bias: torch.Tensor | None = None, out_dtype=None) -> torch.Tensor:
+def linear(
+    x: torch.Tensor, W: QuantizedMatrix, bias: torch.Tensor | None = None, out_dtype: torch.dtype | None = None
+) -> torch.Tensor:
     """x @ W.T (+ bias) for torch tensors, like torch.nn.functional.linear: x (..., K) float32 / float16 /
     bfloat16 on the CPU, W an iq1kernels.QuantizedMatrix (its bytes are used in place) -> (..., M) of x's
     dtype (or out_dtype)."""

@@ -1,4 +1,4 @@
-"""Bad input raises a clear exception and changes nothing (DESIGN.md rule 6)."""
+"""Bad input raises a clear exception and changes nothing (no partial output, no modified argument)."""
 
 import os
 import subprocess

@@ -24,7 +24,8 @@ def test_linear_shapes(backend, qtype, n):
 
 @pytest.mark.parametrize("n", list(range(1, 18)) + [31, 33, 255, 513])
 def test_odd_column_counts(backend, qtype, n):
-    """Every GEMV column count, the GEMM's partial column groups and batches (the issue's list of N)."""
+    """Every GEMV column count, the GEMM's partial column groups and batches (N around every column count
+    where the kernel changes)."""
     m, k = 12, 2 * min_k(qtype)
     W = synthetic.random_weights(qtype, (m, k), seed=30 + n)
     X = synthetic.random_activations(n, k, seed=31 + n)

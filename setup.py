@@ -7,9 +7,9 @@ Every C file is compiled once (-O3, shared between modules, skipped when up to d
 compiled at the baseline ISA with a lower optimisation level (it only converts arguments). Nothing is built
 with -march=native.
 """
+
 import os
 import platform
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from glob import glob
 
@@ -66,8 +66,7 @@ class BuildExt(build_ext):
             obj = os.path.join(obj_dir, os.path.splitext(os.path.basename(src))[0] + ".o")
             newest_input = max(os.path.getmtime(p) for p in [src] + headers)
             if self.force or not os.path.exists(obj) or os.path.getmtime(obj) < newest_input:
-                self.compiler.compile([src], output_dir=obj_dir, include_dirs=[CSRC],
-                                      extra_postargs=C_FLAGS)
+                self.compiler.compile([src], output_dir=obj_dir, include_dirs=[CSRC], extra_postargs=C_FLAGS)
                 # distutils keeps the source's directory below output_dir; move the object to obj
                 built = os.path.join(obj_dir, os.path.splitext(src)[0] + ".o")
                 os.replace(built, obj)
@@ -80,7 +79,7 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
-KERNEL_SOURCES = {}   # extension name -> the C files it links (cythonize copies Extension objects)
+KERNEL_SOURCES = {}  # extension name -> the C files it links (cythonize copies Extension objects)
 
 
 def backend_extension(isa):
@@ -88,21 +87,28 @@ def backend_extension(isa):
         f"iq1kernels._backend_{isa}",
         sources=[os.path.join("iq1kernels", f"_backend_{isa}.pyx")],
         include_dirs=[CSRC, np.get_include()],
-        define_macros=[("IQ1_BACKEND_LIST", f"iq1_backends_{isa}"), ("IQ1_BACKEND_ISA", f'"{isa}"'),
-                       ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        define_macros=[
+            ("IQ1_BACKEND_LIST", f"iq1_backends_{isa}"),
+            ("IQ1_BACKEND_ISA", f'"{isa}"'),
+            ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+        ],
         extra_compile_args=GLUE_FLAGS,
         extra_link_args=LINK_FLAGS,
         # the C files too: build_ext relinks a module only when one of its sources or depends changed
-        depends=glob(os.path.join(CSRC, "*.h")) + glob(os.path.join(CSRC, "*.inc")) + c_sources_for(isa) + [os.path.join("iq1kernels", "_backend.pxi")],
+        depends=glob(os.path.join(CSRC, "*.h"))
+        + glob(os.path.join(CSRC, "*.inc"))
+        + c_sources_for(isa)
+        + [os.path.join("iq1kernels", "_backend.pxi")],
     )
     KERNEL_SOURCES[ext.name] = c_sources_for(isa)
     return ext
 
 
 setup(
-    ext_modules=cythonize([backend_extension(isa) for isa in ISAS],
-                          compiler_directives={"language_level": "3", "boundscheck": False,
-                                               "wraparound": False, "cdivision": True},
-                          quiet=True),
+    ext_modules=cythonize(
+        [backend_extension(isa) for isa in ISAS],
+        compiler_directives={"language_level": "3", "boundscheck": False, "wraparound": False, "cdivision": True},
+        quiet=True,
+    ),
     cmdclass={"build_ext": BuildExt},
 )

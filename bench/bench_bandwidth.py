@@ -6,6 +6,7 @@ thread), and the same GEMV on a matrix that stays in L2 (its in-cache rate). All
 Some cloud CPUs report a very large shared L3 (480 MiB on one Xeon seen here): a 300 MB matrix would then be
 read from L3, not DRAM, which is why the size follows the LLC.
 """
+
 import threading
 
 import numpy as np
@@ -14,12 +15,13 @@ import iq1kernels as iq1
 from iq1kernels import synthetic
 
 K = 16384
-ROW_BYTES = K // 256 * 50                    # IQ1_S: 50 bytes per 256 weights
+ROW_BYTES = K // 256 * 50  # IQ1_S: 50 bytes per 256 weights
 
 
 def last_level_cache_bytes():
     """The largest cache size sysfs lists for cpu0 (0 where sysfs has none)."""
     import glob
+
     sizes = []
     for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
         text = open(path).read().strip()
@@ -29,8 +31,8 @@ def last_level_cache_bytes():
 
 
 STREAM_BYTES = max(300_000_000, 2 * last_level_cache_bytes())
-M = -(-STREAM_BYTES // ROW_BYTES)            # rows of IQ1_S: 96000 x 16384 = 307 MB where the LLC is small
-M_IN_CACHE = 512                             # 512 x 16384 IQ1_S = 1.6 MB: stays in a 2 MB L2
+M = -(-STREAM_BYTES // ROW_BYTES)  # rows of IQ1_S: 96000 x 16384 = 307 MB where the LLC is small
+M_IN_CACHE = 512  # 512 x 16384 IQ1_S = 1.6 MB: stays in a 2 MB L2
 _state = {}
 
 
@@ -55,7 +57,7 @@ def read_all(buf, threads):
     if threads == 1:
         return np.add.reduce(buf)
     step = -(-len(buf) // threads)
-    workers = [threading.Thread(target=np.add.reduce, args=(buf[i * step:(i + 1) * step],)) for i in range(threads)]
+    workers = [threading.Thread(target=np.add.reduce, args=(buf[i * step : (i + 1) * step],)) for i in range(threads)]
     for w in workers:
         w.start()
     for w in workers:

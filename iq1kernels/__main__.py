@@ -1,4 +1,5 @@
 """`python -m iq1kernels` = the `iq1kernels` command."""
+
 import sys
 
 from .cli import main

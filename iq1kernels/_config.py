@@ -1,8 +1,10 @@
 """Run-time configuration: backend selection, thread count, and the show_config report."""
+
 from __future__ import annotations
 
 import os
 import sys
+from typing import TextIO
 
 from . import _dispatch, _state
 
@@ -34,24 +36,33 @@ def _started_as_command() -> bool:
 def config() -> dict:
     """What was detected, compiled and chosen, as a dict."""
     variants = _dispatch.compiled_variants()
-    checked = sorted({f for isa in _dispatch.ISA_MODULES for f in _dispatch.MODULE_REQUIRES[isa]}
-                     | {f for (_, _, req) in variants.values() for f in req})
+    checked = sorted(
+        {f for isa in _dispatch.ISA_MODULES for f in _dispatch.MODULE_REQUIRES[isa]}
+        | {f for (_, _, req) in variants.values() for f in req}
+    )
     gen = _dispatch._generic_module()
     return {
         "backend": _state.current_backend().name,
         "available_backends": _dispatch.available_backends(),
-        "compiled_variants": {name: {"module": f"_backend_{isa}", "requires": list(req)}
-                              for name, (isa, _, req) in variants.items()},
+        "compiled_variants": {
+            name: {"module": f"_backend_{isa}", "requires": list(req)} for name, (isa, _, req) in variants.items()
+        },
         "isa_modules": list(_dispatch.ISA_MODULES),
-        "cpu_flags": {f: {"py-cpuinfo": f in _dispatch._cpuinfo_flags(), "compiler": gen.cpu_supports(f),
-                          "used": _dispatch.cpu_has(f)} for f in checked},
+        "cpu_flags": {
+            f: {
+                "py-cpuinfo": f in _dispatch._cpuinfo_flags(),
+                "compiler": gen.cpu_supports(f),
+                "used": _dispatch.cpu_has(f),
+            }
+            for f in checked
+        },
         "threads": _state.get_num_threads(),
         "threads_source": _state.thread_source(),
         "after_fork": _state.forked_child_state(),
     }
 
 
-def show_config(file=None, full_cpu_info=False) -> None:
+def show_config(file: TextIO | None = None, full_cpu_info: bool = False) -> None:
     """Print the detected CPU flags, the compiled backends and the chosen one."""
     file = file or sys.stdout
     cfg = config()
@@ -63,12 +74,14 @@ def show_config(file=None, full_cpu_info=False) -> None:
         print(f"  {name:<14} {info['module']:<18} requires: {req}", file=file)
     print("CPU flags (py-cpuinfo / compiler check -> used):", file=file)
     for f, v in cfg["cpu_flags"].items():
-        print(f"  {f:<12} {'yes' if v['py-cpuinfo'] else 'no':<4} / "
-              f"{ {1: 'yes', 0: 'no', -1: 'n/a'}[v['compiler']]:<4} -> {'yes' if v['used'] else 'no'}", file=file)
+        print(
+            f"  {f:<12} {'yes' if v['py-cpuinfo'] else 'no':<4} / "
+            f"{ {1: 'yes', 0: 'no', -1: 'n/a'}[v['compiler']]:<4} -> {'yes' if v['used'] else 'no'}",
+            file=file,
+        )
     print(f"threads: {cfg['threads']} (from {cfg['threads_source']})", file=file)
     if cfg["after_fork"]:
         print(f"  {cfg['after_fork']}", file=file)
     if full_cpu_info:
         info = _dispatch.full_cpu_info()
-        print(f"CPU: {info.get('brand_raw', '?')} ({info.get('arch', '?')}, {info.get('count', '?')} cores)",
-              file=file)
+        print(f"CPU: {info.get('brand_raw', '?')} ({info.get('arch', '?')}, {info.get('count', '?')} cores)", file=file)

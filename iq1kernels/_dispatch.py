@@ -7,6 +7,7 @@ error message, never SIGILL. Flags come from py-cpuinfo's fast /proc path (the f
 only made for show_config) and are cross-checked against the compiler's own check (cpuid / getauxval) in
 the baseline-compiled generic module: a flag counts only where both agree.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,6 +23,7 @@ MODULE_REQUIRES = {
     "neon": ("asimd",),
 }
 _MACHINE = platform.machine().lower()
+ISA_MODULES: tuple[str, ...]
 if _MACHINE in ("x86_64", "amd64"):
     ISA_MODULES = ("generic", "avx2", "avx512")
 elif _MACHINE in ("aarch64", "arm64"):
@@ -50,9 +52,10 @@ def _cpuinfo_flags():
         flags = None
         try:
             from cpuinfo import cpuinfo as _ci
+
             info = _ci._get_cpu_info_from_proc_cpuinfo()
             flags = info.get("flags") if isinstance(info, dict) else None
-        except Exception:           # old/new py-cpuinfo layouts, no /proc: fall back to the C check
+        except Exception:  # old/new py-cpuinfo layouts, no /proc: fall back to the C check
             flags = None
         found = frozenset(normalize_flag(f) for f in flags) if flags else frozenset()
         # /proc/cpuinfo describing another architecture (seen under qemu-user emulation, where it is the
@@ -90,7 +93,7 @@ def cpu_has(flag: str) -> bool:
     py_flags = _cpuinfo_flags()
     if c_says == 0:
         return False
-    if not py_flags:                # py-cpuinfo could not tell: the compiler's check decides
+    if not py_flags:  # py-cpuinfo could not tell: the compiler's check decides
         return c_says == 1
     return f in py_flags and c_says != 0
 
@@ -121,7 +124,7 @@ def compiled_variants():
     return out
 
 
-def available_backends():
+def available_backends() -> list[str]:
     """Variant names this CPU can run, worst to best (the last one is the default)."""
     return [name for name, (_, _, req) in compiled_variants().items() if all(cpu_has(f) for f in req)]
 
@@ -147,8 +150,10 @@ def resolve(name: str | None) -> Backend:
     key = str(name).strip().lower()
     if key not in runnable:
         if key not in ALL_VARIANTS:
-            raise ValueError(f"unknown iq1kernels backend {name!r}; known: {', '.join(ALL_VARIANTS)}; "
-                             f"available on this CPU: {', '.join(runnable)}")
+            raise ValueError(
+                f"unknown iq1kernels backend {name!r}; known: {', '.join(ALL_VARIANTS)}; "
+                f"available on this CPU: {', '.join(runnable)}"
+            )
         if key in variants:
             missing = [f for f in variants[key][2] if not cpu_has(f)]
             why = f"this CPU lacks {', '.join(missing)}"
@@ -160,8 +165,7 @@ def resolve(name: str | None) -> Backend:
                 why = f"this CPU lacks {', '.join(f for f in MODULE_REQUIRES[isa] if not cpu_has(f))}"
             else:
                 why = "it was not compiled into this installation"
-        raise RuntimeError(f"iq1kernels backend {name!r} cannot be used: {why}; "
-                           f"available: {', '.join(runnable)}")
+        raise RuntimeError(f"iq1kernels backend {name!r} cannot be used: {why}; available: {', '.join(runnable)}")
     isa, index, _ = variants[key]
     return Backend(key, isa, index, _import_module(isa))
 
@@ -170,6 +174,7 @@ def full_cpu_info() -> dict:
     """py-cpuinfo's full query (slow: about a second); only for show_config / info."""
     try:
         import cpuinfo
+
         return cpuinfo.get_cpu_info()
-    except Exception as exc:        # report, do not fail
+    except Exception as exc:  # report, do not fail
         return {"error": repr(exc)}

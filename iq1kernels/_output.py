@@ -16,6 +16,7 @@ Temporary files are named `.<name>.<random>.tmp` in the target's folder. `live_t
 being written right now and `remove_temp_files()` deletes them: a SIGTERM handler can call it (the context
 manager already cleans up on every exception that unwinds through it, which SIGTERM by default does not).
 """
+
 from __future__ import annotations
 
 import errno
@@ -24,7 +25,7 @@ import secrets
 import stat
 import threading
 
-_live = set()
+_live: set[str] = set()  # temporary files this process is writing
 _live_lock = threading.Lock()
 
 
@@ -68,8 +69,9 @@ def check_output_path(path, inputs=()) -> str:
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a directory", user)
         if not stat.S_ISREG(st.st_mode):
-            raise OutputFileError(errno.EINVAL, "not a regular file (a device, FIFO or socket): refusing to "
-                                                "replace it", user)
+            raise OutputFileError(
+                errno.EINVAL, "not a regular file (a device, FIFO or socket): refusing to replace it", user
+            )
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise FileNotFoundError(errno.ENOENT, f"the folder {os.path.dirname(user) or '.'} does not exist", user)
@@ -118,13 +120,13 @@ class AtomicOutput:
             if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
                 os.fchown(fd, st.st_uid, st.st_gid)
         except OSError:
-            pass         # not allowed to give it the old owner: it keeps ours
+            pass  # not allowed to give it the old owner: it keeps ours
 
     def write(self, data) -> None:
         view = memoryview(data).cast("B")
         try:
             while view:
-                n = os.write(self._fd, view[:1 << 30])
+                n = os.write(self._fd, view[: 1 << 30])
                 view = view[n:]
         except OSError as exc:
             raise self._fail(exc, "writing") from None
@@ -149,7 +151,7 @@ class AtomicOutput:
         """finish(), then rename over the target."""
         self.finish()
         try:
-            check_output_path(self.path)          # still a regular file or absent
+            check_output_path(self.path)  # still a regular file or absent
             os.replace(self.tmp, self.target)
         except OSError as exc:
             self.abort()

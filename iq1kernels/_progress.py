@@ -1,5 +1,6 @@
 """Progress of a model quantization on stderr: a live line with ETA on a terminal, one line per tensor
 otherwise (logs, pipes), nothing when quiet. Fed by quantize_model's `progress=` callback."""
+
 from __future__ import annotations
 
 import sys

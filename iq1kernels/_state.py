@@ -16,6 +16,7 @@ next parallel region waits for them forever. A thread created in the child has n
 one. So in a forked child, a multi-threaded call from the thread that forked runs on a helper thread
 created in the child (one, kept for later calls); every other call runs where it is made.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -30,7 +31,7 @@ MAX_THREADS = 1024
 
 _state_lock = threading.Lock()
 _backend = None
-_num_threads = None            # set_num_threads(n); None: the default above
+_num_threads = None  # set_num_threads(n); None: the default above
 
 
 # --- backend -----------------------------------------------------------------------------------------
@@ -43,8 +44,9 @@ def current_backend() -> _dispatch.Backend:
     return _backend
 
 
-def use_backend(name: str) -> str:
-    """Switch kernels at run time; same checks as IQ1KERNELS_BACKEND. Returns the previous name."""
+def use_backend(name: str) -> str | None:
+    """Switch kernels at run time; same checks as IQ1KERNELS_BACKEND. Returns the previous name (None if
+    none had been chosen yet)."""
     global _backend
     new = _dispatch.resolve(name)
     with _state_lock:
@@ -67,25 +69,28 @@ def _parse_omp_num_threads(raw):
 def _read_omp_env():
     value = _parse_omp_num_threads(os.environ.get("OMP_NUM_THREADS"))
     if value == "invalid":
-        warnings.warn(f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']!r} is not a positive integer; "
-                      f"iq1kernels ignores it and uses the CPUs in the affinity mask", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']!r} is not a positive integer; "
+            f"iq1kernels ignores it and uses the CPUs in the affinity mask",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None
     return value
 
 
-_OMP_ENV = _read_omp_env()     # OpenMP reads it once at start-up too; later changes have no effect
-_openmp_max_threads = None      # omp_get_max_threads from the generic module, bound on first use
+_OMP_ENV = _read_omp_env()  # OpenMP reads it once at start-up too; later changes have no effect
+_openmp_max_threads = None  # omp_get_max_threads from the generic module, bound on first use
 
 
 def check_threads(threads, what="threads") -> int:
-    if type(threads) is int and 1 <= threads <= MAX_THREADS:   # the common case, without the ABC check
+    if type(threads) is int and 1 <= threads <= MAX_THREADS:  # the common case, without the ABC check
         return threads
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
         raise TypeError(f"{what} must be an integer >= 1, got {threads!r}")
     if threads < 1:
         raise ValueError(f"{what} must be >= 1, got {threads}")
-    return int(min(threads, MAX_THREADS))
+    return min(int(threads), MAX_THREADS)
 
 
 def _affinity_cpus() -> int:
@@ -112,7 +117,7 @@ def _default_threads() -> int:
     return n if 1 <= n <= MAX_THREADS else max(1, min(n, MAX_THREADS))
 
 
-def set_num_threads(n):
+def set_num_threads(n: int | None) -> int | None:
     """Threads for every later call without `threads=` (process-wide); None returns to the default
     (OMP_NUM_THREADS / threadpoolctl / the affinity mask). Returns the previous setting (None: default)."""
     global _num_threads
@@ -120,6 +125,11 @@ def set_num_threads(n):
     with _state_lock:
         previous, _num_threads = _num_threads, new
     return previous
+
+
+def user_threads() -> int | None:
+    """What set_num_threads set, None while it is not set (iq1kernels.torch then follows torch's count)."""
+    return _num_threads
 
 
 def get_num_threads() -> int:
@@ -146,14 +156,14 @@ def resolve_threads(threads) -> int:
 
 
 # --- running the drivers ----------------------------------------------------------------------------
-_openmp_used = False   # a call with >= 2 threads ran in this process, or in the parent before the fork
-_fork_thread = None    # in a forked child whose parent had used OpenMP: the ident of the thread that forked
-_fork_host = None      # in such a child: the executor whose one thread runs that thread's threaded calls
+_openmp_used = False  # a call with >= 2 threads ran in this process, or in the parent before the fork
+_fork_thread = None  # in a forked child whose parent had used OpenMP: the ident of the thread that forked
+_fork_host = None  # in such a child: the executor whose one thread runs that thread's threaded calls
 
 
 def _after_fork_in_child():
     global _fork_thread, _fork_host
-    _fork_host = None            # its thread, if any, was not copied
+    _fork_host = None  # its thread, if any, was not copied
     _fork_thread = threading.get_ident() if _openmp_used else None
 
 
@@ -179,7 +189,7 @@ def _run_on_fork_host(fn, args):
     try:
         return future.result()
     except BaseException:
-        concurrent.futures.wait([future])   # e.g. KeyboardInterrupt: the C call still writes; let it end
+        concurrent.futures.wait([future])  # e.g. KeyboardInterrupt: the C call still writes; let it end
         raise
 
 

@@ -1,20 +1,22 @@
 """The format table: names, GGML ids, block sizes, bytes per row and the shape rules (FORMATS.md §1.7)."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Union
 
 
 @dataclass(frozen=True)
 class Format:
-    name: str             # "iq1_s"
-    ggml_id: int          # GGML type id in GGUF files
-    code: int             # index into the C kernel tables (iq1_type)
-    k_multiple: int       # K must be a multiple of this (256, or 128 for the R4 types' CPU kernels)
-    rows_multiple: int    # M must be a multiple of this (4 for the row-interleaved types)
-    block_k: int          # values per block along K (256, or 32 for R4)
-    block_bytes: int      # bytes per block (for R4: per block of 4 rows)
-    group_meta: int       # bytes at the start of each row group (R4: 4 fp16 row scales)
+    name: str  # "iq1_s"
+    ggml_id: int  # GGML type id in GGUF files
+    code: int  # index into the C kernel tables (iq1_type)
+    k_multiple: int  # K must be a multiple of this (256, or 128 for the R4 types' CPU kernels)
+    rows_multiple: int  # M must be a multiple of this (4 for the row-interleaved types)
+    block_k: int  # values per block along K (256, or 32 for R4)
+    block_bytes: int  # bytes per block (for R4: per block of 4 rows)
+    group_meta: int  # bytes at the start of each row group (R4: 4 fp16 row scales)
 
     @property
     def interleaved(self) -> bool:
@@ -69,8 +71,11 @@ FORMATS = {
 }
 BY_GGML_ID = {f.ggml_id: f for f in FORMATS.values()}
 
+# how an IQ1 type may be named: "iq1_s" (any case), its GGML id (19) or the Format
+QType = Union[str, int, Format]
 
-def get_format(qtype) -> Format:
+
+def get_format(qtype: QType) -> Format:
     """Look a format up by name ("iq1_s", "IQ1_S_R4"), GGML id (19) or Format."""
     if isinstance(qtype, Format):
         return qtype

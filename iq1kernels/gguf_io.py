@@ -35,6 +35,7 @@ Errors: GGUFError (a ValueError) for anything wrong with a file, a tensor or a v
 arguments of the wrong kind; OSError subclasses for paths (FileNotFoundError, PermissionError,
 IsADirectoryError, iq1kernels._output.OutputFileError for a device / FIFO output).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -44,14 +45,20 @@ import numpy as np
 from .formats import BY_GGML_ID
 from .gguf_metadata import GGUFMetadata, GGUFValue, GGUFValueType, as_metadata
 from .gguf_reader import GGUFFile, TensorInfo, read_gguf
-from .gguf_types import (DEFAULT_ALIGNMENT, MAX_DIMS, GGUFError, TypedDims, check_ne, tensor_nbytes,
-                         type_id, type_name)
+from .gguf_types import DEFAULT_ALIGNMENT, MAX_DIMS, GGUFError, TypedDims, check_ne, tensor_nbytes, type_id, type_name
 from .gguf_writer import GGUFFileWriter, parse_size
 from .tensor import QuantizedMatrix
 
 # ggml types numpy holds as they are
-NATIVE_DTYPES = {0: np.dtype("<f4"), 1: np.dtype("<f2"), 28: np.dtype("<f8"), 24: np.dtype("i1"),
-                 25: np.dtype("<i2"), 26: np.dtype("<i4"), 27: np.dtype("<i8")}
+NATIVE_DTYPES: dict[int, np.dtype] = {
+    0: np.dtype("<f4"),
+    1: np.dtype("<f2"),
+    28: np.dtype("<f8"),
+    24: np.dtype("i1"),
+    25: np.dtype("<i2"),
+    26: np.dtype("<i4"),
+    27: np.dtype("<i8"),
+}
 _FROM_DTYPE = {np.dtype(v).newbyteorder("<"): k for k, v in NATIVE_DTYPES.items()}
 BF16 = 30
 
@@ -69,8 +76,10 @@ class GGUFTensor(TypedDims):
             raise TypeError("GGUFTensor data must be 1-D uint8 bytes")
         expected = tensor_nbytes(self.ggml_type, self.ne, f"tensor {name}")
         if expected is not None and arr.size != expected:
-            raise GGUFError(f"tensor {name}: {type_name(self.ggml_type)} with ne = {list(self.ne)} is "
-                            f"{expected} bytes, got {arr.size}")
+            raise GGUFError(
+                f"tensor {name}: {type_name(self.ggml_type)} with ne = {list(self.ne)} is "
+                f"{expected} bytes, got {arr.size}"
+            )
         self.name, self.data = name, arr
         self.size_known = size_known and expected is not None
 
@@ -91,21 +100,25 @@ class GGUFTensor(TypedDims):
         if t == BF16:
             return (self.data.view("<u2").astype(np.uint32) << 16).view(np.float32).reshape(self.shape)
         if t in BY_GGML_ID and BY_GGML_ID[t].interleaved:
-            raise GGUFError(f"tensor {self.name}: {self.type_name} with ne = {list(self.ne)} is not a shape "
-                            f"the kernels take ({BY_GGML_ID[t].shape_rule()})")
+            raise GGUFError(
+                f"tensor {self.name}: {self.type_name} with ne = {list(self.ne)} is not a shape "
+                f"the kernels take ({BY_GGML_ID[t].shape_rule()})"
+            )
         if not self.size_known:
             raise GGUFError(f"tensor {self.name}: ggml type {t} is unknown here and to the `gguf` package")
         try:
             from gguf.constants import GGMLQuantizationType
             from gguf.quants import dequantize
         except ImportError:
-            raise GGUFError(f"tensor {self.name}: dequantizing {self.type_name} needs the `gguf` package "
-                            "(pip install gguf)") from None
+            raise GGUFError(
+                f"tensor {self.name}: dequantizing {self.type_name} needs the `gguf` package (pip install gguf)"
+            ) from None
         try:
             values = dequantize(self.data.reshape(_rows(self.ne), -1), GGMLQuantizationType(t))
         except NotImplementedError as exc:
-            raise GGUFError(f"tensor {self.name}: the `gguf` package cannot dequantize {self.type_name} "
-                            f"({exc})") from None
+            raise GGUFError(
+                f"tensor {self.name}: the `gguf` package cannot dequantize {self.type_name} ({exc})"
+            ) from None
         return np.asarray(values, np.float32).reshape(self.shape)
 
     def __array__(self, dtype=None, copy=None):
@@ -153,7 +166,7 @@ def _to_python(info: TensorInfo, data):
             pass
         else:
             return QuantizedMatrix.from_bytes(data, fmt, shape)
-    t = GGUFTensor.__new__(GGUFTensor)          # the reader checked type, dims and size
+    t = GGUFTensor.__new__(GGUFTensor)  # the reader checked type, dims and size
     t.name, t.ggml_type, t.ne, t.data, t.size_known = info.name, info.ggml_type, info.ne, data, info.size_known
     return t
 
@@ -167,7 +180,7 @@ def load_gguf(path, names=None, with_metadata=False, copy=False):
             out[name] = _to_python(f.tensors[name], f.read(name) if copy else f.view(name))
         metadata = f.metadata
     finally:
-        f.close()      # the arrays keep their map alive; the file descriptors are not needed
+        f.close()  # the arrays keep their map alive; the file descriptors are not needed
     return (out, metadata) if with_metadata else out
 
 
@@ -180,8 +193,10 @@ def _entry(name, t):
     arr = np.asarray(t)
     key = arr.dtype.newbyteorder("<") if arr.dtype.byteorder in "<>=|" and arr.dtype.kind in "fi" else None
     if key not in _FROM_DTYPE:
-        raise GGUFError(f"tensor {name}: dtype {arr.dtype} cannot be stored in GGUF (float32, float16, float64, "
-                        "int8, int16, int32 and int64 can): convert it first, e.g. .astype(np.float32)")
+        raise GGUFError(
+            f"tensor {name}: dtype {arr.dtype} cannot be stored in GGUF (float32, float16, float64, "
+            "int8, int16, int32 and int64 can): convert it first, e.g. .astype(np.float32)"
+        )
     if arr.ndim > MAX_DIMS:
         raise GGUFError(f"tensor {name}: {arr.ndim} dimensions (at most {MAX_DIMS})")
     if arr.size == 0:
@@ -192,6 +207,7 @@ def _entry(name, t):
     def data():
         a = np.ascontiguousarray(arr, dtype=little)
         return a.reshape(-1).view(np.uint8)
+
     return _FROM_DTYPE[key], tuple(reversed(shape)), arr.size * little.itemsize, data
 
 
@@ -211,6 +227,19 @@ def save_gguf(path, tensors, metadata=None, alignment=None, split_max_size=None)
     return writer.paths
 
 
-__all__ = ["GGUFError", "GGUFTensor", "GGUFFile", "GGUFFileWriter", "GGUFMetadata", "GGUFValue",
-           "GGUFValueType", "TensorInfo", "load_gguf", "save_gguf", "read_gguf", "as_metadata", "parse_size",
-           "DEFAULT_ALIGNMENT"]
+__all__ = [
+    "GGUFError",
+    "GGUFTensor",
+    "GGUFFile",
+    "GGUFFileWriter",
+    "GGUFMetadata",
+    "GGUFValue",
+    "GGUFValueType",
+    "TensorInfo",
+    "load_gguf",
+    "save_gguf",
+    "read_gguf",
+    "as_metadata",
+    "parse_size",
+    "DEFAULT_ALIGNMENT",
+]

@@ -24,6 +24,7 @@ type), so `meta["general.file_type"] = 24` on a file's metadata stays UINT32.
 Strings are UTF-8; string *values* that are not valid UTF-8 are kept byte-exact (decoded with
 "surrogateescape", encoded back the same way). Keys must be valid UTF-8.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,17 +55,45 @@ class GGUFValueType(IntEnum):
 
 T = GGUFValueType
 # fixed-size types: struct code, numpy dtype
-SCALAR_FORMATS = {T.UINT8: "<B", T.INT8: "<b", T.UINT16: "<H", T.INT16: "<h", T.UINT32: "<I", T.INT32: "<i",
-                  T.FLOAT32: "<f", T.BOOL: "<?", T.UINT64: "<Q", T.INT64: "<q", T.FLOAT64: "<d"}
+SCALAR_FORMATS = {
+    T.UINT8: "<B",
+    T.INT8: "<b",
+    T.UINT16: "<H",
+    T.INT16: "<h",
+    T.UINT32: "<I",
+    T.INT32: "<i",
+    T.FLOAT32: "<f",
+    T.BOOL: "<?",
+    T.UINT64: "<Q",
+    T.INT64: "<q",
+    T.FLOAT64: "<d",
+}
 SCALAR_DTYPES = {t: np.dtype(f) for t, f in SCALAR_FORMATS.items()}
-INT_RANGES = {T.UINT8: (0, 1 << 8), T.INT8: (-(1 << 7), 1 << 7), T.UINT16: (0, 1 << 16),
-              T.INT16: (-(1 << 15), 1 << 15), T.UINT32: (0, 1 << 32), T.INT32: (-(1 << 31), 1 << 31),
-              T.UINT64: (0, 1 << 64), T.INT64: (-(1 << 63), 1 << 63)}
+INT_RANGES = {
+    T.UINT8: (0, 1 << 8),
+    T.INT8: (-(1 << 7), 1 << 7),
+    T.UINT16: (0, 1 << 16),
+    T.INT16: (-(1 << 15), 1 << 15),
+    T.UINT32: (0, 1 << 32),
+    T.INT32: (-(1 << 31), 1 << 31),
+    T.UINT64: (0, 1 << 64),
+    T.INT64: (-(1 << 63), 1 << 63),
+}
 FLOAT_TYPES = (T.FLOAT32, T.FLOAT64)
-_NUMPY_KINDS = {np.dtype(np.uint8): T.UINT8, np.dtype(np.int8): T.INT8, np.dtype(np.uint16): T.UINT16,
-                np.dtype(np.int16): T.INT16, np.dtype(np.uint32): T.UINT32, np.dtype(np.int32): T.INT32,
-                np.dtype(np.uint64): T.UINT64, np.dtype(np.int64): T.INT64, np.dtype(np.float32): T.FLOAT32,
-                np.dtype(np.float16): T.FLOAT32, np.dtype(np.float64): T.FLOAT64, np.dtype(np.bool_): T.BOOL}
+_NUMPY_KINDS = {
+    np.dtype(np.uint8): T.UINT8,
+    np.dtype(np.int8): T.INT8,
+    np.dtype(np.uint16): T.UINT16,
+    np.dtype(np.int16): T.INT16,
+    np.dtype(np.uint32): T.UINT32,
+    np.dtype(np.int32): T.INT32,
+    np.dtype(np.uint64): T.UINT64,
+    np.dtype(np.int64): T.INT64,
+    np.dtype(np.float32): T.FLOAT32,
+    np.dtype(np.float16): T.FLOAT32,
+    np.dtype(np.float64): T.FLOAT64,
+    np.dtype(np.bool_): T.BOOL,
+}
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -76,8 +105,7 @@ def value_type(t) -> GGUFValueType:
         try:
             return GGUFValueType[t.strip().upper()]
         except KeyError:
-            raise GGUFError(f"unknown GGUF value type {t!r}; one of {', '.join(v.name.lower() for v in T)}") \
-                from None
+            raise GGUFError(f"unknown GGUF value type {t!r}; one of {', '.join(v.name.lower() for v in T)}") from None
     if isinstance(t, int) and not isinstance(t, bool) and t in T._value2member_map_:
         return GGUFValueType(t)
     raise GGUFError(f"unknown GGUF value type {t!r}")
@@ -112,8 +140,12 @@ class GGUFValue:
         return b"".join(_encode(self))
 
     def __eq__(self, other):
-        return isinstance(other, GGUFValue) and self.type == other.type and \
-            self.element_type == other.element_type and self.encode() == other.encode()
+        return (
+            isinstance(other, GGUFValue)
+            and self.type == other.type
+            and self.element_type == other.element_type
+            and self.encode() == other.encode()
+        )
 
     def __repr__(self):
         v = self.value if self.type != T.ARRAY or len(self.value) <= 8 else f"[{len(self.value)} values]"
@@ -170,10 +202,11 @@ def _coerce(value, t, et, depth):
             out.append(v)
         return out
     if et in INT_RANGES or et in FLOAT_TYPES:
-        try:   # fast path for long numeric arrays (tokenizer scores, token types)
+        try:  # fast path for long numeric arrays (tokenizer scores, token types)
             arr = np.asarray(value)
-            if arr.ndim == 1 and (arr.dtype.kind in "iu" and et in INT_RANGES or arr.dtype.kind in "iuf"
-                                  and et in FLOAT_TYPES):
+            if arr.ndim == 1 and (
+                arr.dtype.kind in "iu" and et in INT_RANGES or arr.dtype.kind in "iuf" and et in FLOAT_TYPES
+            ):
                 if et in INT_RANGES and arr.size:
                     lo, hi = INT_RANGES[et]
                     if int(arr.min()) < lo or int(arr.max()) >= hi:
@@ -238,8 +271,10 @@ def _common_type(values, depth) -> GGUFValueType:
         return T.INT32 if -(1 << 31) <= lo and hi < 1 << 31 else T.INT64
     types = {infer(v, depth + 1).type if not isinstance(v, (list, tuple)) else T.ARRAY for v in values}
     if len(types) != 1:
-        raise GGUFError(f"metadata arrays hold values of one type, got {sorted(t.name for t in types)}: "
-                        "give the element type with GGUFValue(values, 'array', element_type)")
+        raise GGUFError(
+            f"metadata arrays hold values of one type, got {sorted(t.name for t in types)}: "
+            "give the element type with GGUFValue(values, 'array', element_type)"
+        )
     return types.pop()
 
 
@@ -342,7 +377,7 @@ class GGUFMetadata(MutableMapping):
     def typed_items(self):
         return self._items.items()
 
-    def copy(self) -> "GGUFMetadata":
+    def copy(self) -> GGUFMetadata:
         return GGUFMetadata(self)
 
     def __repr__(self):

@@ -23,6 +23,7 @@ whose product overflows, an invalid `general.alignment` (it must be a UINT32 pow
 offsets that are misaligned, overlap or run past the end, and missing or inconsistent shards. A path that
 is not a regular file (a FIFO, a device, a directory) is refused before it is opened, so it cannot block.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -31,19 +32,31 @@ import re
 import stat
 import struct
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
 from .gguf_metadata import SCALAR_DTYPES, SCALAR_FORMATS, GGUFMetadata, GGUFValue, T
-from .gguf_types import (DEFAULT_ALIGNMENT, MAX_ARRAY_DEPTH, MAX_DIMS, MAX_NAME_BYTES, MAX_STRING_BYTES,
-                         GGUFError, TypedDims, align_up, check_alignment, check_ne, tensor_nbytes)
+from .gguf_types import (
+    DEFAULT_ALIGNMENT,
+    MAX_ARRAY_DEPTH,
+    MAX_DIMS,
+    MAX_NAME_BYTES,
+    MAX_STRING_BYTES,
+    GGUFError,
+    TypedDims,
+    align_up,
+    check_alignment,
+    check_ne,
+    tensor_nbytes,
+)
 
 MAGIC = b"GGUF"
 SPLIT_KEYS = ("split.no", "split.count", "split.tensors.count")
 SHARD_NAME = re.compile(r"^(?P<stem>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$")
-_HEADER = 24              # magic, version, tensor count, key count
-_MIN_KV = 8 + 4 + 1       # key length, value type, one byte of value
-_MIN_TENSOR_INFO = 8 + 4 + 8 + 4 + 8   # name length, n_dims, one dimension, type, offset
+_HEADER = 24  # magic, version, tensor count, key count
+_MIN_KV = 8 + 4 + 1  # key length, value type, one byte of value
+_MIN_TENSOR_INFO = 8 + 4 + 8 + 4 + 8  # name length, n_dims, one dimension, type, offset
 _MIN_ITEM = {T.STRING: 8, T.ARRAY: 12}
 
 
@@ -51,11 +64,11 @@ _MIN_ITEM = {T.STRING: 8, T.ARRAY: 12}
 class TensorInfo(TypedDims):
     name: str
     ggml_type: int
-    ne: tuple             # ggml order: ne[0] = K (innermost)
-    offset: int           # absolute byte offset in its shard
+    ne: tuple  # ggml order: ne[0] = K (innermost)
+    offset: int  # absolute byte offset in its shard
     nbytes: int
-    size_known: bool      # False: a type nobody here knows; nbytes runs to the next tensor (padding included)
-    shard: int            # index into GGUFFile.paths
+    size_known: bool  # False: a type nobody here knows; nbytes runs to the next tensor (padding included)
+    shard: int  # index into GGUFFile.paths
 
 
 class _Cursor:
@@ -64,13 +77,12 @@ class _Cursor:
     def __init__(self, buf, size, path):
         self.buf, self.size, self.pos, self.path = buf, size, 0, path
 
-    def fail(self, message):
+    def fail(self, message) -> NoReturn:
         raise GGUFError(f"{self.path}: {message}")
 
     def need(self, n, what):
         if n > self.size - self.pos:
-            self.fail(f"truncated GGUF file: {what} needs {n} bytes at offset {self.pos}, "
-                      f"{self.size - self.pos} left")
+            self.fail(f"truncated GGUF file: {what} needs {n} bytes at offset {self.pos}, {self.size - self.pos} left")
 
     def unpack(self, fmt, what):
         n = struct.calcsize(fmt)
@@ -84,7 +96,7 @@ class _Cursor:
         if n > limit:
             self.fail(f"{what} is {n} bytes long (the limit is {limit})")
         self.need(n, what)
-        b = self.buf[self.pos:self.pos + n]
+        b = self.buf[self.pos : self.pos + n]
         self.pos += n
         return bytes(b)
 
@@ -116,14 +128,13 @@ class _Cursor:
             self.fail(f"{where}: array of {count} {et.name} values does not fit in the file")
         if et in SCALAR_DTYPES:
             n = count * item
-            values = np.frombuffer(self.buf, SCALAR_DTYPES[et], count=count, offset=self.pos).tolist() \
-                if count else []
+            values = np.frombuffer(self.buf, SCALAR_DTYPES[et], count=count, offset=self.pos).tolist() if count else []
             self.pos += n
         elif et == T.STRING:
             values = [self.raw_string(where).decode("utf-8", errors="surrogateescape") for _ in range(count)]
         else:
             values = [self.value(T.ARRAY, where, depth + 1) for _ in range(count)]
-        gv = GGUFValue.__new__(GGUFValue)      # already valid: skip the re-checks of the constructor
+        gv = GGUFValue.__new__(GGUFValue)  # already valid: skip the re-checks of the constructor
         gv.type, gv.element_type, gv.value = T.ARRAY, et, values
         return gv
 
@@ -139,7 +150,7 @@ def open_regular(path, error=GGUFError):
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     fh = os.fdopen(fd, "rb", buffering=0)
     st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):      # replaced between stat and open
+    if not stat.S_ISREG(st.st_mode):  # replaced between stat and open
         fh.close()
         raise error(f"{path}: not a regular file")
     return fh, st.st_size
@@ -200,8 +211,7 @@ class _Shard:
             try:
                 if not 1 <= n_dims <= MAX_DIMS:
                     raise GGUFError(f"tensor {name}: {n_dims} dimensions (1 to {MAX_DIMS} allowed)")
-                ne = check_ne([cur.unpack("<Q", f"tensor {name}: dimensions") for _ in range(n_dims)],
-                              f"tensor {name}")
+                ne = check_ne([cur.unpack("<Q", f"tensor {name}: dimensions") for _ in range(n_dims)], f"tensor {name}")
                 ttype = cur.unpack("<I", f"tensor {name}: type")
                 offset = cur.unpack("<Q", f"tensor {name}: offset")
                 nbytes = tensor_nbytes(ttype, ne, f"tensor {name}")
@@ -228,24 +238,27 @@ class _Shard:
             if nbytes is None:
                 nbytes = end - offset
                 if nbytes <= 0:
-                    raise GGUFError(f"{self.path}: tensor {name} of unknown type {raw[i][1]} has no bytes "
-                                    "before the next tensor")
+                    raise GGUFError(
+                        f"{self.path}: tensor {name} of unknown type {raw[i][1]} has no bytes before the next tensor"
+                    )
             if offset + nbytes > data_size:
-                raise GGUFError(f"{self.path}: tensor {name} extends past the end of the file "
-                                f"(truncated GGUF file?)")
+                raise GGUFError(f"{self.path}: tensor {name} extends past the end of the file (truncated GGUF file?)")
             if offset + nbytes > end:
                 nxt = raw[order[j + 1]][0]
-                raise GGUFError(f"{self.path}: tensor {name} (bytes {offset} .. {offset + nbytes}) overlaps "
-                                f"tensor {nxt} (at {end})")
+                raise GGUFError(
+                    f"{self.path}: tensor {name} (bytes {offset} .. {offset + nbytes}) overlaps tensor {nxt} (at {end})"
+                )
             sizes[i] = nbytes
-        return [TensorInfo(name, ttype, ne, self.data_start + offset, sizes[i], nbytes is not None, 0)
-                for i, (name, ttype, ne, offset, nbytes) in enumerate(raw)]
+        return [
+            TensorInfo(name, ttype, ne, self.data_start + offset, sizes[i], nbytes is not None, 0)
+            for i, (name, ttype, ne, offset, nbytes) in enumerate(raw)
+        ]
 
     def release_map(self):
         if self.mm is not None:
             try:
                 self.mm.close()
-            except BufferError:       # arrays still view it: it closes when they go
+            except BufferError:  # arrays still view it: it closes when they go
                 pass
             self.mm = None
 
@@ -271,8 +284,9 @@ class GGUFFile:
                 if info.name in self.tensors:
                     other = shards[self.tensors[info.name].shard].path
                     raise GGUFError(f"{shard.path}: tensor {info.name} is also in {other}")
-                self.tensors[info.name] = TensorInfo(info.name, info.ggml_type, info.ne, info.offset,
-                                                     info.nbytes, info.size_known, index)
+                self.tensors[info.name] = TensorInfo(
+                    info.name, info.ggml_type, info.ne, info.offset, info.nbytes, info.size_known, index
+                )
         if copy:
             for shard in shards:
                 shard.release_map()
@@ -303,12 +317,13 @@ class GGUFFile:
         if shard.fh is None:
             raise GGUFError(f"{shard.path}: file is closed")
         out = np.empty(info.nbytes, np.uint8)
-        view, done = memoryview(out), 0
+        view, done = out.data, 0
         while done < info.nbytes:
-            n = os.preadv(shard.fh.fileno(), [view[done:done + (1 << 30)]], info.offset + done)
+            n = os.preadv(shard.fh.fileno(), [view[done : done + (1 << 30)]], info.offset + done)
             if n <= 0:
-                raise GGUFError(f"{shard.path}: tensor {name}: the file ended while reading it "
-                                "(truncated after it was opened?)")
+                raise GGUFError(
+                    f"{shard.path}: tensor {name}: the file ended while reading it (truncated after it was opened?)"
+                )
             done += n
         out.flags.writeable = False
         return out
@@ -324,8 +339,10 @@ class GGUFFile:
         self.close()
 
     def __repr__(self):
-        return f"GGUFFile({self.path!r}, {len(self.tensors)} tensors, {len(self.metadata)} keys, " \
-               f"{len(self._shards)} shard{'s' if len(self._shards) > 1 else ''})"
+        return (
+            f"GGUFFile({self.path!r}, {len(self.tensors)} tensors, {len(self.metadata)} keys, "
+            f"{len(self._shards)} shard{'s' if len(self._shards) > 1 else ''})"
+        )
 
 
 def _split_int(shard, key):
@@ -340,8 +357,10 @@ def shard_paths(path, count) -> list:
     folder, base = os.path.split(str(path))
     m = SHARD_NAME.match(base)
     if not m or int(m["no"]) != 1 or int(m["count"]) != count:
-        raise GGUFError(f"{path}: a shard of a {count}-file split set, but its name does not end in "
-                        f"-00001-of-{count:05d}.gguf, so the other shards cannot be found")
+        raise GGUFError(
+            f"{path}: a shard of a {count}-file split set, but its name does not end in "
+            f"-00001-of-{count:05d}.gguf, so the other shards cannot be found"
+        )
     return [os.path.join(folder, f"{m['stem']}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)]
 
 
@@ -372,8 +391,9 @@ def read_gguf(path, copy=False) -> GGUFFile:
                 total = _split_int(first, "split.tensors.count")
                 found = sum(len(s.infos) for s in shards)
                 if total != found:
-                    raise GGUFError(f"{path}: split.tensors.count says {total} tensors, the {count} shards "
-                                    f"hold {found}")
+                    raise GGUFError(
+                        f"{path}: split.tensors.count says {total} tensors, the {count} shards hold {found}"
+                    )
         return GGUFFile(shards, copy=copy)
     except BaseException:
         for s in shards:

@@ -10,6 +10,7 @@ The limits are checked on read *and* on write, so every file written here loads 
     MAX_ALIGNMENT      2**20    `general.alignment` (it must also be a power of two, stored as UINT32)
     MAX_ELEMENTS       2**63-1  elements of a tensor; its byte size must fit in int64 too
 """
+
 from __future__ import annotations
 
 import math
@@ -33,14 +34,38 @@ DEFAULT_ALIGNMENT = 32
 # ggml type id -> (name, values per block, bytes per block). Mainline ggml's table; the row-interleaved
 # IQ1 types of ik_llama.cpp come from formats.py (their size is per group of 4 rows, see tensor_nbytes).
 GGML_TYPES = {
-    0: ("F32", 1, 4), 1: ("F16", 1, 2), 2: ("Q4_0", 32, 18), 3: ("Q4_1", 32, 20), 6: ("Q5_0", 32, 22),
-    7: ("Q5_1", 32, 24), 8: ("Q8_0", 32, 34), 9: ("Q8_1", 32, 40), 10: ("Q2_K", 256, 84),
-    11: ("Q3_K", 256, 110), 12: ("Q4_K", 256, 144), 13: ("Q5_K", 256, 176), 14: ("Q6_K", 256, 210),
-    15: ("Q8_K", 256, 292), 16: ("IQ2_XXS", 256, 66), 17: ("IQ2_XS", 256, 74), 18: ("IQ3_XXS", 256, 98),
-    19: ("IQ1_S", 256, 50), 20: ("IQ4_NL", 32, 18), 21: ("IQ3_S", 256, 110), 22: ("IQ2_S", 256, 82),
-    23: ("IQ4_XS", 256, 136), 24: ("I8", 1, 1), 25: ("I16", 1, 2), 26: ("I32", 1, 4), 27: ("I64", 1, 8),
-    28: ("F64", 1, 8), 29: ("IQ1_M", 256, 56), 30: ("BF16", 1, 2), 34: ("TQ1_0", 256, 54),
-    35: ("TQ2_0", 256, 66), 39: ("MXFP4", 32, 17),
+    0: ("F32", 1, 4),
+    1: ("F16", 1, 2),
+    2: ("Q4_0", 32, 18),
+    3: ("Q4_1", 32, 20),
+    6: ("Q5_0", 32, 22),
+    7: ("Q5_1", 32, 24),
+    8: ("Q8_0", 32, 34),
+    9: ("Q8_1", 32, 40),
+    10: ("Q2_K", 256, 84),
+    11: ("Q3_K", 256, 110),
+    12: ("Q4_K", 256, 144),
+    13: ("Q5_K", 256, 176),
+    14: ("Q6_K", 256, 210),
+    15: ("Q8_K", 256, 292),
+    16: ("IQ2_XXS", 256, 66),
+    17: ("IQ2_XS", 256, 74),
+    18: ("IQ3_XXS", 256, 98),
+    19: ("IQ1_S", 256, 50),
+    20: ("IQ4_NL", 32, 18),
+    21: ("IQ3_S", 256, 110),
+    22: ("IQ2_S", 256, 82),
+    23: ("IQ4_XS", 256, 136),
+    24: ("I8", 1, 1),
+    25: ("I16", 1, 2),
+    26: ("I32", 1, 4),
+    27: ("I64", 1, 8),
+    28: ("F64", 1, 8),
+    29: ("IQ1_M", 256, 56),
+    30: ("BF16", 1, 2),
+    34: ("TQ1_0", 256, 54),
+    35: ("TQ2_0", 256, 66),
+    39: ("MXFP4", 32, 17),
 }
 GGML_TYPE_IDS = {name: tid for tid, (name, _, _) in GGML_TYPES.items()}
 for _f in BY_GGML_ID.values():
@@ -65,7 +90,7 @@ def _merge_gguf_package_types():
 
 
 def type_name(ggml_type: int) -> str:
-    """"Q8_0", "IQ1_S_R4", ... or "type 139" for an id this package and `gguf` do not know."""
+    """ "Q8_0", "IQ1_S_R4", ... or "type 139" for an id this package and `gguf` do not know."""
     if ggml_type in BY_GGML_ID:
         return BY_GGML_ID[ggml_type].name.upper()
     _merge_gguf_package_types()
@@ -118,9 +143,11 @@ def tensor_nbytes(ggml_type: int, ne, what="tensor"):
         fmt = BY_GGML_ID[ggml_type]
         rows = n // ne[0]
         if ne[0] % fmt.block_k or rows % fmt.rows_multiple:
-            raise GGUFError(f"{what}: {fmt.name.upper()} needs ne[0] a multiple of {fmt.block_k}"
-                            + (f" and a multiple of {fmt.rows_multiple} rows" if fmt.rows_multiple > 1 else "")
-                            + f", got ne = {list(ne)}")
+            raise GGUFError(
+                f"{what}: {fmt.name.upper()} needs ne[0] a multiple of {fmt.block_k}"
+                + (f" and a multiple of {fmt.rows_multiple} rows" if fmt.rows_multiple > 1 else "")
+                + f", got ne = {list(ne)}"
+            )
         nbytes = fmt.nbytes((rows, ne[0]))
     else:
         _merge_gguf_package_types()
@@ -139,6 +166,8 @@ class TypedDims:
     """`type_name` and numpy-order `shape` for anything with `ggml_type` and `ne` (ggml order)."""
 
     __slots__ = ()
+    ggml_type: int  # set by the subclass
+    ne: tuple  # set by the subclass
 
     @property
     def type_name(self) -> str:

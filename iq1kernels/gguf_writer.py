@@ -21,6 +21,7 @@
 * Output files follow the rules of iq1kernels._output (umask, kept mode, symlinks written through,
   devices / directories refused); `inputs=` lists files the outputs must not be.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,12 +33,31 @@ import numpy as np
 from ._output import AtomicOutput, check_output_path
 from .gguf_metadata import GGUFMetadata, GGUFValue, T, as_metadata
 from .gguf_reader import MAGIC, SHARD_NAME, SPLIT_KEYS
-from .gguf_types import (DEFAULT_ALIGNMENT, MAX_NAME_BYTES, GGUFError, align_up, check_alignment, check_int,
-                         check_ne, tensor_nbytes, type_id, type_name)
+from .gguf_types import (
+    DEFAULT_ALIGNMENT,
+    MAX_NAME_BYTES,
+    GGUFError,
+    align_up,
+    check_alignment,
+    check_int,
+    check_ne,
+    tensor_nbytes,
+    type_id,
+    type_name,
+)
 
 VERSION = 3
-_UNITS = {"": 1, "K": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12,
-          "KI": 1 << 10, "MI": 1 << 20, "GI": 1 << 30, "TI": 1 << 40}
+_UNITS = {
+    "": 1,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "KI": 1 << 10,
+    "MI": 1 << 20,
+    "GI": 1 << 30,
+    "TI": 1 << 40,
+}
 
 
 def parse_size(value) -> int:
@@ -65,8 +85,13 @@ class _Info:
     def __init__(self, name, ggml_type, ne, nbytes):
         self.name, self.ggml_type, self.ne, self.nbytes = name, ggml_type, ne, nbytes
         nb = name.encode("utf-8")
-        self.header_bytes = struct.pack("<Q", len(nb)) + nb + struct.pack("<I", len(ne)) + \
-            struct.pack(f"<{len(ne)}Q", *ne) + struct.pack("<I", ggml_type)    # + the offset, per shard
+        self.header_bytes = (
+            struct.pack("<Q", len(nb))
+            + nb
+            + struct.pack("<I", len(ne))
+            + struct.pack(f"<{len(ne)}Q", *ne)
+            + struct.pack("<I", ggml_type)
+        )  # + the offset, per shard
 
 
 class GGUFFileWriter:
@@ -84,26 +109,28 @@ class GGUFFileWriter:
                 raise GGUFError(f"general.alignment must be a UINT32, got {gv.type.name}")
             recorded = check_alignment(gv.value)
             if alignment is not None and check_int(alignment, "alignment") != recorded:
-                raise GGUFError(f"alignment={alignment} disagrees with the metadata's general.alignment = "
-                                f"{recorded}")
+                raise GGUFError(f"alignment={alignment} disagrees with the metadata's general.alignment = {recorded}")
             self.alignment = recorded
         else:
-            self.alignment = DEFAULT_ALIGNMENT if alignment is None else \
-                check_alignment(check_int(alignment, "alignment"), "alignment")
+            self.alignment = (
+                DEFAULT_ALIGNMENT
+                if alignment is None
+                else check_alignment(check_int(alignment, "alignment"), "alignment")
+            )
             if self.alignment != DEFAULT_ALIGNMENT:
                 meta["general.alignment"] = GGUFValue(self.alignment, T.UINT32)
         self.metadata = meta
         self.split_max_size = None if split_max_size is None else parse_size(split_max_size)
-        self._kv = b"".join(_kv_bytes(k, gv) for k, gv in meta.typed_items())   # checks every value now
+        self._kv = b"".join(_kv_bytes(k, gv) for k, gv in meta.typed_items())  # checks every value now
         if self.split_max_size is None:
             check_output_path(self.path, self._inputs)
         else:
             check_output_path(self._shard_path(1, 1), self._inputs)
         self._infos = []
         self._names = set()
-        self._shards = None        # [(first info index, end index)] once planned
+        self._shards = None  # [(first info index, end index)] once planned
         self._outputs = []
-        self._next = 0             # index of the next tensor to write
+        self._next = 0  # index of the next tensor to write
         self._closed = False
 
     # --- declaring tensors --------------------------------------------------------------------------
@@ -130,8 +157,7 @@ class GGUFFileWriter:
             if nbytes is None or nbytes <= 0:
                 raise GGUFError(f"tensor {name}: ggml type {tid} is unknown here: give its size in bytes")
         elif nbytes is not None and nbytes != expected:
-            raise GGUFError(f"tensor {name}: {type_name(tid)} with ne = {list(ne)} is {expected} bytes, "
-                            f"not {nbytes}")
+            raise GGUFError(f"tensor {name}: {type_name(tid)} with ne = {list(ne)} is {expected} bytes, not {nbytes}")
         self._infos.append(_Info(name, tid, ne, expected if expected is not None else nbytes))
         self._names.add(name)
 
@@ -144,9 +170,14 @@ class GGUFFileWriter:
         return os.path.join(folder, f"{stem}-{no:05d}-of-{count:05d}.gguf")
 
     def _split_kv(self, no, count) -> bytes:
-        return b"".join(_kv_bytes(k, gv) for k, gv in (
-            ("split.no", GGUFValue(no, T.UINT16)), ("split.count", GGUFValue(count, T.UINT16)),
-            ("split.tensors.count", GGUFValue(len(self._infos), T.INT32))))
+        return b"".join(
+            _kv_bytes(k, gv)
+            for k, gv in (
+                ("split.no", GGUFValue(no, T.UINT16)),
+                ("split.count", GGUFValue(count, T.UINT16)),
+                ("split.tensors.count", GGUFValue(len(self._infos), T.INT32)),
+            )
+        )
 
     def _header_size(self, kv_size, infos) -> int:
         return align_up(24 + kv_size + sum(len(i.header_bytes) + 8 for i in infos), self.alignment)
@@ -160,8 +191,11 @@ class GGUFFileWriter:
         if len(self._infos) >= 1 << 31:
             raise GGUFError("more than 2**31-1 tensors cannot be counted in split.tensors.count (INT32)")
         split_kv = len(self._split_kv(0, 1))
-        other_kv = split_kv + (len(_kv_bytes("general.alignment", GGUFValue(self.alignment, T.UINT32)))
-                               if self.alignment != DEFAULT_ALIGNMENT else 0)
+        other_kv = split_kv + (
+            len(_kv_bytes("general.alignment", GGUFValue(self.alignment, T.UINT32)))
+            if self.alignment != DEFAULT_ALIGNMENT
+            else 0
+        )
         shards, start, data, infos = [], 0, 0, []
         for i, info in enumerate(self._infos):
             kv = len(self._kv) + split_kv if not shards else other_kv
@@ -250,10 +284,12 @@ class GGUFFileWriter:
             return
         try:
             if self._next != len(self._infos):
-                raise GGUFError(f"{len(self._infos) - self._next} declared tensors were not written "
-                                f"(next: {self._infos[self._next].name!r})")
+                raise GGUFError(
+                    f"{len(self._infos) - self._next} declared tensors were not written "
+                    f"(next: {self._infos[self._next].name!r})"
+                )
             self._plan()
-            while len(self._outputs) < len(self._shards):      # files with no tensor (metadata only)
+            while len(self._outputs) < len(self._shards):  # files with no tensor (metadata only)
                 self._open_shard(len(self._outputs))
             for out in self._outputs:
                 out.finish()

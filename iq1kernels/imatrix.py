@@ -29,6 +29,7 @@ Every problem is an ImatrixError (a ValueError) naming the file and the entry: t
 files, duplicate names, a `.in_sum2` without its `.counts`, non-finite or negative values, and (at
 lookup) a vector length that does not match the tensor.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,7 +52,7 @@ class ImportanceMatrix:
 
     def __init__(self, path, fmt, entries, datasets=(), chunk_count=None, chunk_size=None):
         self.path, self.format = str(path), fmt
-        self._entries = entries                 # name -> float32 (n_mat, K) or 1-D (n_mat * K,) / (K,)
+        self._entries = entries  # name -> float32 (n_mat, K) or 1-D (n_mat * K,) / (K,)
         self.datasets = list(datasets)
         self.chunk_count, self.chunk_size = chunk_count, chunk_size
 
@@ -77,8 +78,10 @@ class ImportanceMatrix:
         n = v.size
         if v.ndim == 2 and v.shape[1] != k or n not in (k, experts * k):
             what = f"{experts} experts x K = {k}" if experts > 1 else f"K = {k}"
-            raise ImatrixError(f"{self.path}: entry {name} has {n} values (shape {v.shape}); the tensor needs "
-                               f"{what}" + (" (or one K-vector for all experts)" if experts > 1 else ""))
+            raise ImatrixError(
+                f"{self.path}: entry {name} has {n} values (shape {v.shape}); the tensor needs "
+                f"{what}" + (" (or one K-vector for all experts)" if experts > 1 else "")
+            )
         v = v.reshape(-1, k)
         if v.shape[0] != experts:
             v = np.broadcast_to(v, (experts, k))
@@ -124,7 +127,7 @@ def _load_dat(path):
         if not 1 <= n <= _MAX_NAME or pos + n > len(buf):
             raise ImatrixError(f"{path}: entry {i}: bad name length {n}")
         try:
-            name = buf[pos:pos + n].decode("utf-8")
+            name = buf[pos : pos + n].decode("utf-8")
         except UnicodeDecodeError:
             raise ImatrixError(f"{path}: entry {i}: the name is not UTF-8") from None
         pos += n
@@ -146,7 +149,7 @@ def _load_dat(path):
         if not 0 <= n <= len(buf) - pos:
             raise ImatrixError(f"{path}: bad dataset name length {n}")
         if n:
-            datasets = [buf[pos:pos + n].decode("utf-8", errors="replace")]
+            datasets = [buf[pos : pos + n].decode("utf-8", errors="replace")]
         pos += n
         if pos != len(buf):
             raise ImatrixError(f"{path}: {len(buf) - pos} unexpected bytes after the imatrix data")
@@ -155,13 +158,16 @@ def _load_dat(path):
 
 def _load_gguf(path):
     from .gguf_reader import read_gguf
+
     with read_gguf(path, copy=True) as f:
         meta = f.metadata
         kind = meta.get("general.type")
-        sums = {n[:-len(".in_sum2")]: i for n, i in f.tensors.items() if n.endswith(".in_sum2")}
+        sums = {n[: -len(".in_sum2")]: i for n, i in f.tensors.items() if n.endswith(".in_sum2")}
         if kind != "imatrix" and not sums:
-            raise ImatrixError(f"{path}: a GGUF file without imatrix data (general.type = {kind!r}, no "
-                               "<tensor>.in_sum2 entries): is it a model?")
+            raise ImatrixError(
+                f"{path}: a GGUF file without imatrix data (general.type = {kind!r}, no "
+                "<tensor>.in_sum2 entries): is it a model?"
+            )
         entries = {}
         for name, info in sums.items():
             counts = f.tensors.get(name + ".counts")
@@ -172,8 +178,10 @@ def _load_gguf(path):
                     raise ImatrixError(f"{path}: {t.name} is {t.type_name}, expected F32")
             k, n_mat = info.ne[0], (info.ne[1] if len(info.ne) > 1 else 1)
             if len(info.ne) > 2 or counts.ne[0] * (counts.ne[1] if len(counts.ne) > 1 else 1) != n_mat:
-                raise ImatrixError(f"{path}: {name}: in_sum2 ne = {list(info.ne)} and counts ne = "
-                                   f"{list(counts.ne)} do not match (expected (K, n) and (1, n))")
+                raise ImatrixError(
+                    f"{path}: {name}: in_sum2 ne = {list(info.ne)} and counts ne = "
+                    f"{list(counts.ne)} do not match (expected (K, n) and (1, n))"
+                )
             s = f.read(info.name).view("<f4").reshape(n_mat, k).astype(np.float32)
             c = f.read(counts.name).view("<f4").astype(np.float32)
             _check_values(path, name + ".counts", c)
@@ -184,8 +192,9 @@ def _load_gguf(path):
         datasets = meta.get("imatrix.datasets", [])
         if isinstance(datasets, str):
             datasets = [datasets]
-        return ImportanceMatrix(path, "gguf", entries, datasets, meta.get("imatrix.chunk_count"),
-                                meta.get("imatrix.chunk_size"))
+        return ImportanceMatrix(
+            path, "gguf", entries, datasets, meta.get("imatrix.chunk_count"), meta.get("imatrix.chunk_size")
+        )
 
 
 def _load_arrays(path, fmt):
@@ -197,13 +206,15 @@ def _load_arrays(path, fmt):
             raise ImatrixError(f"{path}: not a readable .npz file ({exc})") from None
     else:
         from .safetensors_io import read_safetensors
+
         f = read_safetensors(path)
         arrays = {n: np.array(f.array(n)) for n in f.tensors}
     entries = {}
     for name, a in arrays.items():
         if a.dtype.kind not in "fiu" or a.ndim not in (1, 2) or a.size == 0:
-            raise ImatrixError(f"{path}: entry {name}: expected a non-empty 1-D or 2-D float array, got "
-                               f"{a.dtype} {a.shape}")
+            raise ImatrixError(
+                f"{path}: entry {name}: expected a non-empty 1-D or 2-D float array, got {a.dtype} {a.shape}"
+            )
         entries[name] = _check_values(path, name, np.ascontiguousarray(a, np.float32))
     return ImportanceMatrix(path, fmt, entries)
 

@@ -29,8 +29,8 @@ and written as they are done. Above the process's baseline (which includes the h
 peak is at most the largest IQ1 output tensor + one chunk's buffers, about 5 x 4 x chunk_values bytes
 (16 MiB of float32 per buffer by default), + one KEEP_PIECE (64 MiB) of a kept tensor, which is copied
 piece by piece. The kept and the quantized tensor are never live at once; the sum allows for the freed
-chunk buffers the C allocator may keep. Not the model's size, nor its largest tensor's. With a Dask client, the result being
-written is added on the writer's side.
+chunk buffers the C allocator may keep. Not the model's size, nor its largest tensor's. With a Dask client,
+the result being written is added on the writer's side.
 
 Scale-out: client=dask.distributed.Client(...) sends each tensor to quantize to a worker, which opens the
 source by its path (shared storage: every worker must see the same file at the same path) and returns the
@@ -38,6 +38,7 @@ IQ1 bytes; this process reads the kept tensors itself and writes everything in f
 max_in_flight tensors submitted ahead of the writer. The output is byte-identical to the single-process
 run.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -57,20 +58,30 @@ from .model_sources import Source, SourceTensor, describe_type, open_source, to_
 
 # llama.cpp / ik_llama.cpp file-type ids (llama.h: LLAMA_FTYPE_MOSTLY_*); the R4 ones are ik_llama.cpp's
 FILE_TYPES = {"iq1_s": 24, "iq1_m": 31, "iq1_s_r4": 224, "iq1_m_r4": 231}
-QUANTIZATION_VERSION = 2            # GGML_QNT_VERSION, as llama-quantize records it
-DEFAULT_CHUNK_VALUES = 1 << 22      # values per quantization chunk: 16 MiB of float32
-KEEP_PIECE = 64 << 20               # bytes per read of a tensor copied as it is
-_COPY_COST = 32                     # bytes copied per value quantized, for the ETA's work estimate
+QUANTIZATION_VERSION = 2  # GGML_QNT_VERSION, as llama-quantize records it
+DEFAULT_CHUNK_VALUES = 1 << 22  # values per quantization chunk: 16 MiB of float32
+KEEP_PIECE = 64 << 20  # bytes per read of a tensor copied as it is
+_COPY_COST = 32  # bytes copied per value quantized, for the ETA's work estimate
 
 # llama-quantize's rules (name pattern, reason); the HF spellings cover safetensors input
 _KEEP_BY_NAME = [
-    (("token_embd.weight", "per_layer_token_embd.weight", "*embed_tokens.weight", "*.wte.weight",
-      "*word_embeddings.weight"), "token embeddings"),
+    (
+        (
+            "token_embd.weight",
+            "per_layer_token_embd.weight",
+            "*embed_tokens.weight",
+            "*.wte.weight",
+            "*word_embeddings.weight",
+        ),
+        "token embeddings",
+    ),
     (("output.weight", "lm_head.weight"), "output tensor"),
     (("*_norm.weight", "*norm.weight", "*layernorm*"), "norm"),
     (("*ffn_gate_inp.weight", "*.mlp.gate.weight"), "expert router"),
-    (("*pos_embd.weight", "*token_types.weight", "*position_embeddings.weight", "*token_type_embeddings.weight"),
-     "positional / token-type embeddings"),
+    (
+        ("*pos_embd.weight", "*token_types.weight", "*position_embeddings.weight", "*token_type_embeddings.weight"),
+        "positional / token-type embeddings",
+    ),
     (("*ssm_conv1d*", "*ssm_x.weight", "*ssm_dt.weight"), "Mamba SSM tensor"),
     (("*attn_rel_b.weight",), "relative position bias"),
 ]
@@ -90,16 +101,16 @@ def human_size(n) -> str:
 @dataclass
 class TensorReport:
     name: str
-    source_type: str          # "BF16", "Q8_0", ...
-    output_type: str          # "IQ1_S", or the source type when kept
-    ne: tuple                 # ggml order
+    source_type: str  # "BF16", "Q8_0", ...
+    output_type: str  # "IQ1_S", or the source type when kept
+    ne: tuple  # ggml order
     quantized: bool
-    reason: str               # why kept (or "" / a note when quantized)
+    reason: str  # why kept (or "" / a note when quantized)
     bytes_in: int
     bytes_out: int
-    rel_rmse: float | None = None    # ||W - Q(W)|| / ||W|| over the whole tensor
+    rel_rmse: float | None = None  # ||W - Q(W)|| / ||W|| over the whole tensor
     seconds: float = 0.0
-    imatrix: bool | None = None      # None: no imatrix given (or not quantized)
+    imatrix: bool | None = None  # None: no imatrix given (or not quantized)
 
     @property
     def bpw(self) -> float:
@@ -109,9 +120,9 @@ class TensorReport:
 @dataclass
 class QuantizeReport:
     source: str
-    source_kind: str          # "gguf", "safetensors", "npy", "npz"
+    source_kind: str  # "gguf", "safetensors", "npy", "npz"
     qtype: str
-    paths: list               # files written
+    paths: list  # files written
     tensors: list = field(default_factory=list)
     seconds: float = 0.0
     notes: list = field(default_factory=list)
@@ -135,20 +146,22 @@ class QuantizeReport:
     def format_table(self) -> str:
         """Every tensor's decision, sizes, bpw, rel. RMSE and time, then the totals and notes."""
         w = max([44] + [len(t.name) for t in self.tensors])
-        lines = [f"| {'tensor':<{w}} | {'type':<16} | {'ne':<20} | {'size':>25} | {'bpw':>6} | "
-                 f"{'rel. RMSE':>9} | imatrix | {'time':>7} | decision",
-                 f"|{'-' * (w + 2)}|{'-' * 18}|{'-' * 22}|{'-' * 27}|{'-' * 8}|{'-' * 11}|---------|"
-                 f"{'-' * 9}|---------"]
+        lines = [
+            f"| {'tensor':<{w}} | {'type':<16} | {'ne':<20} | {'size':>25} | {'bpw':>6} | "
+            f"{'rel. RMSE':>9} | imatrix | {'time':>7} | decision",
+            f"|{'-' * (w + 2)}|{'-' * 18}|{'-' * 22}|{'-' * 27}|{'-' * 8}|{'-' * 11}|---------|{'-' * 9}|---------",
+        ]
         for t in self.tensors:
             types = f"{t.source_type} -> {t.output_type}" if t.quantized else t.source_type
-            size = f"{human_size(t.bytes_in)} -> {human_size(t.bytes_out)}" if t.quantized else \
-                human_size(t.bytes_in)
+            size = f"{human_size(t.bytes_in)} -> {human_size(t.bytes_out)}" if t.quantized else human_size(t.bytes_in)
             err = f"{t.rel_rmse:.4f}" if t.rel_rmse is not None else ""
             im = {None: "", True: "yes", False: "no"}[t.imatrix]
             secs = f"{t.seconds:.2f}s" if t.quantized else ""
             decision = "quantized" + (f" ({t.reason})" if t.reason else "") if t.quantized else f"kept: {t.reason}"
-            lines.append(f"| {t.name:<{w}} | {types:<16} | {'x'.join(map(str, t.ne)):<20} | {size:>25} | "
-                         f"{t.bpw:>6.3f} | {err:>9} | {im:<7} | {secs:>7} | {decision}")
+            lines.append(
+                f"| {t.name:<{w}} | {types:<16} | {'x'.join(map(str, t.ne)):<20} | {size:>25} | "
+                f"{t.bpw:>6.3f} | {err:>9} | {im:<7} | {secs:>7} | {decision}"
+            )
         lines.append("")
         lines.extend(self.summary_lines())
         return "\n".join(lines)
@@ -158,27 +171,30 @@ class QuantizeReport:
         q_in, q_out = sum(t.bytes_in for t in q), sum(t.bytes_out for t in q)
         q_values = sum(math.prod(t.ne) for t in q)
         all_values = sum(math.prod(t.ne) for t in self.tensors)
-        lines = [f"quantized {len(q)} tensors to {self.qtype} ({human_size(q_in)} -> {human_size(q_out)}, "
-                 f"{8.0 * q_out / max(q_values, 1):.4f} bpw), kept {len(k)} as they were "
-                 f"({human_size(sum(t.bytes_in for t in k))}); model {human_size(self.bytes_in)} -> "
-                 f"{human_size(self.bytes_out)} ({8.0 * self.bytes_out / max(all_values, 1):.3f} bpw overall) "
-                 f"in {self.seconds:.1f} s",
-                 "wrote " + ", ".join(self.paths)]
+        lines = [
+            f"quantized {len(q)} tensors to {self.qtype} ({human_size(q_in)} -> {human_size(q_out)}, "
+            f"{8.0 * q_out / max(q_values, 1):.4f} bpw), kept {len(k)} as they were "
+            f"({human_size(sum(t.bytes_in for t in k))}); model {human_size(self.bytes_in)} -> "
+            f"{human_size(self.bytes_out)} ({8.0 * self.bytes_out / max(all_values, 1):.3f} bpw overall) "
+            f"in {self.seconds:.1f} s",
+            "wrote " + ", ".join(self.paths),
+        ]
         return lines + [f"note: {n}" for n in self.notes]
 
 
 @dataclass
 class ProgressEvent:
     """What the progress callback receives: after each chunk of rows and when each tensor is done."""
+
     tensor_index: int
     tensor_count: int
     name: str
-    rows_done: int            # rows of this tensor done (all experts' rows counted)
+    rows_done: int  # rows of this tensor done (all experts' rows counted)
     rows_total: int
-    work_done: float          # over the whole model, in units proportional to the expected time
+    work_done: float  # over the whole model, in units proportional to the expected time
     work_total: float
-    elapsed: float            # seconds since the start
-    finished: bool            # this tensor is written
+    elapsed: float  # seconds since the start
+    finished: bool  # this tensor is written
     record: TensorReport | None = None
 
 
@@ -187,7 +203,7 @@ class _Plan:
     t: SourceTensor
     quantize: bool
     reason: str
-    imatrix: np.ndarray | None = None      # (E, K) float32
+    imatrix: np.ndarray | None = None  # (E, K) float32
     experts: int = 1
     work: float = 0.0
 
@@ -206,7 +222,7 @@ def _first_match(name, patterns):
     return next((p for p in patterns if fnmatch.fnmatchcase(name, p)), None)
 
 
-_dequantizable = {}
+_dequantizable: dict[int, bool] = {}  # ggml type -> whether _can_dequantize
 
 
 def _can_dequantize(ggml_type) -> bool:
@@ -216,12 +232,13 @@ def _can_dequantize(ggml_type) -> bool:
     if ggml_type not in _dequantizable:
         from .gguf_io import GGUFTensor
         from .gguf_types import GGML_TYPES
+
         try:
             _, block, size = GGML_TYPES[ggml_type]
             k = 256 if 256 % block == 0 else block
             GGUFTensor(ggml_type, (k, 1), np.zeros(k // block * size, np.uint8)).dequantize()
             _dequantizable[ggml_type] = True
-        except Exception:       # noqa: BLE001 - any failure means "cannot"
+        except Exception:  # noqa: BLE001 - any failure means "cannot"
             _dequantizable[ggml_type] = False
     return _dequantizable[ggml_type]
 
@@ -278,14 +295,18 @@ def _decide(t, fmt, kind, include, exclude, allow_requantize):
         if pat is None:
             return False, "not matched by include"
         if hard:
-            if any(c in pat for c in "*?["):      # a glob selects: what cannot take the format is kept
+            if any(c in pat for c in "*?["):  # a glob selects: what cannot take the format is kept
                 return False, f"{hard} (matched by {pat!r})"
-            hint = " (allow_requantize=True / --allow-requantize requantizes it)" \
-                if hard.startswith("already quantized") else ""
-            raise ValueError(f"tensor {t.name} is named by include {pat!r} but cannot be quantized to {fmt.name}: "
-                             f"{hard}{hint}")
+            hint = (
+                " (allow_requantize=True / --allow-requantize requantizes it)"
+                if hard.startswith("already quantized")
+                else ""
+            )
+            raise ValueError(
+                f"tensor {t.name} is named by include {pat!r} but cannot be quantized to {fmt.name}: {hard}{hint}"
+            )
         return True, note or f"included by {pat!r}"
-    soft = _soft_reason(t.name, kind)        # the name says more than the type (a Q8_0 token_embd)
+    soft = _soft_reason(t.name, kind)  # the name says more than the type (a Q8_0 token_embd)
     if soft:
         return False, soft
     if hard:
@@ -294,10 +315,11 @@ def _decide(t, fmt, kind, include, exclude, allow_requantize):
 
 
 def _output_metadata(source: Source, fmt, im, im_label):
-    from . import __version__
+    from ._version import __version__
+
     meta = source.metadata.copy() if source.metadata is not None else GGUFMetadata()
     for key in [k for k in meta if k.startswith("quantize.imatrix.")]:
-        del meta[key]                 # a previous quantization's imatrix does not describe this one
+        del meta[key]  # a previous quantization's imatrix does not describe this one
     meta["general.quantization_version"] = GGUFValue(QUANTIZATION_VERSION, T.UINT32)
     meta["general.file_type"] = GGUFValue(FILE_TYPES[fmt.name], T.UINT32)
     meta["iq1kernels.version"] = GGUFValue(__version__, T.STRING)
@@ -313,15 +335,17 @@ def _output_metadata(source: Source, fmt, im, im_label):
 
 
 def _chunk_rows(k, m, chunk_values):
-    rows = max(4, chunk_values // k // 4 * 4)     # multiples of 4: R4 sources and outputs interleave 4 rows
+    rows = max(4, chunk_values // k // 4 * 4)  # multiples of 4: R4 sources and outputs interleave 4 rows
     return min(rows, m)
 
 
-def quantize_tensor(source: Source, t: SourceTensor, fmt, imatrix=None, threads=None,
-                    chunk_values=DEFAULT_CHUNK_VALUES, on_rows=None):
+def quantize_tensor(
+    source: Source, t: SourceTensor, fmt, imatrix=None, threads=None, chunk_values=DEFAULT_CHUNK_VALUES, on_rows=None
+):
     """One tensor's IQ1 bytes, chunk of rows by chunk: (uint8 array, sum of squared errors, sum of squares).
     imatrix: None or (E, K) float32. on_rows(rows_done) is called after each chunk."""
     from . import ops
+
     k = t.ne[0]
     m = t.ne[1]
     experts = t.ne[2] if len(t.ne) == 3 else 1
@@ -343,11 +367,11 @@ def quantize_tensor(source: Source, t: SourceTensor, fmt, imatrix=None, threads=
                 raise ValueError(f"tensor {t.name}: {where}row {r0 + int(np.argmax(bad))} contains NaN or Inf")
             q = ops.quantize(x, fmt, imatrix=im, threads=threads)
             start = e * per_expert + fmt.nbytes((r0, k))
-            out[start:start + q.nbytes] = q.data
+            out[start : start + q.nbytes] = q.data
             d = q.dequantize(threads=threads)
             np.subtract(x, d, out=d)
             err_sq += float(np.sum(np.square(d, out=d), dtype=np.float64))
-            ref_sq += float(np.sum(np.square(x, out=d), dtype=np.float64))      # d's buffer again: no temp
+            ref_sq += float(np.sum(np.square(x, out=d), dtype=np.float64))  # d's buffer again: no temp
             del x, d, q
             done += r1 - r0
             if on_rows is not None:
@@ -356,7 +380,7 @@ def quantize_tensor(source: Source, t: SourceTensor, fmt, imatrix=None, threads=
 
 
 # --- Dask: the work a worker does -------------------------------------------------------------------
-_worker_sources = {}                 # path -> (stamp, Source), per worker process
+_worker_sources: dict[str, tuple] = {}  # path -> (stamp, Source), per worker process
 _worker_lock = threading.Lock()
 
 
@@ -370,24 +394,29 @@ def _remote_quantize(spec):
     The stamp (size, mtime of the source's first file) tells a worker that sees another file."""
     path, stamp = spec["src"], spec["stamp"]
     if _stamp(path) != stamp:
-        raise RuntimeError(f"{path}: this worker sees a different file (size / modification time differ from "
-                           "the client's): the workers need the same file on shared storage")
+        raise RuntimeError(
+            f"{path}: this worker sees a different file (size / modification time differ from "
+            "the client's): the workers need the same file on shared storage"
+        )
     with _worker_lock:
         cached = _worker_sources.get(path)
         if cached is None or cached[0] != stamp:
             cached = _worker_sources[path] = (stamp, open_source(path))
     source = cached[1]
     threads = spec["threads"]
-    if threads is None:          # the worker's cores shared by the tasks it runs at once
-        from . import ops
+    if threads is None:  # the worker's cores shared by the tasks it runs at once
+        from . import _state
+
         try:
             from distributed import get_worker
-            threads = max(1, ops.get_num_threads() // max(1, int(get_worker().state.nthreads)))
-        except Exception:       # noqa: BLE001 - not in a worker, or an older API: the library default
+
+            threads = max(1, _state.get_num_threads() // max(1, int(get_worker().state.nthreads)))
+        except Exception:  # noqa: BLE001 - not in a worker, or an older API: the library default
             threads = None
     t0 = time.perf_counter()
-    data, err_sq, ref_sq = quantize_tensor(source, source.tensor(spec["name"]), get_format(spec["qtype"]),
-                                           spec["imatrix"], threads, spec["chunk_values"])
+    data, err_sq, ref_sq = quantize_tensor(
+        source, source.tensor(spec["name"]), get_format(spec["qtype"]), spec["imatrix"], threads, spec["chunk_values"]
+    )
     return data, err_sq, ref_sq, time.perf_counter() - t0
 
 
@@ -399,15 +428,22 @@ def _dask_results(client, source, plans, fmt, threads, chunk_values, max_in_flig
     if max_in_flight is None:
         try:
             max_in_flight = 2 * max(1, sum(client.nthreads().values()))
-        except Exception:       # noqa: BLE001
+        except Exception:  # noqa: BLE001
             max_in_flight = 4
     futures = {}
 
     def top_up():
         while jobs and len(futures) < max_in_flight:
             i = jobs.popleft()
-            spec = {"src": src, "stamp": stamp, "name": plans[i].t.name, "qtype": fmt.name, "threads": threads,
-                    "imatrix": plans[i].imatrix, "chunk_values": chunk_values}
+            spec = {
+                "src": src,
+                "stamp": stamp,
+                "name": plans[i].t.name,
+                "qtype": fmt.name,
+                "threads": threads,
+                "imatrix": plans[i].imatrix,
+                "chunk_values": chunk_values,
+            }
             futures[i] = client.submit(_remote_quantize, spec, pure=False)
 
     try:
@@ -425,6 +461,7 @@ def _load_im(imatrix):
     if imatrix is None:
         return None, None
     from .imatrix import ImportanceMatrix, load_imatrix
+
     if isinstance(imatrix, ImportanceMatrix):
         return imatrix, imatrix.path
     return load_imatrix(imatrix), os.fspath(imatrix)
@@ -442,16 +479,30 @@ def _plan(source, fmt, include, exclude, allow_requantize, im):
             p.work = float(math.prod(t.ne))
         else:
             if t.ggml_type is None:
-                raise ValueError(f"tensor {t.name}: {t.stored} cannot be stored in GGUF (it has no ggml type); "
-                                 "convert it first")
+                raise ValueError(
+                    f"tensor {t.name}: {t.stored} cannot be stored in GGUF (it has no ggml type); convert it first"
+                )
             p.work = t.nbytes / _COPY_COST
         plans.append(p)
     return plans
 
 
-def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None, threads=None,
-                   split_max_size=None, client=None, allow_requantize=False, progress=None,
-                   max_in_flight=None, chunk_values=DEFAULT_CHUNK_VALUES) -> QuantizeReport:
+def quantize_model(
+    src,
+    dst,
+    qtype,
+    *,
+    include=None,
+    exclude=None,
+    imatrix=None,
+    threads=None,
+    split_max_size=None,
+    client=None,
+    allow_requantize=False,
+    progress=None,
+    max_in_flight=None,
+    chunk_values=DEFAULT_CHUNK_VALUES,
+) -> QuantizeReport:
     """Quantize the model file `src` to `qtype` into the GGUF file `dst` (see the module docstring).
 
     imatrix: a path (llama.cpp GGUF / .dat, .npz, .safetensors) or an ImportanceMatrix; threads: per
@@ -460,8 +511,8 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
     Returns a QuantizeReport. Nothing is written when anything is wrong (the output appears complete or
     not at all); the input (and the imatrix file) can never be the output."""
     from . import _state
-    from .gguf_writer import GGUFFileWriter
     from ._output import OutputFileError, check_output_path
+    from .gguf_writer import GGUFFileWriter
 
     fmt = get_format(qtype)
     include, exclude = _patterns(include, "include"), _patterns(exclude, "exclude")
@@ -471,8 +522,9 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
         raise ValueError(f"chunk_values must be a positive integer, got {chunk_values!r}")
     if client is not None and not hasattr(client, "submit"):
         raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
-    if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int)
-                                      or max_in_flight < 1):
+    if max_in_flight is not None and (
+        isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1
+    ):
         raise ValueError(f"max_in_flight must be a positive integer, got {max_in_flight!r}")
     t_start = time.perf_counter()
     source = open_source(src)
@@ -480,7 +532,7 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
         im, im_label = _load_im(imatrix)
         plans = _plan(source, fmt, include, exclude, allow_requantize, im)
         if not any(p.quantize for p in plans):
-            kept = {}
+            kept: dict[str, int] = {}
             for p in plans:
                 kept[p.reason] = kept.get(p.reason, 0) + 1
             why = "; ".join(f"{n} x {r}" for r, n in sorted(kept.items(), key=lambda kv: -kv[1])[:5])
@@ -488,11 +540,12 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
         inputs = list(source.paths) + ([im.path] if im is not None else [])
         _refuse_inputs([os.fspath(dst)], inputs)
         try:
-            writer = GGUFFileWriter(dst, _output_metadata(source, fmt, im, im_label),
-                                    split_max_size=split_max_size, inputs=inputs)
+            writer = GGUFFileWriter(
+                dst, _output_metadata(source, fmt, im, im_label), split_max_size=split_max_size, inputs=inputs
+            )
         except OutputFileError as exc:
             if exc.filename:
-                _refuse_inputs([exc.filename], inputs)      # the first shard's name: say it our way
+                _refuse_inputs([exc.filename], inputs)  # the first shard's name: say it our way
             raise
         for p in plans:
             if p.quantize:
@@ -500,12 +553,24 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
             else:
                 writer.add_tensor_info(p.t.name, p.t.ggml_type, p.t.ne, p.t.nbytes)
         _refuse_inputs(writer.paths, inputs)
-        for path in writer.paths:                  # every shard: not a device or folder, its folder exists
+        for path in writer.paths:  # every shard: not a device or folder, its folder exists
             check_output_path(path, inputs)
         report = QuantizeReport(os.fspath(src), source.kind, fmt.name, list(writer.paths))
         _notes(report, source, fmt, plans, im)
-        _run(writer, source, plans, fmt, report, threads, client, progress, max_in_flight, chunk_values,
-             t_start, im is not None)
+        _run(
+            writer,
+            source,
+            plans,
+            fmt,
+            report,
+            threads,
+            client,
+            progress,
+            max_in_flight,
+            chunk_values,
+            t_start,
+            im is not None,
+        )
         report.seconds = time.perf_counter() - t_start
         return report
     finally:
@@ -515,6 +580,7 @@ def quantize_model(src, dst, qtype, *, include=None, exclude=None, imatrix=None,
 def _refuse_inputs(outputs, inputs):
     """An output that is one of the inputs (the same file: by name, symlink or hard link) is refused."""
     from ._output import OutputFileError
+
     for out in outputs:
         for inp in inputs:
             try:
@@ -522,68 +588,107 @@ def _refuse_inputs(outputs, inputs):
             except OSError:
                 continue
             if same:
-                how = "" if os.path.abspath(out) == os.path.abspath(inp) else \
-                    " (a link to it)" if os.path.islink(out) or os.path.realpath(out) == os.path.realpath(inp) \
+                how = (
+                    ""
+                    if os.path.abspath(out) == os.path.abspath(inp)
+                    else " (a link to it)"
+                    if os.path.islink(out) or os.path.realpath(out) == os.path.realpath(inp)
                     else " (the same file: a hard link)"
+                )
                 raise OutputFileError(f"output {out} is the input file {inp}{how}: write to another path")
 
 
 def _notes(report, source, fmt, plans, im):
     if source.kind == "safetensors":
-        report.notes.append("safetensors input: tensor names are kept as they are (Hugging Face names); "
-                            "llama.cpp and ik_llama.cpp need GGUF names and metadata: convert the checkpoint "
-                            "with llama.cpp's convert_hf_to_gguf.py first and quantize that GGUF")
+        report.notes.append(
+            "safetensors input: tensor names are kept as they are (Hugging Face names); "
+            "llama.cpp and ik_llama.cpp need GGUF names and metadata: convert the checkpoint "
+            "with llama.cpp's convert_hf_to_gguf.py first and quantize that GGUF"
+        )
     elif source.kind in ("npy", "npz"):
         report.notes.append(f"{source.kind} input: arrays are stored under their names, without model metadata")
     if fmt.interleaved:
-        report.notes.append(f"{fmt.name.upper()} (type {fmt.ggml_id}) is an ik_llama.cpp type: mainline llama.cpp "
-                            "cannot load this file")
+        report.notes.append(
+            f"{fmt.name.upper()} (type {fmt.ggml_id}) is an ik_llama.cpp type: mainline llama.cpp cannot load this file"
+        )
     quantized = [p for p in plans if p.quantize]
     if im is None:
-        report.notes.append("no imatrix: llama-quantize refuses IQ1 types without one (their quality suffers "
-                            "most); pass one computed by llama-imatrix")
+        report.notes.append(
+            "no imatrix: llama-quantize refuses IQ1 types without one (their quality suffers "
+            "most); pass one computed by llama-imatrix"
+        )
     else:
         missing = [p.t.name for p in quantized if p.imatrix is None]
         if missing:
-            report.notes.append(f"{len(missing)} quantized tensors have no imatrix entry and were quantized "
-                                f"without: {', '.join(missing[:5])}" + (", ..." if len(missing) > 5 else ""))
+            report.notes.append(
+                f"{len(missing)} quantized tensors have no imatrix entry and were quantized "
+                f"without: {', '.join(missing[:5])}" + (", ..." if len(missing) > 5 else "")
+            )
     already = sum(p.reason.startswith("already quantized") for p in plans)
     if already:
-        report.notes.append(f"{already} tensors already quantized were kept as they are (allow_requantize=True / "
-                            "--allow-requantize requantizes them)")
+        report.notes.append(
+            f"{already} tensors already quantized were kept as they are (allow_requantize=True / "
+            "--allow-requantize requantizes them)"
+        )
     requant = [p.t.name for p in quantized if not p.t.is_float]
     if requant:
-        note = (f"{len(requant)} tensors were already quantized and are dequantized and requantized (their "
-                f"error adds to the earlier one's): {', '.join(requant[:5])}" + (", ..." if len(requant) > 5 else ""))
+        note = (
+            f"{len(requant)} tensors were already quantized and are dequantized and requantized (their "
+            f"error adds to the earlier one's): {', '.join(requant[:5])}" + (", ..." if len(requant) > 5 else "")
+        )
         report.notes.append(note)
         warnings.warn(note, RequantizationWarning, stacklevel=3)
 
 
-def _run(writer, source, plans, fmt, report, threads, client, progress, max_in_flight, chunk_values, t_start,
-         has_im):
+def _run(writer, source, plans, fmt, report, threads, client, progress, max_in_flight, chunk_values, t_start, has_im):
     work_total = sum(p.work for p in plans) or 1.0
     work_done = 0.0
     n = len(plans)
-    remote = iter(()) if client is None else \
-        _dask_results(client, source, plans, fmt, threads, chunk_values, max_in_flight)
+    remote = (
+        iter(()) if client is None else _dask_results(client, source, plans, fmt, threads, chunk_values, max_in_flight)
+    )
 
     def emit(i, rows_done, rows_total, finished, record=None, extra=0.0):
         if progress is not None:
-            progress(ProgressEvent(i, n, plans[i].t.name, rows_done, rows_total, work_done + extra, work_total,
-                                   time.perf_counter() - t_start, finished, record))
+            progress(
+                ProgressEvent(
+                    i,
+                    n,
+                    plans[i].t.name,
+                    rows_done,
+                    rows_total,
+                    work_done + extra,
+                    work_total,
+                    time.perf_counter() - t_start,
+                    finished,
+                    record,
+                )
+            )
 
     try:
         with writer:
             for i, p in enumerate(plans):
                 t = p.t
                 t0 = time.perf_counter()
-                if not p.quantize:      # copied in pieces: a kept tensor is never in memory whole
+                if not p.quantize:  # copied in pieces: a kept tensor is never in memory whole
                     r = source.reader(t)
-                    writer.write_tensor_parts(t.name, (r.piece(off, min(KEEP_PIECE, t.nbytes - off))
-                                                       for off in range(0, t.nbytes, KEEP_PIECE)))
-                    report.tensors.append(TensorReport(t.name, describe_type(t), describe_type(t), t.ne, False,
-                                                       p.reason, t.nbytes, t.nbytes,
-                                                       seconds=time.perf_counter() - t0))
+                    writer.write_tensor_parts(
+                        t.name,
+                        (r.piece(off, min(KEEP_PIECE, t.nbytes - off)) for off in range(0, t.nbytes, KEEP_PIECE)),
+                    )
+                    report.tensors.append(
+                        TensorReport(
+                            t.name,
+                            describe_type(t),
+                            describe_type(t),
+                            t.ne,
+                            False,
+                            p.reason,
+                            t.nbytes,
+                            t.nbytes,
+                            seconds=time.perf_counter() - t0,
+                        )
+                    )
                     work_done += p.work
                     emit(i, 0, 0, True, report.tensors[-1])
                     continue
@@ -593,15 +698,34 @@ def _run(writer, source, plans, fmt, report, threads, client, progress, max_in_f
                         emit(i, 0, rows_total, False)
                         per_row = p.work / rows_total
                         data, err_sq, ref_sq = quantize_tensor(
-                            source, t, fmt, p.imatrix, threads, chunk_values,
-                            lambda done: emit(i, done, rows_total, False, extra=done * per_row))
+                            source,
+                            t,
+                            fmt,
+                            p.imatrix,
+                            threads,
+                            chunk_values,
+                            lambda done, i=i, rows_total=rows_total, per_row=per_row: emit(
+                                i, done, rows_total, False, extra=done * per_row
+                            ),
+                        )
                         seconds = time.perf_counter() - t0
                     else:
                         j, (data, err_sq, ref_sq, seconds) = next(remote)
                         assert j == i
                     rel = math.sqrt(err_sq / ref_sq) if ref_sq > 0 else (0.0 if err_sq == 0 else math.inf)
-                    rec = TensorReport(t.name, describe_type(t), fmt.name.upper(), t.ne, True, p.reason, t.nbytes,
-                                       int(data.nbytes), rel, seconds, (p.imatrix is not None) if has_im else None)
+                    rec = TensorReport(
+                        t.name,
+                        describe_type(t),
+                        fmt.name.upper(),
+                        t.ne,
+                        True,
+                        p.reason,
+                        t.nbytes,
+                        int(data.nbytes),
+                        rel,
+                        seconds,
+                        (p.imatrix is not None) if has_im else None,
+                    )
                 writer.write_tensor(t.name, data)
                 del data
                 work_done += p.work
@@ -613,5 +737,12 @@ def _run(writer, source, plans, fmt, report, threads, client, progress, max_in_f
             close()
 
 
-__all__ = ["quantize_model", "quantize_tensor", "QuantizeReport", "TensorReport", "ProgressEvent", "FILE_TYPES",
-           "RequantizationWarning"]
+__all__ = [
+    "quantize_model",
+    "quantize_tensor",
+    "QuantizeReport",
+    "TensorReport",
+    "ProgressEvent",
+    "FILE_TYPES",
+    "RequantizationWarning",
+]

@@ -3,6 +3,7 @@
 Written for reading, not speed: each function follows FORMATS.md line by line, in float32 with the same
 evaluation order as the C code, so dequantization and activation quantization are bit-identical to it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,7 @@ from .formats import get_format
 from .grid import grid_values
 from .tensor import Q8K128, QuantizedMatrix
 
-_GRID = grid_values().astype(np.float32)       # (2048, 8) values in {-1, 0, 1}
+_GRID = grid_values().astype(np.float32)  # (2048, 8) values in {-1, 0, 1}
 _F32 = np.float32
 
 
@@ -36,36 +37,36 @@ def _delta(bit) -> np.ndarray:
 
 def dequantize_iq1_s(data: np.ndarray, m: int, k: int) -> np.ndarray:
     blocks = data.reshape(m * (k // 256), 50)
-    d = _fp16_bytes(blocks[:, 0:2])[:, 0]                                           # (B,)
-    qs = blocks[:, 2:34].reshape(-1, 8, 4).astype(np.int64)                   # (B, ib, l)
-    qh = _u16(blocks[:, 34:50])                                                # (B, ib)
-    idx = qs | (((qh[:, :, None] >> (3 * np.arange(4))) & 7) << 8)             # (B, ib, l)
-    dl = d[:, None] * (2 * ((qh >> 12) & 7) + 1).astype(_F32)                  # (B, ib) fp32 first
-    vals = _GRID[idx] + _delta(qh & 0x8000)[:, :, None, None]                  # (B, ib, l, 8)
+    d = _fp16_bytes(blocks[:, 0:2])[:, 0]  # (B,)
+    qs = blocks[:, 2:34].reshape(-1, 8, 4).astype(np.int64)  # (B, ib, l)
+    qh = _u16(blocks[:, 34:50])  # (B, ib)
+    idx = qs | (((qh[:, :, None] >> (3 * np.arange(4))) & 7) << 8)  # (B, ib, l)
+    dl = d[:, None] * (2 * ((qh >> 12) & 7) + 1).astype(_F32)  # (B, ib) fp32 first
+    vals = _GRID[idx] + _delta(qh & 0x8000)[:, :, None, None]  # (B, ib, l, 8)
     return (dl[:, :, None, None] * vals).reshape(m, k)
 
 
 def dequantize_iq1_m(data: np.ndarray, m: int, k: int) -> np.ndarray:
     blocks = data.reshape(m * (k // 256), 56)
-    qs = blocks[:, 0:32].reshape(-1, 16, 2).astype(np.int64)                  # (B, j, h)
-    qh = blocks[:, 32:48].astype(np.int64)                                     # (B, j)
-    sc = _u16(blocks[:, 48:56])                                                # (B, 4)
+    qs = blocks[:, 0:32].reshape(-1, 16, 2).astype(np.int64)  # (B, j, h)
+    qh = blocks[:, 32:48].astype(np.int64)  # (B, j)
+    sc = _u16(blocks[:, 48:56])  # (B, 4)
     d_bits = (sc[:, 0] >> 12) | ((sc[:, 1] >> 8) & 0x00F0) | ((sc[:, 2] >> 4) & 0x0F00) | (sc[:, 3] & 0xF000)
-    d = _fp16(d_bits.astype(np.uint16))                                        # (B,)
+    d = _fp16(d_bits.astype(np.uint16))  # (B,)
     j = np.arange(16)
-    ls = (sc[:, j // 4] >> (3 * (j % 4))) & 7                                  # (B, j)
+    ls = (sc[:, j // 4] >> (3 * (j % 4))) & 7  # (B, j)
     dl = d[:, None] * (2 * ls + 1).astype(_F32)
     h = np.arange(2)
-    idx = qs | (((qh[:, :, None] >> (4 * h)) & 7) << 8)                        # (B, j, h)
-    delta = _delta((qh[:, :, None] >> (4 * h + 3)) & 1)                        # (B, j, h)
-    vals = _GRID[idx] + delta[:, :, :, None]                                   # (B, j, h, 8)
+    idx = qs | (((qh[:, :, None] >> (4 * h)) & 7) << 8)  # (B, j, h)
+    delta = _delta((qh[:, :, None] >> (4 * h + 3)) & 1)  # (B, j, h)
+    vals = _GRID[idx] + delta[:, :, :, None]  # (B, j, h, 8)
     return (dl[:, :, None, None] * vals).reshape(m, k)
 
 
 def _r4_groups(data: np.ndarray, m: int, k: int, block_bytes: int):
     groups = data.reshape(m // 4, 8 + (k // 32) * block_bytes)
-    d = _fp16_bytes(groups[:, 0:8])                                                  # (G, r)
-    blocks = groups[:, 8:].reshape(m // 4, k // 32, block_bytes)               # (G, ib, bytes)
+    d = _fp16_bytes(groups[:, 0:8])  # (G, r)
+    blocks = groups[:, 8:].reshape(m // 4, k // 32, block_bytes)  # (G, ib, bytes)
     return d, blocks
 
 
@@ -76,34 +77,38 @@ def _r4_rows(y: np.ndarray, m: int, k: int) -> np.ndarray:
 
 def dequantize_iq1_s_r4(data: np.ndarray, m: int, k: int) -> np.ndarray:
     d, blocks = _r4_groups(data, m, k, 24)
-    qs = blocks[:, :, 0:16].reshape(m // 4, k // 32, 4, 4).astype(np.int64)   # (G, ib, l, r)
-    qs = qs.transpose(0, 1, 3, 2)                                               # (G, ib, r, l)
-    qh = _u16(blocks[:, :, 16:24])                                              # (G, ib, r)
+    qs = blocks[:, :, 0:16].reshape(m // 4, k // 32, 4, 4).astype(np.int64)  # (G, ib, l, r)
+    qs = qs.transpose(0, 1, 3, 2)  # (G, ib, r, l)
+    qh = _u16(blocks[:, :, 16:24])  # (G, ib, r)
     idx = qs | (((qh[..., None] >> (3 * np.arange(4))) & 7) << 8)
-    dl = d[:, None, :] * (2 * ((qh >> 12) & 7) + 1).astype(_F32)                # (G, ib, r)
+    dl = d[:, None, :] * (2 * ((qh >> 12) & 7) + 1).astype(_F32)  # (G, ib, r)
     vals = _GRID[idx] + _delta(qh & 0x8000)[..., None, None]
     return _r4_rows(dl[..., None, None] * vals, m, k)
 
 
 def dequantize_iq1_m_r4(data: np.ndarray, m: int, k: int) -> np.ndarray:
     d, blocks = _r4_groups(data, m, k, 28)
-    qs = blocks[:, :, 0:16].reshape(m // 4, k // 32, 4, 4).astype(np.int64)   # (G, ib, g, r)
-    qs = qs.transpose(0, 1, 3, 2)                                               # (G, ib, r, g)
-    qh = blocks[:, :, 16:24].reshape(m // 4, k // 32, 2, 4).astype(np.int64)   # (G, ib, hf, r)
-    qh = qh.transpose(0, 1, 3, 2)                                               # (G, ib, r, hf)
-    scales = blocks[:, :, 24:28].astype(np.int64)                               # (G, ib, r)
+    qs = blocks[:, :, 0:16].reshape(m // 4, k // 32, 4, 4).astype(np.int64)  # (G, ib, g, r)
+    qs = qs.transpose(0, 1, 3, 2)  # (G, ib, r, g)
+    qh = blocks[:, :, 16:24].reshape(m // 4, k // 32, 2, 4).astype(np.int64)  # (G, ib, hf, r)
+    qh = qh.transpose(0, 1, 3, 2)  # (G, ib, r, hf)
+    scales = blocks[:, :, 24:28].astype(np.int64)  # (G, ib, r)
     g = np.arange(4)
     hf, sh = g // 2, 4 * (g % 2)
-    hbyte = qh[..., hf]                                                         # (G, ib, r, g)
+    hbyte = qh[..., hf]  # (G, ib, r, g)
     idx = qs | (((hbyte >> sh) & 7) << 8)
     delta = _delta((hbyte >> (sh + 3)) & 1)
-    ls = (scales[..., None] >> (4 * hf)) & 15                                   # (G, ib, r, g)
+    ls = (scales[..., None] >> (4 * hf)) & 15  # (G, ib, r, g)
     dl = d[:, None, :, None] * ls.astype(_F32)
     return _r4_rows(dl[..., None] * (_GRID[idx] + delta[..., None]), m, k)
 
 
-_DEQUANTIZERS = {"iq1_s": dequantize_iq1_s, "iq1_m": dequantize_iq1_m,
-                 "iq1_s_r4": dequantize_iq1_s_r4, "iq1_m_r4": dequantize_iq1_m_r4}
+_DEQUANTIZERS = {
+    "iq1_s": dequantize_iq1_s,
+    "iq1_m": dequantize_iq1_m,
+    "iq1_s_r4": dequantize_iq1_s_r4,
+    "iq1_m_r4": dequantize_iq1_m_r4,
+}
 
 
 def dequantize(W, qtype=None, shape=None) -> np.ndarray:
@@ -131,15 +136,15 @@ def quantize_activations(X) -> Q8K128:
     blocks = x.reshape(n, k // 128, 128)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         ax = np.abs(blocks)
-        finite = (ax <= np.finfo(_F32).max).all(axis=2)                        # (N, nb)
+        finite = (ax <= np.finfo(_F32).max).all(axis=2)  # (N, nb)
         amax = np.where(finite, np.where(finite[..., None], ax, 0).max(axis=2), 0).astype(_F32)
         usable = finite & (amax > 0)
         safe = np.where(usable, amax, _F32(1))
         idv = _F32(127) / safe
-        tiny = idv > np.finfo(_F32).max                                         # 127/amax overflows
-        pre = np.where(tiny, _F32(2.0 ** 64), _F32(1)).astype(_F32)
+        tiny = idv > np.finfo(_F32).max  # 127/amax overflows
+        pre = np.where(tiny, _F32(2.0**64), _F32(1)).astype(_F32)
         idv = np.where(tiny, _F32(127) / (safe * pre), idv).astype(_F32)
-        q = np.rint((blocks * pre[..., None]) * idv[..., None])                  # half to even
+        q = np.rint((blocks * pre[..., None]) * idv[..., None])  # half to even
         q = np.where(usable[..., None], q, 0).astype(np.int8)
         d = np.where(usable, amax / _F32(127), np.where(finite, _F32(0), _F32(np.nan))).astype(_F32)
     bsums = q.reshape(n, k // 32, 32).sum(axis=2, dtype=np.int32).astype(np.int16)

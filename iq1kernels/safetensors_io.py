@@ -15,6 +15,7 @@ a JSON object, an entry without dtype / shape / data_offsets, negative or non-in
 out of the data or inconsistent with shape x dtype size, overlapping tensors, unknown dtypes; a missing
 shard of an index is a SafetensorsError too. A path that is not a regular file is refused before opening.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,22 @@ import numpy as np
 
 from .gguf_reader import open_regular
 
-DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
-          "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}
-MAX_HEADER = 100 << 20      # 100 MB: the format's own limit
+DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "BF16": "<u2",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U64": "<u8",
+    "U32": "<u4",
+    "U16": "<u2",
+    "U8": "u1",
+    "BOOL": "?",
+}
+MAX_HEADER = 100 << 20  # 100 MB: the format's own limit
 
 
 class SafetensorsError(ValueError):
@@ -39,11 +53,11 @@ class SafetensorsError(ValueError):
 @dataclass(frozen=True)
 class SafetensorsInfo:
     name: str
-    dtype: str            # "BF16", "F32", ...
+    dtype: str  # "BF16", "F32", ...
     shape: tuple
-    start: int            # absolute byte offset in its file
+    start: int  # absolute byte offset in its file
     nbytes: int
-    file: int             # index into SafetensorsFile.paths
+    file: int  # index into SafetensorsFile.paths
 
 
 class _File:
@@ -58,7 +72,7 @@ class _File:
         if n == 0 or n > MAX_HEADER or 8 + n > size:
             raise SafetensorsError(f"{path}: not a safetensors file (header length {n} for a {size}-byte file)")
         try:
-            header = json.loads(self.mm[8:8 + n])
+            header = json.loads(self.mm[8 : 8 + n])
         except (ValueError, UnicodeDecodeError):
             raise SafetensorsError(f"{path}: not a safetensors file (the header is not JSON)") from None
         if not isinstance(header, dict):
@@ -69,7 +83,7 @@ class _File:
         self.metadata = meta
         self.entries = [self._entry(name, info, 8 + n, size) for name, info in header.items()]
         spans = sorted((e.start, e.start + e.nbytes, e.name) for e in self.entries if e.nbytes)
-        for (s0, e0, a), (s1, _, b) in zip(spans, spans[1:]):
+        for (_, e0, a), (s1, _, b) in zip(spans, spans[1:]):
             if s1 < e0:
                 raise SafetensorsError(f"{path}: tensors {a} and {b} overlap")
 
@@ -106,8 +120,9 @@ class SafetensorsFile:
         for index, f in enumerate(files):
             for e in f.entries:
                 if e.name in self.tensors:
-                    raise SafetensorsError(f"{f.path}: tensor {e.name} is also in "
-                                           f"{files[self.tensors[e.name].file].path}")
+                    raise SafetensorsError(
+                        f"{f.path}: tensor {e.name} is also in {files[self.tensors[e.name].file].path}"
+                    )
                 self.tensors[e.name] = SafetensorsInfo(e.name, e.dtype, e.shape, e.start, e.nbytes, index)
 
     @property
@@ -141,7 +156,7 @@ def read_safetensors(path) -> SafetensorsFile:
             raise SafetensorsError(f"{path}: not JSON") from None
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
-        raise SafetensorsError(f"{path}: no \"weight_map\" of tensor name -> file name")
+        raise SafetensorsError(f'{path}: no "weight_map" of tensor name -> file name')
     folder = os.path.dirname(path)
     names = list(dict.fromkeys(weight_map.values()))
     files = []

@@ -1,5 +1,6 @@
 """Built-in synthetic data: random but valid IQ1 weights (any index, scale and sign pattern, finite
 fp16 scales) and activations, for `iq1kernels bench`, the tests and the benchmarks."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,6 +21,7 @@ def random_weights(qtype, shape, seed=0, scale_range=(1e-3, 2.0), max_scales=Fal
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 256, fmt.nbytes((m, k)), dtype=np.uint8)
     lo, hi = scale_range
+    blocks: np.ndarray  # (M/4, K/32, block bytes) or (blocks, block bytes)
     if fmt.interleaved:
         groups = data.reshape(m // 4, -1)
         scales = np.full((m // 4, 4), 65504.0) if max_scales else rng.uniform(lo, hi, (m // 4, 4))
@@ -27,9 +29,9 @@ def random_weights(qtype, shape, seed=0, scale_range=(1e-3, 2.0), max_scales=Fal
         if max_scales:
             blocks = groups[:, 8:].reshape(m // 4, k // 32, fmt.block_bytes)
             if fmt.name == "iq1_s_r4":
-                blocks[:, :, 17:24:2] |= 0x70            # high byte of each qh word: ls = 7
+                blocks[:, :, 17:24:2] |= 0x70  # high byte of each qh word: ls = 7
             else:
-                blocks[:, :, 24:28] = 0xFF               # both 4-bit scales = 15
+                blocks[:, :, 24:28] = 0xFF  # both 4-bit scales = 15
     else:
         blocks = data.reshape(-1, fmt.block_bytes)
         scales = np.full(blocks.shape[0], 65504.0) if max_scales else rng.uniform(lo, hi, blocks.shape[0])
@@ -38,7 +40,7 @@ def random_weights(qtype, shape, seed=0, scale_range=(1e-3, 2.0), max_scales=Fal
             _put_fp16(blocks[:, 0:2], scales[:, None])
             if max_scales:
                 blocks[:, 35:50:2] |= 0x70
-        else:   # iq1_m: the fp16 super-scale lives in the top nibbles of the four scale words
+        else:  # iq1_m: the fp16 super-scale lives in the top nibbles of the four scale words
             sc = np.ascontiguousarray(blocks[:, 48:56]).view("<u2").copy()
             for j in range(4):
                 sc[:, j] = (sc[:, j] & 0x0FFF) | (((h >> (4 * j)) & 0xF) << 12)

@@ -1,18 +1,22 @@
-"""QuantizedMatrix (IQ1 weights in their exact GGUF bytes) and Q8K128 (quantized activations)."""
+"""QuantizedMatrix: IQ1 weights in their exact GGUF bytes (Q8K128, the quantized activations, is in
+activations.py and importable from here too)."""
+
 from __future__ import annotations
 
+import mmap
+from typing import Union
+
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .formats import Format, get_format
+from . import _kernels
+from .activations import Q8K128
+from .formats import Format, QType, get_format
 
+__all__ = ["QuantizedMatrix", "Q8K128"]
 
-def _c_array(a: np.ndarray) -> np.ndarray:
-    """C-contiguous and aligned to its dtype (a copy only when not): the C code dereferences float /
-    int16 pointers directly, and a misaligned one is undefined behaviour there."""
-    flags = a.flags
-    if flags.c_contiguous and flags.aligned:   # the common case: np.require costs ~3 us a call
-        return a
-    return np.require(a, requirements=("C", "A"))
+# what QuantizedMatrix.from_bytes reads GGUF bytes from
+Buffer = Union[bytes, bytearray, memoryview, mmap.mmap, np.ndarray]
 
 
 class QuantizedMatrix:
@@ -31,20 +35,19 @@ class QuantizedMatrix:
     interleaving unit). `linear` / `@` take (M, K) matrices only: run experts one at a time with `E3[e]`.
     """
 
-    __array_ufunc__ = None   # make numpy defer `x @ Wq` to __rmatmul__ (which explains what to do)
+    __array_ufunc__ = None  # make numpy defer `x @ Wq` to __rmatmul__ (which explains what to do)
 
-    def __init__(self, data: np.ndarray, qtype, shape):
+    def __init__(self, data: np.ndarray, qtype: QType, shape: tuple[int, ...]) -> None:
         fmt = get_format(qtype)
         shape = fmt.check_shape(shape)
-        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 1 \
-                or not data.flags.c_contiguous:
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 1 or not data.flags.c_contiguous:
             raise TypeError("data must be a C-contiguous 1-D uint8 array (use QuantizedMatrix.from_bytes)")
         if data.size != fmt.nbytes(shape):
             raise ValueError(f"{fmt.name} of shape {shape} needs {fmt.nbytes(shape)} bytes, got {data.size}")
         self._data, self._format, self._shape = data, fmt, shape
 
     @classmethod
-    def from_bytes(cls, buf, qtype, shape) -> "QuantizedMatrix":
+    def from_bytes(cls, buf: Buffer, qtype: QType, shape: tuple[int, ...]) -> QuantizedMatrix:
         """Wrap GGUF bytes (bytes, bytearray, memoryview, mmap, ndarray) as an (M, K) matrix or an (E, M, K)
         stack; zero-copy when contiguous. Dimensions must be integers (numpy integers too)."""
         fmt = get_format(qtype)
@@ -58,12 +61,12 @@ class QuantizedMatrix:
             try:
                 arr = np.frombuffer(buf, dtype=np.uint8)
             except (TypeError, ValueError, BufferError) as exc:
-                raise TypeError(f"cannot read IQ1 bytes from {type(buf).__name__} (it must be a contiguous "
-                                f"buffer: {exc})") from None
+                raise TypeError(
+                    f"cannot read IQ1 bytes from {type(buf).__name__} (it must be a contiguous buffer: {exc})"
+                ) from None
         need = fmt.nbytes(shape)
         if arr.size != need:
-            raise ValueError(f"buffer has {arr.size} bytes, but {fmt.name} of shape {shape} needs "
-                             f"exactly {need}")
+            raise ValueError(f"buffer has {arr.size} bytes, but {fmt.name} of shape {shape} needs exactly {need}")
         return cls(arr, fmt, shape)
 
     # --- properties -------------------------------------------------------------------------------
@@ -100,8 +103,9 @@ class QuantizedMatrix:
         return f"QuantizedMatrix({self.qtype}, shape={self._shape}, {self.nbytes} bytes, {self.bpw:.4g} bpw)"
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError("a QuantizedMatrix is not an array: use .dequantize() for float32 values or .data for "
-                        "its bytes")
+        raise TypeError(
+            "a QuantizedMatrix is not an array: use .dequantize() for float32 values or .data for its bytes"
+        )
 
     # --- views -------------------------------------------------------------------------------------
     def __getitem__(self, key):
@@ -113,7 +117,7 @@ class QuantizedMatrix:
                 raise IndexError(f"index an (E, M, K) stack as W[e] or W[e, r0:r1], got {key!r}")
             e = _index(key[0], self._shape[0], "expert")
             per = self._format.nbytes(self._shape[1:])
-            expert = QuantizedMatrix(self._data[e * per:(e + 1) * per], self._format, self._shape[1:])
+            expert = QuantizedMatrix(self._data[e * per : (e + 1) * per], self._format, self._shape[1:])
             return expert[key[1]] if len(key) == 2 else expert
         if len(key) != 1 or not isinstance(key[0], slice):
             raise IndexError(f"index an (M, K) matrix by a row range W[r0:r1], got {key!r}")
@@ -123,13 +127,15 @@ class QuantizedMatrix:
         if step != 1 or r1 <= r0:
             raise IndexError(f"row range {key[0]} of {m} rows must be non-empty with step 1")
         if r0 % rows or r1 % rows:
-            raise IndexError(f"{self.qtype} interleaves groups of {rows} rows: a row range must start and end "
-                             f"at multiples of {rows}, got {r0}:{r1}")
+            raise IndexError(
+                f"{self.qtype} interleaves groups of {rows} rows: a row range must start and end "
+                f"at multiples of {rows}, got {r0}:{r1}"
+            )
         per_group = self._format.nbytes((rows, k))
-        data = self._data[r0 // rows * per_group:r1 // rows * per_group]
+        data = self._data[r0 // rows * per_group : r1 // rows * per_group]
         return QuantizedMatrix(data, self._format, (r1 - r0, k))
 
-    def _as_2d(self) -> "QuantizedMatrix":
+    def _as_2d(self) -> QuantizedMatrix:
         """The same bytes as one (E * M, K) matrix (the experts' rows stacked)."""
         if self.ndim == 2:
             return self
@@ -137,18 +143,26 @@ class QuantizedMatrix:
         return QuantizedMatrix(self._data, self._format, (e * m, k))
 
     # --- operations -------------------------------------------------------------------------------
-    def dequantize(self, threads=None) -> np.ndarray:
-        """(M, K) — or (E, M, K) — float32, bit-identical to the GGUF reference dequantizer."""
-        from . import ops
-        return ops.dequantize(self._as_2d(), threads=threads).reshape(self._shape)
+    def require_2d(self) -> None:
+        """Raise the ValueError that an (E, M, K) stack gets where one (M, K) matrix is needed."""
+        if len(self._shape) != 2:
+            raise ValueError(
+                f"weights of shape {self._shape} are a stack of {self._shape[0]} experts: pass one (M, K) "
+                "expert matrix, W[e]"
+            )
 
-    def __matmul__(self, x):
-        from . import ops
-        return ops.matmul(self, x)
+    def dequantize(self, threads: int | None = None) -> np.ndarray:
+        """(M, K) — or (E, M, K) — float32, bit-identical to the GGUF reference dequantizer."""
+        m, k = self._as_2d().shape
+        return _kernels.dequantize(self._format, self._data, m, k, threads).reshape(self._shape)
+
+    def __matmul__(self, x: ArrayLike) -> np.ndarray:
+        self.require_2d()
+        m, k = self._shape
+        return _kernels.matmul(self._format, self._data, m, k, x)
 
     def __rmatmul__(self, x):
-        raise TypeError("x @ QuantizedMatrix is not supported: use iq1kernels.linear(x, W) for x @ W.T, "
-                        "or W @ x")
+        raise TypeError("x @ QuantizedMatrix is not supported: use iq1kernels.linear(x, W) for x @ W.T, or W @ x")
 
 
 def _index(i, n, what) -> int:
@@ -158,51 +172,3 @@ def _index(i, n, what) -> int:
     if not -n <= i < n:
         raise IndexError(f"{what} index {i} is out of range for {n} {what}s")
     return i % n
-
-
-class Q8K128:
-    """Activations quantized to Q8_K128: per row of K values, an fp32 scale per 128 values (`d`),
-    int8 quants in [-127, 127] (`qs`) and unscaled int16 sums per 32 values (`bsums`)."""
-
-    def __init__(self, d: np.ndarray, bsums: np.ndarray, qs: np.ndarray):
-        if not (isinstance(d, np.ndarray) and isinstance(bsums, np.ndarray) and isinstance(qs, np.ndarray)):
-            raise TypeError("Q8K128 planes must be numpy arrays")
-        if qs.ndim != 2 or qs.dtype != np.int8:
-            raise ValueError("qs must be a 2-D int8 array (N, K)")
-        n, k = qs.shape
-        if k == 0 or k % 128:
-            raise ValueError(f"K must be a positive multiple of 128, got {k}")
-        if d.dtype != np.float32 or d.shape != (n, k // 128):
-            raise ValueError(f"d must be float32 of shape {(n, k // 128)}")
-        if bsums.dtype != np.int16 or bsums.shape != (n, k // 32):
-            raise ValueError(f"bsums must be int16 of shape {(n, k // 32)}")
-        if np.any(qs == -128):
-            raise ValueError("Q8_K128 quants must lie in [-127, 127]")
-        if not np.array_equal(qs.reshape(n, k // 32, 32).sum(axis=2, dtype=np.int32), bsums):
-            raise ValueError("bsums must be the sums of qs over each 32 values")
-        self._set(d, bsums, qs)
-
-    def _set(self, d, bsums, qs):
-        self.d, self.bsums, self.qs = _c_array(d), _c_array(bsums), _c_array(qs)
-
-    @classmethod
-    def _trusted(cls, d, bsums, qs) -> "Q8K128":
-        """Wrap planes made by our own quantizer (skips the O(N K) consistency checks)."""
-        obj = cls.__new__(cls)
-        obj._set(d, bsums, qs)
-        return obj
-
-    @property
-    def shape(self) -> tuple:
-        return self.qs.shape
-
-    @property
-    def nbytes(self) -> int:
-        return self.d.nbytes + self.bsums.nbytes + self.qs.nbytes
-
-    def dequantize(self) -> np.ndarray:
-        n, k = self.qs.shape
-        return (self.qs.reshape(n, k // 128, 128).astype(np.float32) * self.d[:, :, None]).reshape(n, k)
-
-    def __repr__(self):
-        return f"Q8K128(shape={self.shape})"

@@ -1,5 +1,6 @@
 """Work that test_fork.py runs in child processes (a module of its own: multiprocessing's 'spawn' and
 'forkserver' children import the function by module name)."""
+
 import os
 
 import numpy as np
@@ -36,5 +37,9 @@ def report(threads) -> dict:
     after-fork helper thread, and how many OS threads a threaded call added (OpenMP keeps its workers)."""
     before = os_threads()
     results = every_operation(threads)
-    return {"results": results, "default_threads": iq1.get_num_threads(),
-            "after_fork": _state.forked_child_state(), "threads_added": os_threads() - before}
+    return {
+        "results": results,
+        "default_threads": iq1.get_num_threads(),
+        "after_fork": _state.forked_child_state(),
+        "threads_added": os_threads() - before,
+    }

@@ -1,4 +1,5 @@
 """Shared fixtures: every kernel test runs on every backend this CPU can run."""
+
 import os
 import sys
 
@@ -23,5 +24,3 @@ def backend(request):
 @pytest.fixture(params=QTYPES)
 def qtype(request):
     return request.param
-
-

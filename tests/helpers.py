@@ -1,4 +1,5 @@
 """Helpers shared by the tests (imported as `helpers`; conftest.py puts this folder on sys.path)."""
+
 import os
 import platform
 
@@ -44,4 +45,6 @@ def assert_linear_close(Y, X, Wq):
     finite = np.isfinite(ref) & (np.abs(ref) < 3e38)
     assert np.isfinite(Y[finite]).all(), "non-finite output where the exact result is finite"
     err = np.abs(Y - ref)[finite]
-    assert (err <= tol[finite]).all(), f"max error {err.max():.3g} > tol {tol[finite][np.argmax(err - tol[finite])]:.3g}"
+    assert (err <= tol[finite]).all(), (
+        f"max error {err.max():.3g} > tol {tol[finite][np.argmax(err - tol[finite])]:.3g}"
+    )

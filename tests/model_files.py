@@ -1,6 +1,7 @@
 """Synthetic model files for the quantize tests and tools/quantize_rss: a llama-architecture MoE GGUF
 (3-D expert tensors, a router, dense attention, norms, several quant types kept as they are, a full
 metadata set with a tokenizer), written tensor by tensor so that a multi-GB model needs little memory."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,7 @@ def tokenizer_metadata(meta, n_vocab):
         w = words[i % len(words)]
         tokens.append(w if i < len(words) else f"{w}{i}")
         i += 1
-    types = [2, 3, 3] + [6] * 256 + [1] * (n_vocab - 259)      # UNKNOWN, CONTROL, BYTE, NORMAL
+    types = [2, 3, 3] + [6] * 256 + [1] * (n_vocab - 259)  # UNKNOWN, CONTROL, BYTE, NORMAL
     meta.set("tokenizer.ggml.model", "llama", "string")
     meta.set("tokenizer.ggml.tokens", tokens[:n_vocab], "array", "string")
     meta.set("tokenizer.ggml.scores", [-float(i) for i in range(n_vocab)], "array", "float32")
@@ -35,7 +36,7 @@ def llama_metadata(layers, hidden, ffn, experts, n_vocab, heads=4, name="synthet
     meta = GGUFMetadata()
     meta.set("general.architecture", "llama", "string")
     meta.set("general.name", name, "string")
-    meta.set("general.file_type", 1, "uint32")                       # MOSTLY_F16
+    meta.set("general.file_type", 1, "uint32")  # MOSTLY_F16
     meta.set("general.quantization_version", 2, "uint32")
     meta.set("llama.block_count", layers, "uint32")
     meta.set("llama.context_length", 256, "uint32")
@@ -62,6 +63,7 @@ def llama_metadata(layers, hidden, ffn, experts, n_vocab, heads=4, name="synthet
 def _q8_0(rng, rows, k):
     from gguf.constants import GGMLQuantizationType
     from gguf.quants import quantize
+
     x = rng.standard_normal((rows, k), dtype=np.float32) * 0.05
     return np.ascontiguousarray(quantize(x, GGMLQuantizationType.Q8_0)).reshape(-1).view(np.uint8)
 
@@ -76,7 +78,7 @@ def _q4_k(rng, rows, k):
 def _floats(rng, shape, dtype, scale=0.05):
     x = rng.standard_normal(shape, dtype=np.float32) * np.float32(scale)
     if dtype == "bf16":
-        return (x.view(np.uint32) >> 16).astype("<u2")               # truncation: any bf16 will do
+        return (x.view(np.uint32) >> 16).astype("<u2")  # truncation: any bf16 will do
     return x.astype({"f16": "<f2", "f32": "<f4"}[dtype])
 
 
@@ -86,6 +88,7 @@ _TYPE_IDS = {"f32": 0, "f16": 1, "bf16": 30}
 def model_plan(layers=2, hidden=256, ffn=512, experts=4, n_vocab=320, expert_dtype="f16", dense_dtype="f16"):
     """[(name, ggml type, ne, maker(rng) -> bytes-like)] in file order; expert_dtype "f16" / "bf16" / "f32",
     or a tuple of them taken layer by layer."""
+
     def floats(shape, dtype):
         return _TYPE_IDS[dtype], tuple(reversed(shape)), lambda rng: _floats(rng, shape, dtype)
 

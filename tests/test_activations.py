@@ -1,26 +1,26 @@
 """Q8_K128 activation quantization: bit-identical to the numpy reference on every backend, including
 the edge rules (zero, huge, tiny, NaN / Inf blocks) and never an int8 of -128."""
+
 import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from iq1kernels import reference
-
 from helpers import bits_equal
+from iq1kernels import reference
 
 
 def edge_activations(n=6, k=1024, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, k)).astype(np.float32)
     blocks = x.reshape(-1, 128)
-    blocks[0] = 0.0                                          # zero block
-    blocks[1] *= 1e6                                         # beyond fp16
+    blocks[0] = 0.0  # zero block
+    blocks[1] *= 1e6  # beyond fp16
     blocks[2] *= 1e30
-    blocks[3] *= 1e-38                                       # 127/amax overflows: prescaled path
-    blocks[4, 5] = 3e38                                      # one huge value among normal ones
-    blocks[5] = np.where(np.arange(128) % 2, 1.0, -1.0)      # exactly +-127
-    blocks[6] = np.float32(1.4e-45)                          # smallest subnormal everywhere
-    blocks[7, :64] = -2.5                                    # ties: x * id lands on .5
+    blocks[3] *= 1e-38  # 127/amax overflows: prescaled path
+    blocks[4, 5] = 3e38  # one huge value among normal ones
+    blocks[5] = np.where(np.arange(128) % 2, 1.0, -1.0)  # exactly +-127
+    blocks[6] = np.float32(1.4e-45)  # smallest subnormal everywhere
+    blocks[7, :64] = -2.5  # ties: x * id lands on .5
     blocks[7, 64:] = 1.25
     blocks[8, 3] = np.nan
     blocks[9, 7] = np.inf

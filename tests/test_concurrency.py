@@ -1,14 +1,14 @@
 """linear and quantize from 8 Python threads at once (the GIL is released in C) give byte-identical
 results to serial calls, for thread counts 1 .. 2 x cores, interleaved with set_num_threads."""
+
 import os
 import threading
 
 import numpy as np
 
 import iq1kernels as iq1
-from iq1kernels import synthetic
-
 from helpers import QTYPES
+from iq1kernels import synthetic
 
 
 def run_threads(fn, n):
@@ -17,8 +17,9 @@ def run_threads(fn, n):
     def work(i):
         try:
             results[i] = fn(i)
-        except Exception as exc:          # collected and re-raised in the main thread
+        except Exception as exc:  # collected and re-raised in the main thread
             errors.append(exc)
+
     threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
@@ -43,11 +44,11 @@ def test_linear_from_8_threads_is_byte_identical(backend):
         out = []
         for j, (X, W, t) in enumerate(cases):
             if j % 8 == i % 8:
-                iq1.set_num_threads(1 + (i + j) % (2 * cores))       # interleaved, must not matter
+                iq1.set_num_threads(1 + (i + j) % (2 * cores))  # interleaved, must not matter
             out.append(iq1.linear(X, W, threads=t).tobytes())
         return out
 
-    previous = iq1.set_num_threads(None)     # the setting before (None: the default), restored after
+    previous = iq1.set_num_threads(None)  # the setting before (None: the default), restored after
     try:
         for result in run_threads(worker, 8):
             assert result == serial

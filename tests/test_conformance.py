@@ -2,11 +2,13 @@
 C backend, natively; for aarch64 (NEON with and without dotprod) under qemu when the cross toolchain is
 installed; and on x86-64 the AVX-512 and AVX-VNNI backends with SIMDe emulating those instructions when its
 headers are installed, so that they are checked on CPUs without them too (.ci/run installs both)."""
+
 import os
 import shutil
 import subprocess
 
 import pytest
+
 from helpers import simde_available
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,8 +32,10 @@ def test_native_conformance(tmp_path):
     assert rc == 0 and " 0 failed" in text, text
 
 
-@pytest.mark.skipif(not (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64-static")),
-                    reason="aarch64 cross toolchain / qemu-user-static not installed (.ci/run installs them)")
+@pytest.mark.skipif(
+    not (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64-static")),
+    reason="aarch64 cross toolchain / qemu-user-static not installed (.ci/run installs them)",
+)
 def test_aarch64_conformance_under_qemu():
     if not os.path.exists(ARM):
         pytest.fail("tools/arm64/conformance.sh is missing")
@@ -39,13 +43,15 @@ def test_aarch64_conformance_under_qemu():
     assert rc == 0, text
 
 
-@pytest.mark.skipif(not simde_available() or not shutil.which("gcc"),
-                    reason="x86-64 with gcc and SIMDe headers needed (.ci/run installs libsimde-dev)")
+@pytest.mark.skipif(
+    not simde_available() or not shutil.which("gcc"),
+    reason="x86-64 with gcc and SIMDe headers needed (.ci/run installs libsimde-dev)",
+)
 def test_avx512_conformance_under_simde(tmp_path):
     out = str(tmp_path / "conformance-avx512-simde")
     rc, text = run([SIMDE, out], 900)
     assert rc == 0, text
-    rc, text = run([out, "--long"], 900)   # with the large and odd shapes: ~40 s emulated
+    rc, text = run([out, "--long"], 900)  # with the large and odd shapes: ~40 s emulated
     assert rc == 0 and " 0 failed" in text, text
-    for backend in ("avx2_vnni", "avx512", "avx512_vnni"):   # emulated, so never skipped
+    for backend in ("avx2_vnni", "avx512", "avx512_vnni"):  # emulated, so never skipped
         assert f"\n{backend}: ok" in text, text

@@ -1,12 +1,12 @@
 """Dequantization: bit-for-bit equal to the gguf package (IQ1_S, IQ1_M) and to the numpy reference
 (all four formats), on every backend, for blocks covering every grid index, block scale and delta sign."""
+
 import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from iq1kernels import reference, synthetic
-
 from helpers import QTYPES, bits_equal
+from iq1kernels import reference, synthetic
 
 gq = pytest.importorskip("gguf.quants")
 GGUF_TYPES = {"iq1_s": "IQ1_S", "iq1_m": "IQ1_M"}
@@ -32,7 +32,7 @@ def iq1_m_blocks(d, idx, ls, neg):
     B = d.shape[0]
     out = np.zeros((B, 56), np.uint8)
     out[:, 0:32] = (idx & 255).reshape(B, 32)
-    qh = ((idx[:, :, 0] >> 8) | (neg[:, :, 0] << 3) | ((idx[:, :, 1] >> 8) << 4) | (neg[:, :, 1] << 7))
+    qh = (idx[:, :, 0] >> 8) | (neg[:, :, 0] << 3) | ((idx[:, :, 1] >> 8) << 4) | (neg[:, :, 1] << 7)
     out[:, 32:48] = qh
     dbits = fp16_bits(d)
     sc = (ls.reshape(B, 4, 4) << (3 * np.arange(4))).sum(axis=2)
@@ -44,11 +44,11 @@ def iq1_m_blocks(d, idx, ls, neg):
 def all_patterns(qtype):
     """(bytes, M, K) for blocks where every index, every block scale and both delta signs occur."""
     rng = np.random.default_rng(7)
-    B = 64                                                   # 64 blocks x 32 groups = 2048 indices
+    B = 64  # 64 blocks x 32 groups = 2048 indices
     idx = np.arange(2048).reshape(B, -1)
     rng.shuffle(idx.reshape(-1))
     d = rng.uniform(0.01, 3.0, B).astype(np.float32)
-    d[0], d[1] = 65504.0, 6.1e-5                             # fp16 maximum, smallest normal
+    d[0], d[1] = 65504.0, 6.1e-5  # fp16 maximum, smallest normal
     if qtype == "iq1_s":
         ls = (np.arange(B)[:, None] + np.arange(8)) % 8
         neg = ((np.arange(B)[:, None] + np.arange(8) // 2) % 2).astype(bool)
@@ -79,7 +79,7 @@ def test_matches_gguf_random_bytes(backend, qtype):
     ours = iq1.QuantizedMatrix.from_bytes(data, qtype, (m, k)).dequantize()
     with np.errstate(invalid="ignore", over="ignore"):
         theirs = gq.dequantize(data.reshape(m, -1), getattr(gq.GGMLQuantizationType, GGUF_TYPES[qtype]))
-    np.testing.assert_array_equal(ours, theirs)          # NaN == NaN here
+    np.testing.assert_array_equal(ours, theirs)  # NaN == NaN here
     finite = np.isfinite(ours)
     assert bits_equal(ours[finite], np.asarray(theirs, np.float32)[finite])
 
@@ -100,7 +100,7 @@ def test_zero_blocks_decode_as_specified():
     for qtype in QTYPES:
         fmt = iq1.FORMATS[qtype]
         W = iq1.QuantizedMatrix.from_bytes(bytes(fmt.nbytes((4, 256))), qtype, (4, 256))
-        assert (W.dequantize() == 0).all()         # d = 0 (or ls = 0 for IQ1_M_R4) in every case
+        assert (W.dequantize() == 0).all()  # d = 0 (or ls = 0 for IQ1_M_R4) in every case
 
 
 @pytest.mark.parametrize("qtype", QTYPES)
@@ -109,7 +109,7 @@ def test_dequantize_threads_and_unaligned(backend, qtype):
     W = synthetic.random_weights(qtype, (36, 512), seed=5)
     raw = np.zeros(W.nbytes + 1, np.uint8)
     raw[1:] = W.data
-    Wu = iq1.QuantizedMatrix.from_bytes(raw[1:], qtype, W.shape)       # misaligned view, zero-copy
+    Wu = iq1.QuantizedMatrix.from_bytes(raw[1:], qtype, W.shape)  # misaligned view, zero-copy
     assert np.shares_memory(Wu.data, raw)
     ref = reference.dequantize(W)
     for threads in (1, 2, 3):

@@ -1,4 +1,5 @@
 """Backend choice at import: override, clear errors, and no module imported for an ISA the CPU lacks."""
+
 import json
 import os
 import subprocess
@@ -9,9 +10,11 @@ import pytest
 import iq1kernels as iq1
 from iq1kernels import _dispatch
 
-PROBE = ("import json, sys, iq1kernels as iq1; "
-         "print(json.dumps({'backend': iq1.backend, 'available': iq1.available_backends(), "
-         "'modules': sorted(m for m in sys.modules if m.startswith('iq1kernels._backend_'))}))")
+PROBE = (
+    "import json, sys, iq1kernels as iq1; "
+    "print(json.dumps({'backend': iq1.backend, 'available': iq1.available_backends(), "
+    "'modules': sorted(m for m in sys.modules if m.startswith('iq1kernels._backend_'))}))"
+)
 
 
 def run_probe(**env):
@@ -71,6 +74,7 @@ def test_foreign_proc_cpuinfo_is_ignored(monkeypatch):
     """Under qemu-user, /proc/cpuinfo is the host's: flags without this architecture's baseline flag are
     not used, and the compiler's check decides alone."""
     import cpuinfo.cpuinfo as ci
+
     monkeypatch.setattr(_dispatch, "_cpuinfo_flags_cache", None)
     foreign = ["asimd", "asimddp"] if _dispatch._MACHINE in ("x86_64", "amd64") else ["sse2", "avx2"]
     monkeypatch.setattr(ci, "_get_cpu_info_from_proc_cpuinfo", lambda: {"flags": foreign})

@@ -1,12 +1,13 @@
-"""Numerical extremes (DESIGN.md rule 5): activations up to 3e38 and mixed huge/tiny values in one block,
-weight scales at the fp16 maximum, K = 65536, and an activation buffer of more than 2^31 elements."""
+"""Numerical extremes (no overflow, no NaN from finite input): activations up to 3e38 and mixed huge/tiny
+values in one block, weight scales at the fp16 maximum, K = 65536, and an activation buffer
+of more than 2^31 elements."""
+
 import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from iq1kernels import reference, synthetic
-
 from helpers import BACKENDS, QTYPES, assert_linear_close, exact_linear
+from iq1kernels import reference, synthetic
 
 
 @pytest.mark.parametrize("wscale", [(1e-4, 1e-3), (6e-8, 1e-6)], ids=["small", "fp16_subnormal"])
@@ -40,11 +41,11 @@ def test_nonfinite_activations_poison_exactly_their_outputs(backend, qtype):
     W = synthetic.random_weights(qtype, (16, k), seed=11)
     rng = np.random.default_rng(12)
     X = synthetic.random_activations(9, k, seed=13)
-    X[[0, 4]] *= np.float32(1e33)                              # huge but finite rows around the bad ones
+    X[[0, 4]] *= np.float32(1e33)  # huge but finite rows around the bad ones
     bad = np.array([1, 2, 5, 8])
     for row, value in zip(bad, [np.nan, np.inf, -np.inf, np.nan]):
         X[row, rng.integers(0, k, 1 + row % 3)] = value
-    X[8, k - 1] = np.inf                                        # NaN and Inf together, last element
+    X[8, k - 1] = np.inf  # NaN and Inf together, last element
     Y = iq1.linear(X, W)
     assert np.isnan(Y[bad]).all()
     good = np.setdiff1d(np.arange(9), bad)
@@ -71,7 +72,7 @@ def test_activation_buffer_beyond_2_31_elements(backend):
     """qs of 32769 x 65536 int8 = 2^31 + 65536 elements: columns past index 2^31 must be read right."""
     k, n = 65536, 32769
     W = synthetic.random_weights("iq1_s_r4", (4, k), seed=8)
-    qs = np.zeros((n, k), np.int8)                          # calloc'ed: untouched pages cost nothing
+    qs = np.zeros((n, k), np.int8)  # calloc'ed: untouched pages cost nothing
     tail = np.random.default_rng(9).integers(-127, 128, (3, k), dtype=np.int8)
     qs[-3:] = tail
     d = np.ones((n, k // 128), np.float32)
@@ -88,14 +89,14 @@ def test_weight_buffer_beyond_2_31_bytes(backend):
     """K = 65536 and M such that the weights span 2^31 + a few KB bytes (M x K ~ 1e10 elements): the
     last rows, past every 32-bit byte or element offset, must be read right. Zero bytes are valid
     blocks of scale 0, and untouched calloc'ed pages cost no memory."""
-    qtype = QTYPES[BACKENDS.index(backend) % len(QTYPES)]       # every format over the backends
+    qtype = QTYPES[BACKENDS.index(backend) % len(QTYPES)]  # every format over the backends
     fmt, k = iq1.FORMATS[qtype], 65536
     row_bytes = fmt.nbytes((4, k)) // 4
     m = ((1 << 31) // row_bytes + 64) // 4 * 4
     data = np.zeros(fmt.nbytes((m, k)), np.uint8)
     assert data.size > 1 << 31
     tail = synthetic.random_weights(qtype, (8, k), seed=10)
-    data[-tail.nbytes:] = tail.data
+    data[-tail.nbytes :] = tail.data
     W = iq1.QuantizedMatrix.from_bytes(data, qtype, (m, k))
     X = synthetic.random_activations(2, k, seed=11)
     Y = iq1.linear(X, W)

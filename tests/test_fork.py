@@ -2,6 +2,7 @@
 survive fork) still runs every threaded operation, with the same results; the parent is unaffected, and
 'spawn' / 'forkserver' children run multi-threaded as usual. Every wait has a timeout, so a regression
 fails instead of hanging the suite."""
+
 import multiprocessing
 import os
 import pickle
@@ -12,13 +13,14 @@ import time
 
 import pytest
 
+import child_work
 import iq1kernels as iq1
 
-import child_work
-
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not sys.platform.startswith("linux"),
-                                reason="fork and /proc/self/task are Linux features")
-TIMEOUT = 120   # seconds; each child does well under a second of work
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "fork") or not sys.platform.startswith("linux"),
+    reason="fork and /proc/self/task are Linux features",
+)
+TIMEOUT = 120  # seconds; each child does well under a second of work
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def run_in_fork(fn, *args, own_group=True):
     killed with its whole process group (own_group: the child starts one; its own children stay in it)."""
     rfd, wfd = os.pipe()
     pid = os.fork()
-    if pid == 0:                                       # the child: never return into pytest
+    if pid == 0:  # the child: never return into pytest
         status = 0
         try:
             if own_group:
@@ -68,7 +70,7 @@ def test_os_fork_child_runs_threaded_calls(expected, threads):
     assert got["results"] == expected
     assert got["after_fork"] is not None
     if threads == 2:
-        assert got["threads_added"] >= 2          # the helper thread and its OpenMP worker
+        assert got["threads_added"] >= 2  # the helper thread and its OpenMP worker
 
 
 def test_fork_of_a_fork(expected):
@@ -80,6 +82,7 @@ def test_fork_of_a_fork(expected):
 def test_fork_from_another_thread(expected):
     """fork() called from a thread other than the one that used OpenMP."""
     import threading
+
     box = {}
     t = threading.Thread(target=lambda: box.update(r=run_in_fork(child_work.every_operation, 2)))
     t.start()
@@ -90,7 +93,9 @@ def test_fork_from_another_thread(expected):
 def test_fork_while_other_threads_compute(expected):
     """fork() while two other threads are inside threaded linear calls (their OpenMP teams mid-region)."""
     import threading
+
     from iq1kernels import synthetic
+
     W = synthetic.random_weights("iq1_m", (256, 1024))
     X = synthetic.random_activations(8, 1024)
     stop = threading.Event()
@@ -98,6 +103,7 @@ def test_fork_while_other_threads_compute(expected):
     def busy():
         while not stop.is_set():
             iq1.linear(X, W, threads=2)
+
     workers = [threading.Thread(target=busy) for _ in range(2)]
     for t in workers:
         t.start()
@@ -115,6 +121,7 @@ def test_parent_is_unaffected(expected):
     assert child_work.every_operation(2) == expected
     assert child_work.every_operation(None) == expected
     from iq1kernels import _state
+
     assert _state.forked_child_state() is None
 
 

@@ -1,6 +1,7 @@
 """Fuzzing the public functions with hypothesis: random shapes, dtypes, strides and byte buffers. The only
 allowed outcomes are a correct result or a clear ValueError / TypeError — never a crash, a hang or a
 write outside `out`. Random valid IQ1 bytes through every backend agree with the reference."""
+
 import json
 import os
 import platform
@@ -13,17 +14,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import iq1kernels as iq1
-from iq1kernels import _dispatch, reference, synthetic
-
 from helpers import BACKENDS, QTYPES, assert_linear_close
+from iq1kernels import _dispatch, reference, synthetic
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 DTYPES = [np.float32, np.float64, np.float16, np.int8, np.int32, np.uint8, np.complex64, np.bool_]
 
 
 @FAST
-@given(qtype=st.sampled_from(QTYPES), backend=st.sampled_from(BACKENDS), seed=st.integers(0, 2 ** 32 - 1),
-       groups=st.integers(1, 3), blocks=st.integers(1, 3), n=st.integers(1, 9))
+@given(
+    qtype=st.sampled_from(QTYPES),
+    backend=st.sampled_from(BACKENDS),
+    seed=st.integers(0, 2**32 - 1),
+    groups=st.integers(1, 3),
+    blocks=st.integers(1, 3),
+    n=st.integers(1, 9),
+)
 def test_random_valid_bytes_agree_with_reference(qtype, backend, seed, groups, blocks, n):
     m, k = 4 * groups, iq1.FORMATS[qtype].k_multiple * blocks
     rng = np.random.default_rng(seed)
@@ -40,12 +46,19 @@ def test_random_valid_bytes_agree_with_reference(qtype, backend, seed, groups, b
 
 
 @FAST
-@given(qtype=st.sampled_from(QTYPES), rows=st.integers(0, 9), cols=st.integers(0, 600),
-       dtype=st.sampled_from(DTYPES), transpose=st.booleans(), step=st.integers(1, 3), lead=st.integers(0, 3))
+@given(
+    qtype=st.sampled_from(QTYPES),
+    rows=st.integers(0, 9),
+    cols=st.integers(0, 600),
+    dtype=st.sampled_from(DTYPES),
+    transpose=st.booleans(),
+    step=st.integers(1, 3),
+    lead=st.integers(0, 3),
+)
 def test_linear_random_inputs(qtype, rows, cols, dtype, transpose, step, lead):
     W = iq1.QuantizedMatrix.from_bytes(np.zeros(iq1.FORMATS[qtype].nbytes((4, 256)), np.uint8), qtype, (4, 256))
     base = (np.arange(max(rows, 1) * max(cols, 1) * step) % 7).astype(dtype)
-    X = base[::step][:rows * cols].reshape(rows, cols) if rows * cols else np.zeros((rows, cols), dtype)
+    X = base[::step][: rows * cols].reshape(rows, cols) if rows * cols else np.zeros((rows, cols), dtype)
     if transpose:
         X = X.T
     X = X.reshape((1,) * lead + X.shape) if lead else X
@@ -53,14 +66,20 @@ def test_linear_random_inputs(qtype, rows, cols, dtype, transpose, step, lead):
     try:
         Y = iq1.linear(X, W, out=out)
     except (ValueError, TypeError):
-        assert out is None or (out == 5.0).all()          # nothing written on error
+        assert out is None or (out == 5.0).all()  # nothing written on error
         return
-    assert X.shape[-1] == 256 and Y is out and (Y == 0).all()   # zero weights
+    assert X.shape[-1] == 256 and Y is out and (Y == 0).all()  # zero weights
 
 
 @FAST
-@given(qtype=st.sampled_from(QTYPES), nbytes=st.integers(0, 3000), m=st.integers(-2, 12), k=st.integers(-1, 600),
-       offset=st.integers(0, 3), readonly=st.booleans())
+@given(
+    qtype=st.sampled_from(QTYPES),
+    nbytes=st.integers(0, 3000),
+    m=st.integers(-2, 12),
+    k=st.integers(-1, 600),
+    offset=st.integers(0, 3),
+    readonly=st.booleans(),
+)
 def test_from_bytes_random_buffers(qtype, nbytes, m, k, offset, readonly):
     raw = np.random.default_rng(nbytes).integers(0, 256, nbytes + offset, dtype=np.uint8)[offset:]
     buf = raw.tobytes() if readonly else raw
@@ -75,8 +94,13 @@ def test_from_bytes_random_buffers(qtype, nbytes, m, k, offset, readonly):
 
 
 @FAST
-@given(shape=st.tuples(st.integers(0, 9), st.integers(0, 600)), dtype=st.sampled_from(DTYPES),
-       qtype=st.sampled_from(QTYPES), with_im=st.booleans(), threads=st.integers(-1, 4))
+@given(
+    shape=st.tuples(st.integers(0, 9), st.integers(0, 600)),
+    dtype=st.sampled_from(DTYPES),
+    qtype=st.sampled_from(QTYPES),
+    with_im=st.booleans(),
+    threads=st.integers(-1, 4),
+)
 def test_quantize_random_inputs(shape, dtype, qtype, with_im, threads):
     W = (np.random.default_rng(shape[1]).standard_normal(shape) * 3).astype(dtype)
     im = np.ones(shape[1], np.float32) if with_im else None
@@ -88,8 +112,12 @@ def test_quantize_random_inputs(shape, dtype, qtype, with_im, threads):
 
 
 @FAST
-@given(n=st.integers(0, 5), k=st.integers(0, 700), dtype=st.sampled_from(DTYPES), special=st.sampled_from(
-    [None, np.nan, np.inf, -np.inf, 3e38, 1e-45]))
+@given(
+    n=st.integers(0, 5),
+    k=st.integers(0, 700),
+    dtype=st.sampled_from(DTYPES),
+    special=st.sampled_from([None, np.nan, np.inf, -np.inf, 3e38, 1e-45]),
+)
 def test_quantize_activations_random(n, k, dtype, special):
     X = np.random.default_rng(k).standard_normal((n, k)).astype(dtype)
     if special is not None and X.size and X.dtype.kind == "f":
@@ -105,8 +133,20 @@ def test_quantize_activations_random(n, k, dtype, special):
 
 
 SENTINEL = np.float32(-7.25)
-OUT_KINDS = ["exact", "misaligned", "readonly", "strided", "fortran", "float64", "big_endian", "short",
-             "extra_dim", "list", "overlaps_x", "overlaps_planes"]
+OUT_KINDS = [
+    "exact",
+    "misaligned",
+    "readonly",
+    "strided",
+    "fortran",
+    "float64",
+    "big_endian",
+    "short",
+    "extra_dim",
+    "list",
+    "overlaps_x",
+    "overlaps_planes",
+]
 
 
 def guarded_out(kind, shape, X):
@@ -114,22 +154,22 @@ def guarded_out(kind, shape, X):
     the requested array shows), and a view of the whole arena."""
     n = int(np.prod(shape))
     arena = np.full(4 * n + 64, SENTINEL, np.float32)
-    inner = arena[16:16 + n].reshape(shape)
+    inner = arena[16 : 16 + n].reshape(shape)
     if kind == "misaligned":
-        raw = arena.view(np.uint8)[65:65 + 4 * n]
+        raw = arena.view(np.uint8)[65 : 65 + 4 * n]
         return raw.view(np.float32).reshape(shape), arena
     if kind == "readonly":
         inner.flags.writeable = False
     if kind == "strided":
-        return arena[16:16 + 2 * n:2].reshape(shape), arena
+        return arena[16 : 16 + 2 * n : 2].reshape(shape), arena
     if kind == "fortran":
-        return np.asfortranarray(inner) if len(shape) > 1 and min(shape) > 1 else arena[16:16 + 2 * n:2], arena
+        return np.asfortranarray(inner) if len(shape) > 1 and min(shape) > 1 else arena[16 : 16 + 2 * n : 2], arena
     if kind == "float64":
         return np.full(shape, SENTINEL, np.float64), arena
     if kind == "big_endian":
-        return arena[16:16 + n].view(">f4").reshape(shape), arena
+        return arena[16 : 16 + n].view(">f4").reshape(shape), arena
     if kind == "short":
-        return arena[16:16 + n - 1], arena
+        return arena[16 : 16 + n - 1], arena
     if kind == "extra_dim":
         return inner[None], arena
     if kind == "list":
@@ -137,20 +177,25 @@ def guarded_out(kind, shape, X):
     if kind == "overlaps_x":
         return (X.reshape(-1)[:n].reshape(shape) if isinstance(X, np.ndarray) and X.size >= n else inner), arena
     if kind == "overlaps_planes":
-        return (X.d.reshape(-1)[:n].reshape(shape) if isinstance(X, iq1.Q8K128) and X.d.size >= n else inner), \
-            arena
+        return (X.d.reshape(-1)[:n].reshape(shape) if isinstance(X, iq1.Q8K128) and X.d.size >= n else inner), arena
     return inner, arena
 
 
 @FAST
-@given(qtype=st.sampled_from(QTYPES), backend=st.sampled_from(BACKENDS), seed=st.integers(0, 2 ** 32 - 1),
-       n=st.integers(1, 6), kind=st.sampled_from(OUT_KINDS), as_q8=st.booleans())
+@given(
+    qtype=st.sampled_from(QTYPES),
+    backend=st.sampled_from(BACKENDS),
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 6),
+    kind=st.sampled_from(OUT_KINDS),
+    as_q8=st.booleans(),
+)
 def test_linear_out_buffers(qtype, backend, seed, n, kind, as_q8):
     """Every kind of `out`: a correct result in exactly `out`, or an error with `out` and its
     surroundings untouched — never a write outside the requested elements."""
     k = iq1.FORMATS[qtype].k_multiple
     W = synthetic.random_weights(qtype, (8, k), seed=seed)
-    X = np.random.default_rng(seed).standard_normal((n, k)).astype(np.float32) * 16   # >= 8 elements
+    X = np.random.default_rng(seed).standard_normal((n, k)).astype(np.float32) * 16  # >= 8 elements
     if as_q8:
         X = iq1.quantize_activations(X)
     out, arena = guarded_out(kind, (n, 8), X)
@@ -173,16 +218,21 @@ def test_linear_out_buffers(qtype, backend, seed, n, kind, as_q8):
 
 
 @FAST
-@given(qtype=st.sampled_from(QTYPES), seed=st.integers(0, 2 ** 32 - 1),
-       shape=st.lists(st.integers(0, 5), min_size=0, max_size=3), k_at=st.integers(-3, 2),
-       dtype=st.sampled_from(DTYPES), reverse=st.booleans())
+@given(
+    qtype=st.sampled_from(QTYPES),
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.lists(st.integers(0, 5), min_size=0, max_size=3),
+    k_at=st.integers(-3, 2),
+    dtype=st.sampled_from(DTYPES),
+    reverse=st.booleans(),
+)
 def test_matmul_random_operands(qtype, seed, shape, k_at, dtype, reverse):
     """W @ x for random ranks, shapes, dtypes and strides: numpy's matmul semantics (shape and the
     rejection of misaligned shapes) with values equal to the reference, or a clear error."""
     k = iq1.FORMATS[qtype].k_multiple
     W = synthetic.random_weights(qtype, (4, k), seed=seed)
     if shape and -len(shape) <= k_at < 0 and (len(shape) == 1 or k_at == -2):
-        shape[k_at] = k                                       # an aligned operand most of the time
+        shape[k_at] = k  # an aligned operand most of the time
     x = (np.random.default_rng(seed).standard_normal(shape) * 4).astype(dtype)
     if reverse and x.ndim:
         x = x[..., ::-1]
@@ -204,10 +254,27 @@ def test_matmul_random_operands(qtype, seed, shape, k_at, dtype, reverse):
 
 
 @FAST
-@given(seed=st.integers(0, 2 ** 32 - 1), n=st.integers(0, 4), blocks=st.integers(0, 3),
-       flaw=st.sampled_from(["none", "d_shape", "d_dtype", "bsums_shape", "bsums_dtype", "bsums_wrong",
-                             "qs_dtype", "qs_1d", "qs_minus_128", "list", "strided"]),
-       tamper=st.sampled_from([None, "d", "bsums", "qs"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 4),
+    blocks=st.integers(0, 3),
+    flaw=st.sampled_from(
+        [
+            "none",
+            "d_shape",
+            "d_dtype",
+            "bsums_shape",
+            "bsums_dtype",
+            "bsums_wrong",
+            "qs_dtype",
+            "qs_1d",
+            "qs_minus_128",
+            "list",
+            "strided",
+        ]
+    ),
+    tamper=st.sampled_from([None, "d", "bsums", "qs"]),
+)
 def test_q8k128_random_planes(seed, n, blocks, flaw, tamper):
     """Q8K128 from random planes: rejected with a clear error, or usable with results equal to the
     reference; replacing a plane after construction never makes the kernels read out of bounds."""
@@ -237,7 +304,7 @@ def test_q8k128_random_planes(seed, n, blocks, flaw, tamper):
     elif flaw == "list":
         planes["d"] = d.tolist()
     elif flaw == "strided":
-        planes = {name: np.repeat(a, 2, axis=0)[::2] for name, a in planes.items()}   # non-contiguous views
+        planes = {name: np.repeat(a, 2, axis=0)[::2] for name, a in planes.items()}  # non-contiguous views
     W = synthetic.random_weights("iq1_m_r4", (4, max(k, 128)), seed=seed)
     try:
         q = iq1.Q8K128(planes["d"], planes["bsums"], planes["qs"])
@@ -245,14 +312,14 @@ def test_q8k128_random_planes(seed, n, blocks, flaw, tamper):
         assert flaw != "none" or k == 0
         return
     assert flaw in ("none", "strided", "bsums_wrong", "qs_minus_128") and q.shape == (n, k)
-    if tamper:      # a user replacing a plane by a smaller / other-typed array: an error, not a bad read
+    if tamper:  # a user replacing a plane by a smaller / other-typed array: an error, not a bad read
         setattr(q, tamper, getattr(q, tamper)[:, :-1].astype(np.int32))
     try:
         Y = iq1.linear(q, W)
     except (ValueError, TypeError):
         assert tamper or k != W.shape[1]
         return
-    assert Y.shape == (n, 4) and (not tamper or n == 0)     # with n = 0 nothing is read
+    assert Y.shape == (n, 4) and (not tamper or n == 0)  # with n = 0 nothing is read
     if not tamper:
         assert_linear_close(Y, q, W)
 
@@ -275,11 +342,19 @@ print(json.dumps(out))
 """
 # hidden flag -> variants that must disappear (and every module needing the flag stays unimported)
 AVX512_ALL = ("avx512", "avx512_vnni", "avx512_amx")
-HIDDEN = {"x86_64": {"avx512f": AVX512_ALL, "avx512bw": AVX512_ALL,
-                     "avx512vnni": ("avx512_vnni", "avx512_amx"), "avxvnni": ("avx2_vnni",),
-                     "amxtile": ("avx512_amx",), "amxint8": ("avx512_amx",),
-                     "avx2": ("avx2", "avx2_vnni") + AVX512_ALL, "fma": ("avx2", "avx2_vnni") + AVX512_ALL},
-          "aarch64": {"asimddp": ("neon_dotprod",), "asimd": ("neon", "neon_dotprod")}}
+HIDDEN = {
+    "x86_64": {
+        "avx512f": AVX512_ALL,
+        "avx512bw": AVX512_ALL,
+        "avx512vnni": ("avx512_vnni", "avx512_amx"),
+        "avxvnni": ("avx2_vnni",),
+        "amxtile": ("avx512_amx",),
+        "amxint8": ("avx512_amx",),
+        "avx2": ("avx2", "avx2_vnni") + AVX512_ALL,
+        "fma": ("avx2", "avx2_vnni") + AVX512_ALL,
+    },
+    "aarch64": {"asimddp": ("neon_dotprod",), "asimd": ("neon", "neon_dotprod")},
+}
 MACHINE = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())
 
 
@@ -290,8 +365,7 @@ def test_hidden_cpu_flags_import_safety(hide):
     crash), and the available variants still agree with each other."""
     env = {k: v for k, v in os.environ.items() if k != "IQ1KERNELS_BACKEND"}
     env["IQ1KERNELS_HIDE_CPU_FLAGS"] = hide
-    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE], capture_output=True, text=True, env=env,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = json.loads(proc.stdout)
     hidden = set(hide.split(","))
@@ -317,7 +391,8 @@ def test_gguf_reader_fuzz():
     a result (written back by save_gguf and read again equal) or a GGUFError, within 10 s, in a process
     capped at 8 GB of address space whose peak RSS must stay under 1 GB."""
     worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gguf_fuzz_worker.py")
-    proc = subprocess.run([sys.executable, worker, "--mutations", "3000", "--seed", "0"], capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, worker, "--mutations", "3000", "--seed", "0"], capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert "findings: 0" in proc.stdout and "accepted and round-tripped" in proc.stdout

@@ -1,15 +1,15 @@
 """GGUF in and out: byte-identical round trips for all four IQ1 formats (R4 included) and raw tensors of
 other types, interchange with the `gguf` package's reader and writer, ggml dimension order, lazy loading
 (names=, copy=), 3-D expert stacks, atomic writes and clear errors."""
+
 import os
 
 import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from iq1kernels.gguf_io import GGUFError, GGUFTensor, GGUFValue, read_gguf
-
 from helpers import QTYPES
+from iq1kernels.gguf_io import GGUFError, GGUFTensor, GGUFValue, read_gguf
 
 gguf = pytest.importorskip("gguf")
 
@@ -33,9 +33,15 @@ def test_round_trip_is_byte_identical(tmp_path):
     tensors["blk.0.attn_norm.weight"] = np.linspace(-1, 1, 512, dtype=np.float32)
     tensors["half"] = np.arange(12, dtype=np.float16).reshape(3, 4)
     tensors["double"] = np.array([1 / 3, 1e300], np.float64)
-    tensors["ids"] = np.array([-5, 2 ** 40], np.int64)
-    meta = {"general.architecture": "llama", "general.name": "test", "layers": 3, "eps": 1e-5,
-            "flag": True, "ids": [1, 2, 3]}
+    tensors["ids"] = np.array([-5, 2**40], np.int64)
+    meta = {
+        "general.architecture": "llama",
+        "general.name": "test",
+        "layers": 3,
+        "eps": 1e-5,
+        "flag": True,
+        "ids": [1, 2, 3],
+    }
     path = tmp_path / "m.gguf"
     assert iq1.save_gguf(path, tensors, meta) == [str(path)]
     back, meta_back = iq1.load_gguf(path, with_metadata=True)
@@ -44,10 +50,10 @@ def test_round_trip_is_byte_identical(tmp_path):
         if isinstance(t, iq1.QuantizedMatrix):
             assert back[name].qtype == t.qtype and back[name].shape == t.shape
             assert back[name].data.tobytes() == t.data.tobytes()
-            assert not back[name].data.flags.writeable          # zero-copy over the read-only map
+            assert not back[name].data.flags.writeable  # zero-copy over the read-only map
         else:
             assert isinstance(back[name], GGUFTensor) and back[name].shape == t.shape
-            assert np.asarray(back[name]).dtype == t.dtype      # stored as it was: no widening
+            assert np.asarray(back[name]).dtype == t.dtype  # stored as it was: no widening
             np.testing.assert_array_equal(np.asarray(back[name]), t)
     assert meta_back["general.name"] == "test" and meta_back["layers"] == 3 and meta_back["ids"] == [1, 2, 3]
     assert meta_back["eps"] == np.float32(1e-5) and meta_back["flag"] is True
@@ -58,15 +64,18 @@ def test_files_written_here_load_in_gguf_reader(tmp_path):
     tensors = {k: v for k, v in weights(1).items() if not v.format.interleaved}
     tensors["norm"] = np.ones((2, 8), np.float32)
     path = tmp_path / "plain.gguf"
-    iq1.save_gguf(path, tensors, {"general.architecture": "llama",
-                                  "x.i8": GGUFValue(-3, "int8"), "x.f64": GGUFValue(0.1, "float64")})
+    iq1.save_gguf(
+        path,
+        tensors,
+        {"general.architecture": "llama", "x.i8": GGUFValue(-3, "int8"), "x.f64": GGUFValue(0.1, "float64")},
+    )
     reader = gguf.GGUFReader(str(path))
     got = {t.name: t for t in reader.tensors}
     for name, t in tensors.items():
         rt = got[name]
         if isinstance(t, iq1.QuantizedMatrix):
             assert int(rt.tensor_type) == t.format.ggml_id
-            assert list(rt.shape) == [t.shape[1], t.shape[0]]          # ggml order: ne0 = K
+            assert list(rt.shape) == [t.shape[1], t.shape[0]]  # ggml order: ne0 = K
             assert bytes(np.asarray(rt.data).reshape(-1).view(np.uint8)) == t.data.tobytes()
         else:
             np.testing.assert_array_equal(np.asarray(rt.data).reshape(t.shape), t)
@@ -83,6 +92,7 @@ def test_files_written_by_gguf_writer_load_here(tmp_path):
     def add(writer):
         writer.add_tensor("w", Wq.data.reshape(16, -1), raw_dtype=gguf.GGMLQuantizationType.IQ1_M)
         writer.add_tensor("b", np.arange(16, dtype=np.float32))
+
     write_with_gguf_writer(path, add)
     back = iq1.load_gguf(path)
     assert back["w"].qtype == "iq1_m" and back["w"].shape == (16, 256)
@@ -102,6 +112,7 @@ def test_other_types_stay_raw_until_asked(tmp_path):
     def add(writer):
         writer.add_tensor("q8", q8, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
         writer.add_tensor("bf", bf16, raw_dtype=gguf.GGMLQuantizationType.BF16)
+
     write_with_gguf_writer(path, add)
     back = iq1.load_gguf(path)
     t = back["q8"]
@@ -111,7 +122,7 @@ def test_other_types_stay_raw_until_asked(tmp_path):
     np.testing.assert_array_equal(t.dequantize(), gguf.quants.dequantize(q8, gguf.GGMLQuantizationType.Q8_0))
     np.testing.assert_array_equal(np.asarray(back["bf"]), (bf16.astype(np.uint32) << 16).view(np.float32))
     out = tmp_path / "again.gguf"
-    iq1.save_gguf(out, back)                                        # passthrough: same bytes, same type
+    iq1.save_gguf(out, back)  # passthrough: same bytes, same type
     again = iq1.load_gguf(out)
     assert again["q8"].data.tobytes() == q8.tobytes() and again["q8"].ggml_type == 8
 
@@ -122,8 +133,11 @@ def test_names_filter_and_copy(tmp_path):
     tensors["blk.1.attn_norm.weight"] = np.ones(8, np.float32)
     iq1.save_gguf(path, tensors)
     assert list(iq1.load_gguf(path, names="blk.0.*")) == list(weights())
-    assert list(iq1.load_gguf(path, names=["blk.1.attn_norm.weight", "*_r4.*"])) == \
-        ["blk.0.iq1_s_r4.weight", "blk.0.iq1_m_r4.weight", "blk.1.attn_norm.weight"]
+    assert list(iq1.load_gguf(path, names=["blk.1.attn_norm.weight", "*_r4.*"])) == [
+        "blk.0.iq1_s_r4.weight",
+        "blk.0.iq1_m_r4.weight",
+        "blk.1.attn_norm.weight",
+    ]
     assert list(iq1.load_gguf(path, names=lambda n: n.endswith("iq1_m.weight"))) == ["blk.0.iq1_m.weight"]
     with pytest.raises(GGUFError, match="no tensor named 'nope'"):
         iq1.load_gguf(path, names=["nope"])
@@ -132,7 +146,7 @@ def test_names_filter_and_copy(tmp_path):
     for name in tensors:
         a, b = copied[name].data, mapped[name].data
         assert a.tobytes() == b.tobytes() and not np.shares_memory(a, b)
-    os.unlink(path)                                   # copies do not depend on the file
+    os.unlink(path)  # copies do not depend on the file
     assert copied["blk.0.iq1_s.weight"].dequantize().shape == (64, 512)
 
 
@@ -146,8 +160,12 @@ def test_expert_stack_from_gguf_writer(tmp_path):
         path = tmp_path / f"moe-{qtype}.gguf"
         gtype = {"iq1_s": 19, "iq1_m": 29}.get(qtype)
         if gtype is not None:
-            write_with_gguf_writer(path, lambda w: w.add_tensor(
-                "ffn_up_exps", Wq.data.reshape(E, M, -1), raw_dtype=gguf.GGMLQuantizationType(gtype)))
+            write_with_gguf_writer(
+                path,
+                lambda w, Wq=Wq, gtype=gtype: w.add_tensor(
+                    "ffn_up_exps", Wq.data.reshape(E, M, -1), raw_dtype=gguf.GGMLQuantizationType(gtype)
+                ),
+            )
         else:
             iq1.save_gguf(path, {"ffn_up_exps": iq1.QuantizedMatrix.from_bytes(Wq.data, qtype, (E, M, K))})
         assert read_gguf(path).tensors["ffn_up_exps"].ne == (K, M, E)
@@ -158,10 +176,10 @@ def test_expert_stack_from_gguf_writer(tmp_path):
         for e in range(E):
             expert = stack[e]
             assert expert.shape == (M, K) and np.shares_memory(expert.data, stack.data)
-            np.testing.assert_array_equal(iq1.linear(x, expert), iq1.linear(x, Wq[e * M:(e + 1) * M]))
+            np.testing.assert_array_equal(iq1.linear(x, expert), iq1.linear(x, Wq[e * M : (e + 1) * M]))
         half = stack[1, 4:8]
         assert half.shape == (4, K) and np.shares_memory(half.data, stack.data)
-        np.testing.assert_array_equal(iq1.linear(x, half), iq1.linear(x, Wq[M + 4:M + 8]))
+        np.testing.assert_array_equal(iq1.linear(x, half), iq1.linear(x, Wq[M + 4 : M + 8]))
         assert stack[-1].data.tobytes() == stack[E - 1].data.tobytes()
         with pytest.raises(ValueError, match=r"W\[e\]"):
             iq1.linear(x, stack)
@@ -204,6 +222,7 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
 def test_writer_abort_mid_stream_leaves_nothing(tmp_path):
     """An exception while streaming tensors removes the temporary file; the old output stays."""
     from iq1kernels.gguf_writer import GGUFFileWriter
+
     path = tmp_path / "out.gguf"
     path.write_bytes(b"old")
     with pytest.raises(RuntimeError):
@@ -211,7 +230,7 @@ def test_writer_abort_mid_stream_leaves_nothing(tmp_path):
             w.add_tensor_info("t0", "F32", (4,))
             w.add_tensor_info("t1", "F32", (4,))
             w.write_tensor("t0", np.ones(4, np.float32))
-            assert len(os.listdir(tmp_path)) == 2                  # old output + its temporary sibling
+            assert len(os.listdir(tmp_path)) == 2  # old output + its temporary sibling
             raise RuntimeError("stop")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.gguf"]
     w = GGUFFileWriter(path)
@@ -229,7 +248,9 @@ def test_memory_of_writing_and_loading_is_bounded(tmp_path):
     """Streaming 32 tensors of 2 MB through GGUFFileWriter allocates about one tensor, not the model, and
     load_gguf of the result allocates nothing proportional to it (no float32 copy, no byte copy)."""
     import tracemalloc
+
     from iq1kernels.gguf_writer import GGUFFileWriter
+
     path = tmp_path / "big.gguf"
     n, size = 32, 2 << 20
     tracemalloc.start()
@@ -249,8 +270,8 @@ def test_memory_of_writing_and_loading_is_bounded(tmp_path):
         tracemalloc.stop()
     assert os.path.getsize(path) > n * size * 0.99
     print(f"write peak {write_peak} B, load peak {load_peak} B for {n} x {size} B")
-    assert write_peak < 3 * size, write_peak          # one tensor (and the header), not 64 MB
-    assert load_peak < size // 4, load_peak           # views of the map only
+    assert write_peak < 3 * size, write_peak  # one tensor (and the header), not 64 MB
+    assert load_peak < size // 4, load_peak  # views of the map only
 
 
 def test_saving_over_the_file_it_was_loaded_from(tmp_path):

@@ -1,10 +1,10 @@
 """The MoE example of docs/GGUF.md runs as written, on the small file it makes, and agrees with the same
 layer computed in float64 from the dequantized experts; its per-expert matrices are views of the file."""
+
 import os
 import re
 
 import numpy as np
-
 
 DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "GGUF.md")
 
@@ -39,4 +39,4 @@ def test_moe_example_runs(tmp_path, monkeypatch):
             g = G[e] @ xin[n]
             want[n] += wi * (D[e] @ (g / (1 + np.exp(-g)) * (U[e] @ xin[n])))
     err = np.linalg.norm(got - want) / np.linalg.norm(want)
-    assert err < 0.05, err          # Q8_K128 activations: about 1% error
+    assert err < 0.05, err  # Q8_K128 activations: about 1% error

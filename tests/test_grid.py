@@ -1,4 +1,5 @@
-"""The 2048-entry grid: the generated C tables and the numpy copy against FORMATS.md §1.1."""
+"""The 2048-entry grid: the generated C tables and the numpy copy against the SHA-256 of ggml's iq1s_grid."""
+
 import hashlib
 
 import numpy as np

@@ -1,19 +1,20 @@
 """16-bit float activations (IEEE float16, bfloat16) quantized by the C kernels, which widen each value
 inside the kernel: bit-identical, on every backend, to widening to float32 first and quantizing that, for
 every one of the 65536 bit patterns (NaN payloads, Inf, subnormals, -0)."""
+
 import tracemalloc
 
 import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from iq1kernels import ops, reference
-
-from helpers import QTYPES, bits_equal, min_k
+from helpers import bits_equal, min_k
+from iq1kernels import _kernels, _state, reference
 
 # every pattern in order (whole blocks of one exponent: subnormals, huge, NaN / Inf), then a block of +-0
-ALL_BITS = np.concatenate([np.arange(65536, dtype=np.uint32).astype(np.uint16),
-                           np.tile(np.array([0x8000, 0], np.uint16), 64)]).reshape(513, 128)
+ALL_BITS = np.concatenate(
+    [np.arange(65536, dtype=np.uint32).astype(np.uint16), np.tile(np.array([0x8000, 0], np.uint16), 64)]
+).reshape(513, 128)
 
 
 def widen(bits, kind):
@@ -43,10 +44,10 @@ def shuffled_bits(seed, rows=64, k=1024):
 def test_every_bit_pattern(backend, kind):
     with np.errstate(invalid="ignore"):
         want = reference.quantize_activations(widen(ALL_BITS, kind))
-    got = ops._quantize_rows(ALL_BITS, 1, kind)
+    got = _kernels.quantize_rows(ALL_BITS, 1, kind)
     assert_same_q8(got, want)
     d = got.d.reshape(-1)
-    assert np.isnan(d).any() and d[-1] == 0 and np.isfinite(d).sum() > 400   # the edge blocks are there
+    assert np.isnan(d).any() and d[-1] == 0 and np.isfinite(d).sum() > 400  # the edge blocks are there
 
 
 @pytest.mark.parametrize("kind", ["float16", "bfloat16"])
@@ -56,7 +57,7 @@ def test_threads(backend, kind, threads):
     bits = x.astype(np.float16).view(np.uint16) if kind == "float16" else (x.view(np.uint32) >> 16).astype(np.uint16)
     with np.errstate(invalid="ignore"):
         want = reference.quantize_activations(widen(bits, kind))
-    assert_same_q8(ops._quantize_rows(bits, threads, kind), want)
+    assert_same_q8(_kernels.quantize_rows(bits, threads, kind), want)
 
 
 def test_quantize_activations_float16(backend):
@@ -97,7 +98,7 @@ def test_linear_float16_makes_no_float32_copy():
 
 
 def test_bad_input_is_refused():
-    b = ops.current_backend()
+    b = _state.current_backend()
     bits = ALL_BITS[:2]
     d, bs, qs = np.empty((2, 1), np.float32), np.empty((2, 4), np.int16), np.empty((2, 128), np.int8)
     with pytest.raises(ValueError, match="kind"):
@@ -105,6 +106,6 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="inconsistent"):
         b.module.quantize_act_half(b.index, 0, bits, d[:1], bs, qs, 1)
     with pytest.raises(ValueError, match="multiple of 128"):
-        ops._quantize_rows(np.zeros((2, 100), np.uint16), 1, "bfloat16")
+        _kernels.quantize_rows(np.zeros((2, 100), np.uint16), 1, "bfloat16")
     with pytest.raises(ValueError, match="K=256"):
         iq1.linear(np.zeros((2, 128), np.float16), iq1.quantize(np.ones((4, 256), np.float32), "iq1_s"))

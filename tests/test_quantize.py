@@ -1,14 +1,14 @@
 """Weight quantizers: quality, determinism across backends and threads, GGUF validity, degenerate data
 that must never abort, and bad input that must raise clearly."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import iq1kernels as iq1
-from iq1kernels import reference
-
 from helpers import BACKENDS, QTYPES, assert_linear_close
+from iq1kernels import reference
 
 # relative RMSE on standard normal data; the reference implementation reaches 0.485 (IQ1_S) and 0.565
 # (IQ1_M) on 4096 x 4096 (docs/QUANTIZATION.md has the full comparison); ours are below those.
@@ -17,7 +17,7 @@ MAX_RMSE_NORMAL = {"iq1_s": 0.47, "iq1_m": 0.50, "iq1_s_r4": 0.47, "iq1_m_r4": 0
 
 def rel_rmse(W, D, weights=None):
     w = 1.0 if weights is None else weights
-    return float(np.sqrt(np.sum(w * (W - D) ** 2) / np.sum(w * W ** 2)))
+    return float(np.sqrt(np.sum(w * (W - D) ** 2) / np.sum(w * W**2)))
 
 
 def normal(m, k, seed=0):
@@ -75,7 +75,7 @@ def test_quantized_matrix_through_linear(backend, qtype):
 def test_imatrix_lowers_weighted_error(qtype):
     rng = np.random.default_rng(8)
     W = normal(64, 1024, seed=9)
-    im = (rng.lognormal(0.0, 1.5, 1024) ** 2).astype(np.float32)      # strongly varying importance
+    im = (rng.lognormal(0.0, 1.5, 1024) ** 2).astype(np.float32)  # strongly varying importance
     plain = iq1.quantize(W, qtype).dequantize()
     weighted = iq1.quantize(W, qtype, imatrix=im).dequantize()
     assert rel_rmse(W, weighted, im) < rel_rmse(W, plain, im)
@@ -85,10 +85,16 @@ def degenerate_cases(qtype):
     m, k = 8, 512
     rng = np.random.default_rng(10)
     base = rng.standard_normal((m, k)).astype(np.float32)
-    cases = {"zeros": np.zeros((m, k), np.float32), "tiny": base * 1e-20, "below_eps": base * 1e-9,
-             "constant": np.full((m, k), 0.37, np.float32), "single": np.zeros((m, k), np.float32),
-             "mixed_zero_blocks": base.copy(), "subnormal": np.full((m, k), 1e-41, np.float32),
-             "huge": base * 1e4}
+    cases = {
+        "zeros": np.zeros((m, k), np.float32),
+        "tiny": base * 1e-20,
+        "below_eps": base * 1e-9,
+        "constant": np.full((m, k), 0.37, np.float32),
+        "single": np.zeros((m, k), np.float32),
+        "mixed_zero_blocks": base.copy(),
+        "subnormal": np.full((m, k), 1e-41, np.float32),
+        "huge": base * 1e4,
+    }
     cases["single"][3, 77] = -2.5
     cases["mixed_zero_blocks"][:, 32:96] = 0.0
     return cases
@@ -98,15 +104,19 @@ def degenerate_cases(qtype):
 @pytest.mark.parametrize("imatrix", ["none", "ones", "1e-21", "zeros", "sparse"])
 def test_degenerate_data_never_fails(qtype, imatrix):
     k = 512
-    ims = {"none": None, "ones": np.ones(k, np.float32), "1e-21": np.full(k, 1e-21, np.float32),
-           "zeros": np.zeros(k, np.float32),
-           "sparse": np.where(np.arange(k) % 7 == 0, 1.0, 0.0).astype(np.float32)}
+    ims = {
+        "none": None,
+        "ones": np.ones(k, np.float32),
+        "1e-21": np.full(k, 1e-21, np.float32),
+        "zeros": np.zeros(k, np.float32),
+        "sparse": np.where(np.arange(k) % 7 == 0, 1.0, 0.0).astype(np.float32),
+    }
     for name, W in degenerate_cases(qtype).items():
         Wq = iq1.quantize(W, qtype, imatrix=ims[imatrix])
         D = Wq.dequantize()
         assert np.isfinite(D).all(), name
         scale = float(np.abs(W).max())
-        if name in ("zeros", "tiny", "subnormal", "below_eps"):   # below the 1e-14 guards: stored as zero
+        if name in ("zeros", "tiny", "subnormal", "below_eps"):  # below the 1e-14 guards: stored as zero
             assert np.abs(D).max() <= max(1e-6, 10 * scale), name
         elif name == "constant":
             # a constant block is exactly representable (all digits on one level); near-tie handling keeps
@@ -121,17 +131,18 @@ def test_degenerate_data_never_fails(qtype, imatrix):
 @pytest.mark.parametrize("qtype", QTYPES)
 def test_scale_invariance(qtype):
     """Importance is relative: scaling the imatrix by a power of two gives the same bytes, and any uniform
-    imatrix (1e-21 ... 3e38) the same bytes as every other uniform one (and, except for IQ1_M, as none); scaling W by a power of two scales
-    the reconstruction exactly (the solvers work on x / max|x|)."""
+    imatrix (1e-21 ... 3e38) the same bytes as every other uniform one (and, except for IQ1_M, as none);
+    scaling W by a power of two scales the reconstruction exactly (the solvers work on x / max|x|)."""
     W = normal(8, 512, seed=12)
     im = np.random.default_rng(13).lognormal(0.0, 1.0, 512).astype(np.float32)
     ref = iq1.quantize(W, qtype, imatrix=im).data.tobytes()
-    for c in (2.0 ** -70, 2.0 ** 60):
+    for c in (2.0**-70, 2.0**60):
         assert iq1.quantize(W, qtype, imatrix=(im * c).astype(np.float32)).data.tobytes() == ref
-    uniform = {iq1.quantize(W, qtype, imatrix=np.full(512, v, np.float32)).data.tobytes()
-               for v in (1e-21, 1.0, 1e30, 3e38)}
+    uniform = {
+        iq1.quantize(W, qtype, imatrix=np.full(512, v, np.float32)).data.tobytes() for v in (1e-21, 1.0, 1e30, 3e38)
+    }
     assert len(uniform) == 1
-    if qtype != "iq1_m":    # IQ1_M's default weights are x^2, with an imatrix qw * sqrt(sigma2 + x^2)
+    if qtype != "iq1_m":  # IQ1_M's default weights are x^2, with an imatrix qw * sqrt(sigma2 + x^2)
         assert uniform == {iq1.quantize(W, qtype).data.tobytes()}
     D = iq1.quantize(W, qtype).dequantize()
     for c in (0.0625, 4.0):
@@ -162,22 +173,29 @@ def test_beyond_fp16_range_saturates(qtype):
     D = iq1.quantize(big, qtype).dequantize()
     assert np.isfinite(D).all()
     assert np.corrcoef(big[0], D[0])[0, 1] > 0.5
-    rest = slice(4, 8)      # outside the first R4 group
+    rest = slice(4, 8)  # outside the first R4 group
     np.testing.assert_array_equal(D[rest], iq1.quantize(W, qtype).dequantize()[rest])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(qtype=st.sampled_from(QTYPES), scale=st.sampled_from([0.0, 1e-30, 1e-15, 1e-7, 1e-3, 1.0, 1e3]),
-       zero_frac=st.floats(0.0, 1.0), im_kind=st.sampled_from(["none", "tiny", "zero_some", "wild"]),
-       seed=st.integers(0, 2 ** 16))
+@given(
+    qtype=st.sampled_from(QTYPES),
+    scale=st.sampled_from([0.0, 1e-30, 1e-15, 1e-7, 1e-3, 1.0, 1e3]),
+    zero_frac=st.floats(0.0, 1.0),
+    im_kind=st.sampled_from(["none", "tiny", "zero_some", "wild"]),
+    seed=st.integers(0, 2**16),
+)
 def test_fuzz_degenerate_blocks(qtype, scale, zero_frac, im_kind, seed):
     rng = np.random.default_rng(seed)
     m, k = 4, 256
     W = (rng.standard_t(3, (m, k)) * scale).astype(np.float32)
     W[rng.random((m, k)) < zero_frac] = 0.0
-    im = {"none": None, "tiny": np.full(k, 1e-21, np.float32),
-          "zero_some": np.where(rng.random(k) < 0.5, 0.0, 1.0).astype(np.float32),
-          "wild": (10.0 ** rng.uniform(-25, 5, k)).astype(np.float32)}[im_kind]
+    im = {
+        "none": None,
+        "tiny": np.full(k, 1e-21, np.float32),
+        "zero_some": np.where(rng.random(k) < 0.5, 0.0, 1.0).astype(np.float32),
+        "wild": (10.0 ** rng.uniform(-25, 5, k)).astype(np.float32),
+    }[im_kind]
     D = iq1.quantize(W, qtype, imatrix=im).dequantize()
     assert np.isfinite(D).all()
     if scale == 0.0 or zero_frac >= 1.0:
@@ -197,7 +215,7 @@ def test_bad_input_raises(qtype):
     with pytest.raises(ValueError, match="row 6"):
         iq1.quantize(bad, qtype)
     with pytest.raises(ValueError, match=f"multiple of {k}"):
-        iq1.quantize(W[:, :k - 32], qtype)
+        iq1.quantize(W[:, : k - 32], qtype)
     if iq1.FORMATS[qtype].interleaved:
         with pytest.raises(ValueError, match="multiple of 4"):
             iq1.quantize(W[:6], qtype)

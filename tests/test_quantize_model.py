@@ -1,6 +1,7 @@
 """iq1kernels.quantize_model: a whole model file in, a GGUF out — metadata with types, kept tensors byte
 for byte, quantized tensors identical to one quantize call, llama-quantize's keep rules, include /
 exclude, requantization, shards, safetensors / numpy input, imatrix, bounded memory, Dask."""
+
 import json
 import os
 import subprocess
@@ -39,8 +40,10 @@ def expected_bytes(x, qtype, imatrix=None):
     """One quantize call per expert (or on the whole matrix): what quantize_model must reproduce."""
     if x.ndim == 2:
         return iq1.quantize(x, qtype, imatrix=imatrix).data.tobytes()
-    return b"".join(iq1.quantize(x[e], qtype, imatrix=None if imatrix is None else imatrix[e]).data.tobytes()
-                    for e in range(x.shape[0]))
+    return b"".join(
+        iq1.quantize(x[e], qtype, imatrix=None if imatrix is None else imatrix[e]).data.tobytes()
+        for e in range(x.shape[0])
+    )
 
 
 def no_temp_files(folder):
@@ -50,10 +53,10 @@ def no_temp_files(folder):
 @pytest.mark.parametrize("qtype", ["iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4"])
 def test_gguf_model_kept_and_quantized_exactly(model, tmp_path, qtype):
     out = tmp_path / "q.gguf"
-    report = quantize_model(model, out, qtype, threads=2, chunk_values=1 << 15)   # 16 chunks per expert
+    report = quantize_model(model, out, qtype, threads=2, chunk_values=1 << 15)  # 16 chunks per expert
     with read_gguf(model) as src, read_gguf(out) as dst:
-        assert list(dst.tensors) == list(src.tensors)                       # names and order
-        for key, gv in src.metadata.typed_items():                         # every key with its type
+        assert list(dst.tensors) == list(src.tensors)  # names and order
+        for key, gv in src.metadata.typed_items():  # every key with its type
             if key not in ("general.file_type", "general.quantization_version"):
                 assert dst.metadata.typed(key) == gv, key
         assert dst.metadata.typed("general.file_type").type == T.UINT32
@@ -66,12 +69,15 @@ def test_gguf_model_kept_and_quantized_exactly(model, tmp_path, qtype):
             if decisions[name].quantized:
                 assert got.type_name == qtype.upper() and got.ne == info.ne
                 assert dst.read(name).tobytes() == expected_bytes(stored_floats(src, name), qtype), name
-            else:                                                            # byte for byte, same type
+            else:  # byte for byte, same type
                 assert (got.ggml_type, got.ne) == (info.ggml_type, info.ne)
                 assert dst.read(name).tobytes() == src.read(name).tobytes(), name
     quantized = {n for n, t in decisions.items() if t.quantized}
-    assert quantized == {f"blk.{i}.{t}.weight" for i in (0, 1)
-                         for t in ("attn_q", "attn_output", "ffn_gate_exps", "ffn_down_exps", "ffn_up_exps")}
+    assert quantized == {
+        f"blk.{i}.{t}.weight"
+        for i in (0, 1)
+        for t in ("attn_q", "attn_output", "ffn_gate_exps", "ffn_down_exps", "ffn_up_exps")
+    }
     reasons = {n: t.reason for n, t in decisions.items() if not t.quantized}
     assert reasons["token_embd.weight"] == "token embeddings"
     assert reasons["output.weight"] == "output tensor"
@@ -82,15 +88,15 @@ def test_gguf_model_kept_and_quantized_exactly(model, tmp_path, qtype):
     for t in report.quantized:
         assert 0.05 < t.rel_rmse < 0.8 and t.imatrix is None
     loaded = iq1.load_gguf(out)
-    assert loaded["blk.1.ffn_up_exps.weight"].shape == (4, 512, 256)          # 3-D expert stack kept
+    assert loaded["blk.1.ffn_up_exps.weight"].shape == (4, 512, 256)  # 3-D expert stack kept
     table = report.format_table()
     assert "kept: token embeddings" in table and "llama-quantize refuses IQ1" in table
 
 
 def test_chunks_give_the_bytes_of_one_call(model, tmp_path):
     a, b = tmp_path / "a.gguf", tmp_path / "b.gguf"
-    quantize_model(model, a, "iq1_m", threads=1, chunk_values=1)          # 4 rows at a time
-    quantize_model(model, b, "iq1_m", threads=2)                          # one chunk per expert
+    quantize_model(model, a, "iq1_m", threads=1, chunk_values=1)  # 4 rows at a time
+    quantize_model(model, b, "iq1_m", threads=2)  # one chunk per expert
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -99,6 +105,7 @@ def test_kept_tensors_are_copied_in_pieces(model, tmp_path, monkeypatch):
     bytes (ragged ends included) as in one piece; the writer refuses pieces that do not add up."""
     from iq1kernels import model_quantize
     from iq1kernels.gguf_writer import GGUFFileWriter
+
     a, b = tmp_path / "a.gguf", tmp_path / "b.gguf"
     quantize_model(model, a, "iq1_s", threads=1)
     monkeypatch.setattr(model_quantize, "KEEP_PIECE", 100)
@@ -113,11 +120,14 @@ def test_kept_tensors_are_copied_in_pieces(model, tmp_path, monkeypatch):
     assert not (tmp_path / "w.gguf").exists() and no_temp_files(tmp_path)
 
 
-@pytest.mark.parametrize("qtype, k, rows, reason", [
-    ("iq1_s", 384, 8, "K = 384 is not a multiple of 256"),
-    ("iq1_s_r4", 384, 6, "6 rows is not a multiple of 4"),
-    ("iq1_s_r4", 192, 8, "K = 192 is not a multiple of 128"),
-])
+@pytest.mark.parametrize(
+    "qtype, k, rows, reason",
+    [
+        ("iq1_s", 384, 8, "K = 384 is not a multiple of 256"),
+        ("iq1_s_r4", 384, 6, "6 rows is not a multiple of 4"),
+        ("iq1_s_r4", 192, 8, "K = 192 is not a multiple of 128"),
+    ],
+)
 def test_shapes_the_format_cannot_hold_are_kept(tmp_path, qtype, k, rows, reason):
     x = np.random.default_rng(0).standard_normal((rows, k)).astype(np.float32)
     ok = np.random.default_rng(1).standard_normal((8, 256)).astype(np.float32)
@@ -138,8 +148,14 @@ def test_shapes_the_format_cannot_hold_are_kept(tmp_path, qtype, k, rows, reason
 
 def test_include_overrides_the_rules_and_exclude_wins(model, tmp_path):
     with pytest.warns(UserWarning, match="token_embd.weight"):
-        report = quantize_model(model, tmp_path / "o.gguf", "iq1_s", include=["token_embd.weight", "blk.1.*_exps.*"],
-                                exclude="*down*", allow_requantize=True)
+        report = quantize_model(
+            model,
+            tmp_path / "o.gguf",
+            "iq1_s",
+            include=["token_embd.weight", "blk.1.*_exps.*"],
+            exclude="*down*",
+            allow_requantize=True,
+        )
     d = {t.name: t for t in report.tensors}
     assert d["token_embd.weight"].quantized and d["token_embd.weight"].reason.startswith("requantized from Q8_0")
     assert d["blk.1.ffn_up_exps.weight"].quantized and d["blk.1.ffn_gate_exps.weight"].quantized
@@ -156,6 +172,7 @@ def test_requantize_dequantizes_through_the_library(tmp_path):
     m = iq1.quantize(x, "iq1_m")
     from gguf.constants import GGMLQuantizationType
     from gguf.quants import dequantize, quantize
+
     q8 = np.ascontiguousarray(quantize(x, GGMLQuantizationType.Q8_0)).reshape(-1).view(np.uint8)
     src = tmp_path / "s.gguf"
     iq1.save_gguf(src, {"a.weight": m, "b.weight": GGUFTensor(8, (512, 8), q8)})
@@ -165,6 +182,7 @@ def test_requantize_dequantizes_through_the_library(tmp_path):
         quantize_model(src, tmp_path / "k.gguf", "iq1_s", exclude="*", allow_requantize=True)
     assert not (tmp_path / "k.gguf").exists()
     from iq1kernels.model_quantize import RequantizationWarning
+
     with pytest.warns(RequantizationWarning, match="2 tensors were already quantized"):
         report = quantize_model(src, tmp_path / "o.gguf", "iq1_s", allow_requantize=True)
     assert [t.reason for t in report.tensors] == ["requantized from IQ1_M", "requantized from Q8_0"]
@@ -204,9 +222,9 @@ def test_output_that_is_the_input_is_refused(tmp_path):
         with pytest.raises(OSError, match="is the input file"):
             quantize_model(shards[0], out, "iq1_s")
     assert {p: open(p, "rb").read() for p in shards} == before and no_temp_files(tmp_path)
-    one = write_model(tmp_path / "one.gguf", split_max_size="1G")          # one-00001-of-00001.gguf
+    one = write_model(tmp_path / "one.gguf", split_max_size="1G")  # one-00001-of-00001.gguf
     with pytest.raises(OSError, match="one-00001-of-00001.gguf is the input file"):
-        quantize_model(one[0], tmp_path / "one.gguf", "iq1_s", split_max_size="1G")   # the same shard set
+        quantize_model(one[0], tmp_path / "one.gguf", "iq1_s", split_max_size="1G")  # the same shard set
     im = tmp_path / "im.npz"
     np.savez(im, x=np.ones(256, np.float32))
     with pytest.raises(OSError, match="is the input file"):
@@ -231,10 +249,11 @@ def test_bad_values_change_nothing(tmp_path):
 
 def test_unknown_types_and_integers_are_kept(tmp_path):
     from iq1kernels.gguf_writer import GGUFFileWriter
+
     w = np.random.default_rng(4).standard_normal((4, 256)).astype("<f2")
     src = tmp_path / "s.gguf"
     with GGUFFileWriter(src, {"general.architecture": "x"}) as f:
-        f.add_tensor_info("a.weight", 139, (256, 4), 555)                 # ik_llama.cpp's IQ4_K: unknown here
+        f.add_tensor_info("a.weight", 139, (256, 4), 555)  # ik_llama.cpp's IQ4_K: unknown here
         f.add_tensor_info("b.weight", 26, (256, 4))
         f.add_tensor_info("c.weight", 1, (256, 4))
         f.write_tensor("a.weight", bytes(range(256)) * 2 + bytes(43))
@@ -250,28 +269,33 @@ def test_unknown_types_and_integers_are_kept(tmp_path):
 
 def test_safetensors_input_keeps_names_and_says_so(tmp_path):
     from safetensors.numpy import save_file
+
     rng = np.random.default_rng(5)
     x = rng.standard_normal((2, 16, 256)).astype(np.float32)
     bf16 = (x.view(np.uint32) >> 16).astype(np.uint16)
     bf16_values = (bf16.astype(np.uint32) << 16).view(np.float32)
-    tensors = {"model.layers.0.mlp.experts.up_proj.weight": bf16, "model.embed_tokens.weight": bf16[0],
-               "model.layers.0.self_attn.q_proj.weight": x[1].astype(np.float16),
-               "model.layers.0.input_layernorm.weight": np.ones(256, np.float32)}
+    tensors = {
+        "model.layers.0.mlp.experts.up_proj.weight": bf16,
+        "model.embed_tokens.weight": bf16[0],
+        "model.layers.0.self_attn.q_proj.weight": x[1].astype(np.float16),
+        "model.layers.0.input_layernorm.weight": np.ones(256, np.float32),
+    }
     save_file({k: v for k, v in list(tensors.items())[:2]}, str(tmp_path / "a.safetensors"))
     save_file({k: v for k, v in list(tensors.items())[2:]}, str(tmp_path / "b.safetensors"))
     # safetensors.numpy cannot write BF16: relabel the uint16 tensors' dtype in the header
     raw = (tmp_path / "a.safetensors").read_bytes()
     n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     for v in header.values():
         if isinstance(v, dict) and v.get("dtype") == "U16":
             v["dtype"] = "BF16"
     h = json.dumps(header).encode()
     h += b" " * (-len(h) % 8)
-    (tmp_path / "a.safetensors").write_bytes(len(h).to_bytes(8, "little") + h + raw[8 + n:])
+    (tmp_path / "a.safetensors").write_bytes(len(h).to_bytes(8, "little") + h + raw[8 + n :])
     index = tmp_path / "model.safetensors.index.json"
-    index.write_text(json.dumps({"weight_map": {k: ("a" if i < 2 else "b") + ".safetensors"
-                                                for i, k in enumerate(tensors)}}))
+    index.write_text(
+        json.dumps({"weight_map": {k: ("a" if i < 2 else "b") + ".safetensors" for i, k in enumerate(tensors)}})
+    )
     report = quantize_model(index, tmp_path / "o.gguf", "iq1_s")
     d = {t.name: t for t in report.tensors}
     assert set(d) == set(tensors)
@@ -284,13 +308,15 @@ def test_safetensors_input_keeps_names_and_says_so(tmp_path):
     assert out["model.embed_tokens.weight"].type_name == "BF16"
     assert out["model.embed_tokens.weight"].data.tobytes() == bf16[0].tobytes()
     single = quantize_model(tmp_path / "b.safetensors", tmp_path / "b.gguf", "iq1_s")
-    assert {t.name: t.quantized for t in single.tensors} == {"model.layers.0.self_attn.q_proj.weight": True,
-                                                              "model.layers.0.input_layernorm.weight": False}
+    assert {t.name: t.quantized for t in single.tensors} == {
+        "model.layers.0.self_attn.q_proj.weight": True,
+        "model.layers.0.input_layernorm.weight": False,
+    }
 
 
 def test_numpy_inputs(tmp_path):
     rng = np.random.default_rng(6)
-    x = rng.standard_normal((16, 256)).astype(">f4")                      # big-endian
+    x = rng.standard_normal((16, 256)).astype(">f4")  # big-endian
     f = np.asfortranarray(rng.standard_normal((8, 512)).astype(np.float32))
     np.savez(tmp_path / "w.npz", big=x, ints=np.arange(5, dtype=np.int16), odd=np.ones((4, 100), np.float32))
     np.save(tmp_path / "W.npy", f)
@@ -309,8 +335,10 @@ def test_numpy_inputs(tmp_path):
 
 def test_imatrix_is_matched_by_name_and_per_expert(model, tmp_path):
     rng = np.random.default_rng(7)
-    im = {"blk.0.ffn_up_exps.weight": rng.uniform(0.1, 3, (4, 256)).astype(np.float32),
-          "blk.0.attn_q.weight": rng.uniform(0.1, 3, 256).astype(np.float32)}
+    im = {
+        "blk.0.ffn_up_exps.weight": rng.uniform(0.1, 3, (4, 256)).astype(np.float32),
+        "blk.0.attn_q.weight": rng.uniform(0.1, 3, 256).astype(np.float32),
+    }
     np.savez(tmp_path / "im.npz", **im)
     out = tmp_path / "o.gguf"
     report = quantize_model(model, out, "iq1_s", imatrix=tmp_path / "im.npz")
@@ -367,8 +395,12 @@ def test_memory_is_bounded_by_a_few_tensors_not_the_model(tmp_path):
         model_f32 = sum(int(np.prod(i.ne)) * 4 for i in infos)
         largest = max(i.nbytes for i in infos)
     assert model_f32 > 100e6
-    proc = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(src), str(tmp_path / "o.gguf")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _RSS_CHILD, str(src), str(tmp_path / "o.gguf")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     base, peak, seconds = proc.stdout.split()
     base, peak = int(base), int(peak)
@@ -381,6 +413,7 @@ def test_memory_is_bounded_by_a_few_tensors_not_the_model(tmp_path):
 
 def test_load_gguf_of_the_output_allocates_no_float_copy(model, tmp_path):
     import tracemalloc
+
     out = tmp_path / "o.gguf"
     quantize_model(model, out, "iq1_s")
     tracemalloc.start()
@@ -388,7 +421,7 @@ def test_load_gguf_of_the_output_allocates_no_float_copy(model, tmp_path):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     values = sum(int(np.prod(t.shape)) for t in tensors.values())
-    assert peak < 200_000 < values * 4                 # not even one float32 copy of the smallest expert
+    assert peak < 200_000 < values * 4  # not even one float32 copy of the smallest expert
     assert isinstance(tensors["blk.0.ffn_up_exps.weight"], iq1.QuantizedMatrix)
 
 
@@ -396,21 +429,43 @@ def test_dask_cluster_gives_identical_bytes(model, tmp_path):
     distributed = pytest.importorskip("distributed")
     single = tmp_path / "single.gguf"
     quantize_model(model, single, "iq1_s_r4", threads=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  worker_dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, worker_dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         events = []
-        report = quantize_model(model, tmp_path / "dask.gguf", "iq1_s_r4", threads=1, client=client,
-                                max_in_flight=3, progress=events.append)
+        report = quantize_model(
+            model, tmp_path / "dask.gguf", "iq1_s_r4", threads=1, client=client, max_in_flight=3, progress=events.append
+        )
         assert (tmp_path / "dask.gguf").read_bytes() == single.read_bytes()
         assert len(report.quantized) == 10 and all(t.rel_rmse > 0 for t in report.quantized)
         assert sum(e.finished for e in events) == 23
-        cli_out = tmp_path / "cli.gguf"                                  # the CLI's --scheduler, same bytes
-        proc = subprocess.run([sys.executable, "-m", "iq1kernels", "quantize", str(model), str(cli_out), "--type",
-                               "iq1_s_r4", "--threads", "1", "--scheduler", cluster.scheduler_address, "--quiet"],
-                              capture_output=True, text=True, timeout=300)
+        cli_out = tmp_path / "cli.gguf"  # the CLI's --scheduler, same bytes
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "iq1kernels",
+                "quantize",
+                str(model),
+                str(cli_out),
+                "--type",
+                "iq1_s_r4",
+                "--threads",
+                "1",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         assert cli_out.read_bytes() == single.read_bytes()
-        x = np.full((2, 256), np.inf, np.float32)                        # a worker's error reaches the caller
+        x = np.full((2, 256), np.inf, np.float32)  # a worker's error reaches the caller
         iq1.save_gguf(tmp_path / "bad.gguf", {"a.weight": x})
         with pytest.raises(ValueError, match="contains NaN or Inf"):
             quantize_model(tmp_path / "bad.gguf", tmp_path / "bad_out.gguf", "iq1_s", client=client)

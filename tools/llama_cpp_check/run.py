@@ -6,9 +6,11 @@ Makes two tiny llama-architecture models with random F16 weights and a minimal S
 (tests/model_files.py: one dense, one with 4 experts as 3-D ffn_*_exps tensors), quantizes each to
 IQ1_S, IQ1_M, IQ1_S_R4 and IQ1_M_R4 with `python -m iq1kernels quantize`, and runs
 `llama-simple -m <file> -n 24 -p "the a of"` on every file (with --mainline: `llama-simple -m <file> -n 24
-"the a of"`, the argument form of mainline llama.cpp's example, which takes the prompt as its last argument). Prints, per file, whether it loaded, the
-tensor types the loader reported and the generated text (garbage: the weights are random).
+"the a of"`, the argument form of mainline llama.cpp's example, which takes the prompt as its last
+argument). Prints, per file, whether it loaded, the tensor types the loader reported and the generated text
+(garbage: the weights are random).
 """
+
 import os
 import re
 import subprocess
@@ -16,7 +18,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]          # this checkout's iq1kernels, here and in children
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]  # this checkout's iq1kernels, here and in children
 os.environ["PYTHONPATH"] = os.pathsep.join([ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
 from model_files import write_model  # noqa: E402
@@ -37,11 +39,13 @@ def main():
             path = src
             if qtype != "f16":
                 path = os.path.join(work, f"tiny-{kind}-{qtype}.gguf")
-                subprocess.run([sys.executable, "-m", "iq1kernels", "quantize", src, path, "--type", qtype,
-                                "--quiet"], check=True, stdout=subprocess.DEVNULL)
+                subprocess.run(
+                    [sys.executable, "-m", "iq1kernels", "quantize", src, path, "--type", qtype, "--quiet"],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
             command = [binary, "-m", path, "-n", "24"] + (["the a of"] if mainline else ["-p", "the a of", "-t", "2"])
-            proc = subprocess.run(command, cwd=work,
-                                  capture_output=True, text=True, errors="replace", timeout=300)
+            proc = subprocess.run(command, cwd=work, capture_output=True, text=True, errors="replace", timeout=300)
             log = proc.stdout + proc.stderr
             types = sorted(set(re.findall(r"llama_model_loader: - type +(\w+): +(\d+) tensors", log)))
             m = re.search(r"main: decoded (\d+) tokens", log)
@@ -51,11 +55,14 @@ def main():
             text = proc.stdout.strip() or (echo[1] if echo else "")
             status = "ok" if proc.returncode == 0 and decoded > 0 else f"FAILED ({proc.returncode})"
             ok &= status == "ok"
-            print(f"{os.path.basename(path):<28} {status:<8} types {dict((t, int(n)) for t, n in types)}  "
-                  f"{decoded} tokens: {text!r}")
+            print(
+                f"{os.path.basename(path):<28} {status:<8} types {dict((t, int(n)) for t, n in types)}  "
+                f"{decoded} tokens: {text!r}"
+            )
             if status != "ok":
-                print("\n".join(line for line in log.splitlines()
-                                if "error" in line.lower() or "failed" in line.lower()))
+                print(
+                    "\n".join(line for line in log.splitlines() if "error" in line.lower() or "failed" in line.lower())
+                )
     return 0 if ok else 1
 
 

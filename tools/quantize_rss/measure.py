@@ -16,6 +16,7 @@
    at once, but the allocator may keep freed buffers), the model's size as float32, and the peak.
 4. load_gguf of the output under tracemalloc: the Python allocations (no float32 copy) and the RSS change.
 """
+
 import argparse
 import os
 import re
@@ -25,7 +26,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]          # this checkout's iq1kernels, here and in children
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]  # this checkout's iq1kernels, here and in children
 os.environ["PYTHONPATH"] = os.pathsep.join([ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
 
@@ -55,8 +56,8 @@ def main():
     from iq1kernels.gguf_io import read_gguf
     from iq1kernels.model_quantize import DEFAULT_CHUNK_VALUES, KEEP_PIECE
     from model_files import write_model
-    shape = dict(layers=args.layers, hidden=2048, ffn=1024, experts=32, n_vocab=32000,
-                 expert_dtype=("bf16", "f16"))
+
+    shape = dict(layers=args.layers, hidden=2048, ffn=1024, experts=32, n_vocab=32000, expert_dtype=("bf16", "f16"))
     if not os.path.exists(src):
         t0 = time.perf_counter()
         write_model(src, **shape)
@@ -68,12 +69,21 @@ def main():
             types[i.type_name] = types.get(i.type_name, 0) + 1
         size = os.path.getsize(src)
         as_f32 = sum(int(np.prod(i.ne)) * 4 for i in infos)
-        print(f"model: {size / 1e9:.2f} GB, {len(infos)} tensors {types}, {len(f.metadata)} metadata keys, "
-              f"{as_f32 / 1e9:.2f} GB as float32")
+        print(
+            f"model: {size / 1e9:.2f} GB, {len(infos)} tensors {types}, {len(f.metadata)} metadata keys, "
+            f"{as_f32 / 1e9:.2f} GB as float32"
+        )
 
-    base, _, _ = max_rss([sys.executable, "-c", "import sys, numpy as np, iq1kernels as iq1; "
-                          "from iq1kernels.model_sources import open_source; s = open_source(sys.argv[1]); "
-                          "m = s.metadata.copy(); iq1.quantize(np.ones((64, 4096), np.float32), 'iq1_s')", src])
+    base, _, _ = max_rss(
+        [
+            sys.executable,
+            "-c",
+            "import sys, numpy as np, iq1kernels as iq1; "
+            "from iq1kernels.model_sources import open_source; s = open_source(sys.argv[1]); "
+            "m = s.metadata.copy(); iq1.quantize(np.ones((64, 4096), np.float32), 'iq1_s')",
+            src,
+        ]
+    )
     cmd = [sys.executable, "-m", "iq1kernels", "quantize", src, out, "--type", args.type, "--quiet"]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
@@ -86,26 +96,35 @@ def main():
     kept = [o.nbytes for o in outs if o.type_name != args.type.upper()]
     quantized = [o.nbytes for o in outs if o.type_name == args.type.upper()]
     chunk = 5 * 4 * DEFAULT_CHUNK_VALUES
-    piece = min(max(kept), KEEP_PIECE)                             # a kept tensor is copied in pieces
-    live = base + max(piece, max(quantized) + chunk)               # what is live at any one time
-    bound = base + piece + max(quantized) + chunk                  # + freed buffers the allocator keeps
-    print(f"baseline RSS {base / 2**20:.0f} MiB; largest kept tensor {max(kept) / 2**20:.0f} MiB, copied in pieces of "
-          f"{piece / 2**20:.0f} MiB; largest {fmt.name} tensor {max(quantized) / 2**20:.1f} MiB + chunk buffers "
-          f"{chunk / 2**20:.0f} MiB")
-    print(f"peak RSS {peak / 2**20:.0f} MiB (live at once at most {live / 2**20:.0f} MiB, bound {bound / 2**20:.0f} "
-          f"MiB; the model is {as_f32 / 2**30:.2f} GiB as float32, {size / 2**30:.2f} GiB on disk); wall time {wall}")
+    piece = min(max(kept), KEEP_PIECE)  # a kept tensor is copied in pieces
+    live = base + max(piece, max(quantized) + chunk)  # what is live at any one time
+    bound = base + piece + max(quantized) + chunk  # + freed buffers the allocator keeps
+    print(
+        f"baseline RSS {base / 2**20:.0f} MiB; largest kept tensor {max(kept) / 2**20:.0f} MiB, copied in pieces of "
+        f"{piece / 2**20:.0f} MiB; largest {fmt.name} tensor {max(quantized) / 2**20:.1f} MiB + chunk buffers "
+        f"{chunk / 2**20:.0f} MiB"
+    )
+    print(
+        f"peak RSS {peak / 2**20:.0f} MiB (live at once at most {live / 2**20:.0f} MiB, bound {bound / 2**20:.0f} "
+        f"MiB; the model is {as_f32 / 2**30:.2f} GiB as float32, {size / 2**30:.2f} GiB on disk); wall time {wall}"
+    )
 
-    probe = ("import resource, sys, tracemalloc, iq1kernels as iq1\n"
-             "def rss():\n"
-             "    return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
-             "r0 = rss(); tracemalloc.start()\n"
-             "t = iq1.load_gguf(sys.argv[1])\n"
-             "cur, peak = tracemalloc.get_traced_memory()\n"
-             "print(len(t), peak, rss() - r0)\n")
-    n, traced, grown = subprocess.run([sys.executable, "-c", probe, out], capture_output=True, text=True,
-                                      check=True).stdout.split()
-    print(f"load_gguf({os.path.basename(out)}): {n} tensors, Python allocations peak {int(traced) / 2**20:.2f} MiB, "
-          f"RSS +{int(grown) / 2**20:.1f} MiB (the file is {os.path.getsize(out) / 2**20:.0f} MiB)")
+    probe = (
+        "import resource, sys, tracemalloc, iq1kernels as iq1\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
+        "r0 = rss(); tracemalloc.start()\n"
+        "t = iq1.load_gguf(sys.argv[1])\n"
+        "cur, peak = tracemalloc.get_traced_memory()\n"
+        "print(len(t), peak, rss() - r0)\n"
+    )
+    n, traced, grown = subprocess.run(
+        [sys.executable, "-c", probe, out], capture_output=True, text=True, check=True
+    ).stdout.split()
+    print(
+        f"load_gguf({os.path.basename(out)}): {n} tensors, Python allocations peak {int(traced) / 2**20:.2f} MiB, "
+        f"RSS +{int(grown) / 2**20:.1f} MiB (the file is {os.path.getsize(out) / 2**20:.0f} MiB)"
+    )
 
 
 if __name__ == "__main__":

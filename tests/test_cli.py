@@ -41,8 +41,20 @@ def test_bench_quick_prints_the_table(tmp_path):
 
 
 def test_bench_shape_sets_m_and_k(tmp_path):
-    rc, out, err = cli("bench", "--shape", "512x768", "--type", "iq1_s_r4", "--n", "1", "--threads", "1",
-                       "--no-reference", "--json", tmp_path / "b.json")
+    rc, out, err = cli(
+        "bench",
+        "--shape",
+        "512x768",
+        "--type",
+        "iq1_s_r4",
+        "--n",
+        "1",
+        "--threads",
+        "1",
+        "--no-reference",
+        "--json",
+        tmp_path / "b.json",
+    )
     assert rc == 0, err
     assert "M = 512, K = 768" in out
     [row] = json.loads((tmp_path / "b.json").read_text())["rows"]

@@ -20,20 +20,11 @@ from torch import nn  # noqa: E402
 
 import iq1kernels.torch as iq1t  # noqa: E402
 from iq1kernels import benchmarking  # noqa: E402
+from iq1kernels.torch._minilm import SENTENCES, is_ffn  # noqa: E402
 
 M = K = int(os.environ.get("IQ1_BENCH_SIZE", "4096"))
 NS = [1, 8, 128]
 QTYPES = ["iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4"]
-SENTENCES = [
-    "The cat sits on the mat.",
-    "A quick brown fox jumps over the lazy dog.",
-    "Quantized weights keep models small.",
-    "Paris is the capital of France.",
-    "I love programming in Python.",
-    "The weather is sunny today.",
-    "Stock markets fell sharply on Monday.",
-    "She plays the violin beautifully.",
-]
 
 
 @contextlib.contextmanager
@@ -89,8 +80,6 @@ def bench_nn_linear(benchmark, torch_threads, qtype, n, dtype):
 
 
 # --- all-MiniLM-L6-v2 -------------------------------------------------------------------------------------
-def is_ffn(module, fqn):
-    return fqn.endswith("intermediate.dense") or (fqn.endswith("output.dense") and ".attention." not in fqn)
 
 
 def minilm():

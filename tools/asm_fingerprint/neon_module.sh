@@ -8,8 +8,9 @@ csrc="$here/../../iq1kernels/csrc"
 out=${1:?usage: neon_module.sh OUT.so}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mapfile -t sources < <(find "$csrc" -name '*.c' ! -name '*_avx2.c' ! -name '*_avx512.c' | sort)
+mapfile -t includes < <(find "$csrc" -type d -printf '-I%p\n' | sort)
 for f in "${sources[@]}"; do
-  aarch64-linux-gnu-gcc -std=c11 -O3 -g0 -ffp-contract=off -fopenmp -fno-math-errno -fPIC \
-    -I "$csrc" $(find "$csrc" -mindepth 1 -type d -printf '-I %p ') -c "$f" -o "$work/$(basename "$f" .c).o"
+  aarch64-linux-gnu-gcc -std=c11 -O3 -g0 -ffp-contract=off -fopenmp -fno-math-errno -fPIC "${includes[@]}" \
+    -c "$f" -o "$work/$(basename "$f" .c).o"
 done
 aarch64-linux-gnu-gcc -shared "$work"/*.o -o "$out"

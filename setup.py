@@ -12,7 +12,7 @@ with -march=native.
 """
 import os
 import platform
-import sys
+import runpy
 from concurrent.futures import ThreadPoolExecutor
 from glob import glob
 
@@ -23,15 +23,9 @@ from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CSRC = os.path.join("iq1kernels", "csrc")
-ISA_SUFFIXES = ("generic", "avx2", "avx512", "neon")
-
-machine = platform.machine().lower()
-if machine in ("x86_64", "amd64"):
-    ISAS = ["generic", "avx2", "avx512"]
-elif machine in ("aarch64", "arm64"):
-    ISAS = ["generic", "neon"]
-else:
-    ISAS = ["generic"]
+ISA_TABLE = runpy.run_path(os.path.join(HERE, "iq1kernels", "_isas.py"))   # the ISA list (not importable yet)
+ISA_SUFFIXES = tuple(isa.name for isa in ISA_TABLE["ISAS"])
+ISAS = ISA_TABLE["built_on"](platform.machine())
 
 C_FLAGS = ["-std=c11", "-O3", "-g0", "-ffp-contract=off", "-fopenmp", "-fno-math-errno"]
 GLUE_FLAGS = ["-O1", "-g0", "-Wno-unused-function", "-Wno-unreachable-code"]

@@ -4,15 +4,17 @@ instructions the same.
     python tools/asm_fingerprint/fingerprint.py dump iq1kernels/*.so > before.json
     ... refactor, rebuild ...
     python tools/asm_fingerprint/fingerprint.py dump iq1kernels/*.so > after.json
-    python tools/asm_fingerprint/fingerprint.py compare before.json after.json
+    python tools/asm_fingerprint/fingerprint.py compare before.json after.json [-v]
+    python tools/asm_fingerprint/fingerprint.py show module.so FUNCTION      (the normalised instructions)
 
 `dump` disassembles each shared object (objdump -d) and normalises every function: addresses are dropped,
 branches inside the function become offsets from its start, a call names its callee by the callee's own
 fingerprint (so renaming a function changes nothing, calling another one does), a named data object is kept
-by name and offset (iq1_grid_unsigned+0x8), an anonymous constant by its bytes. `compare` matches the
+by name and offset (iq1_grid_unsigned+0x8), an anonymous constant by its bytes (an address taken by lea,
+such as a jump table's, by nothing). `compare` matches the
 functions of the two dumps by fingerprint, name-blind: it lists the functions whose instructions exist on
-one side only, and the names each matched function had before and after. The Cython glue (__pyx_*) is
-reported apart: it changes whenever the .pyx does.
+one side only, and the names each matched function had before and after. Cython's glue and the C
+runtime's functions (names with a leading underscore) are only counted: they change with the .pyx and the layout.
 """
 from __future__ import annotations
 
@@ -25,12 +27,10 @@ import sys
 
 FUNC = re.compile(r"^([0-9a-f]+) <(.+)>:$")
 INSN = re.compile(r"^\s+([0-9a-f]+):\t(.*)$")
-COMMENT = re.compile(r"\s*(?:#|//)\s*(?:([0-9a-f]+)(?: <([^>]+)>)?.*)?$")
+COMMENT = {"x86": re.compile(r"\s*#\s*(?:([0-9a-f]+)(?: <([^>]+)>)?.*)?$"),
+           "aarch64": re.compile(r"\s*//\s*(?:([0-9a-f]+)(?: <([^>]+)>)?.*)?$")}
 TARGET = re.compile(r"\b([0-9a-f]+) <([^>]+)>")
 RIP = re.compile(r"-?0x[0-9a-f]+\(%rip\)")
-# anonymous constants lie in these; their bytes stand for them
-ANONYMOUS = re.compile(r"^(_fini|_init|__FRAME_END__|__GNU_EH_FRAME_HDR|_DYNAMIC|__dso_handle|completed\.\d+|"
-                       r"__TMC_END__|_GLOBAL_OFFSET_TABLE_|\.rodata|\.text)")
 
 
 def sections(path):
@@ -77,24 +77,42 @@ def operand_bytes(mnemonic: str, operands: str) -> int:
     return 8
 
 
+def binutils_prefix(blob: bytes) -> str:
+    return "aarch64-linux-gnu-" if int.from_bytes(blob[18:20], "little") == 0xB7 else ""   # EM_AARCH64
+
+
 def objdump_for(blob: bytes) -> list:
-    machine = int.from_bytes(blob[18:20], "little")
-    if machine == 0xB7:                                   # EM_AARCH64
+    if binutils_prefix(blob):
         return ["aarch64-linux-gnu-objdump", "-d", "--no-show-raw-insn"]
     return ["objdump", "-d", "--no-show-raw-insn", "-M", "att"]
 
 
-def split_insn(text: str):
+def data_objects(path, blob):
+    """{name: (address, size)} of the sized data symbols: a reference inside one keeps its name"""
+    text = subprocess.run([binutils_prefix(blob) + "nm", "-S", "--defined-only", path], check=True,
+                          capture_output=True, text=True).stdout
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "rRdDbB":
+            out[parts[3]] = (int(parts[0], 16), int(parts[1], 16))
+    return out
+
+
+def split_insn(text: str, arch: str):
     """(instruction, comment address, comment symbol) of objdump's text after the address"""
-    m = COMMENT.search(text)
+    m = COMMENT[arch].search(text)
     if m and m.start() > 0:
         return text[:m.start()].strip(), m.group(1), m.group(2)
     return text.strip(), None, None
 
 
-def dump(path):
+def normalise(path):
+    """[{name, start, size, insns, body, calls}] of every function of the shared object at path."""
     blob = open(path, "rb").read()
     secs = sections(path)
+    objects = data_objects(path, blob)
+    arch = "aarch64" if binutils_prefix(blob) else "x86"
     text = subprocess.run(objdump_for(blob) + [path], check=True, capture_output=True, text=True).stdout
     funcs = []          # [name, start, [lines]]
     for line in text.splitlines():
@@ -106,7 +124,7 @@ def dump(path):
             continue
         m = INSN.match(line)
         if m:
-            funcs[-1][2].append((int(m.group(1), 16),) + split_insn(m.group(2)))
+            funcs[-1][2].append((int(m.group(1), 16),) + split_insn(m.group(2), arch))
     by_start = {start: name for name, start, _ in funcs}
     ends = {}
     for i, (name, start, insns) in enumerate(funcs):
@@ -128,7 +146,11 @@ def dump(path):
                 regs = set(re.findall(r"\b[xw]\d+\b", operands))
                 used = regs & page_regs
                 if used:
-                    operands = re.sub(r"#0x[0-9a-f]+|#\d+", "#LO12", operands, count=1)
+                    operands, n = re.subn(r"#0x[0-9a-f]+|#\d+", "#LO12", operands, count=1)
+                    if not n:                               # offset 0 in the page: no immediate printed
+                        operands = re.sub(r"\[(%s)\]" % "|".join(used), r"[\1, #LO12]", operands)
+                        if mnemonic in ("add", "mov"):
+                            operands += ", #LO12"
                     page_regs -= used
             t = TARGET.search(operands)
             if t:
@@ -141,17 +163,25 @@ def dump(path):
                 else:
                     operands = TARGET.sub("<" + re.sub(r"\+0x[0-9a-f]+$", "", t.group(2)) + ">", operands)
             if comment_addr is not None and "(%rip)" in operands:
-                sym = comment_sym or ""
-                if sym and not ANONYMOUS.match(sym) and "@" not in sym:
+                sym = re.sub(r"\+0x[0-9a-f]+$", "", comment_sym or "")
+                target = int(comment_addr, 16)
+                if "@" in sym:
                     ref = f"<{sym}>"
-                elif "@" in sym:
-                    ref = f"<{sym}>"
+                elif sym in objects and objects[sym][0] <= target < objects[sym][0] + objects[sym][1]:
+                    ref = f"<{sym}+{target - objects[sym][0]:#x}>"
+                elif mnemonic == "lea":        # an address (a jump table, a string): its layout is not code
+                    ref = "<address>"
                 else:
-                    ref = "<" + read_at(blob, secs, int(comment_addr, 16), operand_bytes(mnemonic, operands)).hex() + ">"
+                    ref = "<" + read_at(blob, secs, target, operand_bytes(mnemonic, operands)).hex() + ">"
                 operands = RIP.sub(ref, operands)
             body.append(f"{mnemonic} {operands}")
         result.append({"name": name, "start": start, "size": end - start, "insns": len(body),
                        "body": "\n".join(body), "calls": calls})
+    return result
+
+
+def dump(path):
+    result = normalise(path)
     # level 0: callees anonymous; level 1: each call names its callee's level-0 hash
     h0 = {f["start"]: hashlib.sha1(f["body"].encode()).hexdigest() for f in result}
     out = []
@@ -165,7 +195,8 @@ def dump(path):
 
 
 def is_glue(name: str) -> bool:
-    return name.startswith(("__pyx", "_GLOBAL", "__Pyx", "Py", "__pyx_")) or "pyx" in name.lower()
+    """Cython's code and the C runtime's (leading underscores: the package's C names have none)."""
+    return name.startswith(("_", "Py")) or "pyx" in name.lower()
 
 
 def compare(before_path, after_path) -> int:
@@ -208,6 +239,11 @@ def main(argv) -> int:
         return 0
     if len(argv) >= 3 and argv[0] == "compare":
         return compare(argv[1], argv[2])
+    if len(argv) == 3 and argv[0] == "show":          # show FILE NAME: the normalised body (to diff two)
+        for f in normalise(argv[1]):
+            if f["name"] == argv[2]:
+                print(f["body"])
+        return 0
     print(__doc__, file=sys.stderr)
     return 2
 

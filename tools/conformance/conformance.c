@@ -12,7 +12,8 @@
 #include "common.h"
 #include "cpu_features.h"
 
-static const char *type_names[IQ1_NTYPES] = { "iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4" };
+#define TYPE_NAME_(T, S, name, ...) #name,
+static const char *type_names[IQ1_NTYPES] = { IQ1_FORMATS(TYPE_NAME_) };
 static int passed, failed;
 static int long_mode;   /* --long: large and odd shapes besides the default ones */
 
@@ -298,8 +299,8 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--long")) long_mode = 1;
         else { fprintf(stderr, "usage: %s [--long]\n", argv[0]); return 2; }
     }
-    const iq1_backend *const *lists[] = { iq1_backends_generic, iq1_backends_avx2, iq1_backends_avx512,
-                                          iq1_backends_neon };
+#define BACKEND_LIST_(isa) iq1_backends_##isa,
+    const iq1_backend *const *lists[] = { IQ1_ISAS(BACKEND_LIST_) };
     const iq1_backend *gen = iq1_backends_generic[0];
     for (int li = 0; li < 4; ++li) for (const iq1_backend *const *p = lists[li]; *p; ++p) {
         const iq1_backend *b = *p;

@@ -11,7 +11,8 @@
 #include "common.h"
 #include "cpu_features.h"
 
-static const char *type_names[IQ1_NTYPES] = { "iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4" };
+#define TYPE_NAME_(T, S, name, ...) #name,
+static const char *type_names[IQ1_NTYPES] = { IQ1_FORMATS(TYPE_NAME_) };
 
 static double now(void) {
     struct timespec t;
@@ -23,7 +24,8 @@ static uint64_t rng = 88172645463325252ull;
 static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
 
 static const iq1_backend *find_backend(const char *name) {
-    const iq1_backend *const *lists[] = { iq1_backends_generic, iq1_backends_avx2, iq1_backends_avx512, iq1_backends_neon };
+#define BACKEND_LIST_(isa) iq1_backends_##isa,
+    const iq1_backend *const *lists[] = { IQ1_ISAS(BACKEND_LIST_) };
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; ++l)
         for (const iq1_backend *const *p = lists[l]; *p; ++p)
             if (!strcmp((*p)->name, name)) return *p;

@@ -6,11 +6,9 @@
 #include "iq1.h"
 #include "grid.h"
 
-/* Block sizes in bytes (FORMATS.md §1.2 - §1.5). */
-#define IQ1S_BLOCK_BYTES   50   /* d(2) qs(32) qh(16) per 256 */
-#define IQ1M_BLOCK_BYTES   56   /* qs(32) qh(16) scales(8) per 256 */
-#define IQ1S_R4_BLOCK_BYTES 24  /* qs(16) qh(8) per 4 rows x 32 */
-#define IQ1M_R4_BLOCK_BYTES 28  /* qs(16) qh(8) scales(4) per 4 rows x 32 */
+/* Block sizes in bytes: IQ1S_BLOCK_BYTES (d(2) qs(32) qh(16) per 256), IQ1M_BLOCK_BYTES (qs(32) qh(16) scales(8)
+ * per 256), IQ1S_R4_BLOCK_BYTES (qs(16) qh(8) per 4 rows x 32), IQ1M_R4_BLOCK_BYTES (qs(16) qh(8) scales(4) per
+ * 4 rows x 32): the format table, formats.h. */
 
 /* Weight bytes may sit at any address (numpy views, mmapped GGUF): read through memcpy. */
 static inline uint16_t iq1_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -77,7 +75,9 @@ static inline uint16_t iq1m_scale_bits(const uint8_t *scales) {
     return (uint16_t)((s0 >> 12) | ((s1 >> 8) & 0x00f0) | ((s2 >> 4) & 0x0f00) | (s3 & 0xf000));
 }
 
-/* Per-row share of an R4 group's leading fp16 scales: group = 8 + blocks * block_bytes. */
-static inline int64_t iq1_r4_group_bytes(int64_t k, int block_bytes) { return 8 + (k / 32) * block_bytes; }
+/* Bytes of an R4 group of 4 rows: the four fp16 row scales, then the blocks. */
+static inline int64_t iq1_r4_group_bytes(int64_t k, int block_bytes) {
+    return IQ1S_R4_GROUP_HEAD_BYTES + (k / IQ1_QK_R4) * block_bytes;
+}
 
 #endif

@@ -1,15 +1,17 @@
 /* Threaded drivers: split an operation into tiles and run a backend's kernels on them (OpenMP). */
 #include "common.h"
 
-int iq1_rows_per_group(iq1_type t) { return (t == IQ1_S_R4 || t == IQ1_M_R4) ? 4 : 1; }
+#define IQ1_FORMAT_INFO_(T, S, n, id, bk, bb, rows, head, kmul, dk) [T] = { #n, id, bk, bb, rows, head, kmul, dk },
+const iq1_format_info iq1_formats[IQ1_NTYPES] = { IQ1_FORMATS(IQ1_FORMAT_INFO_) };
 
+int iq1_rows_per_group(iq1_type t) { return iq1_formats[t].rows_per_group; }
+
+/* a switch of constants: the GEMVs ask for it per row item, and the divisions become shifts */
+#define IQ1_GROUP_BYTES_(T, S, ...) case T: return S##_GROUP_HEAD_BYTES + (k / S##_BLOCK_K) * S##_BLOCK_BYTES;
 int64_t iq1_group_bytes(iq1_type t, int64_t k) {
     switch (t) {
-    case IQ1_S:    return (k / IQ1_QK_K) * IQ1S_BLOCK_BYTES;
-    case IQ1_M:    return (k / IQ1_QK_K) * IQ1M_BLOCK_BYTES;
-    case IQ1_S_R4: return iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
-    case IQ1_M_R4: return iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
-    default:       return 0;
+    IQ1_FORMATS(IQ1_GROUP_BYTES_)
+    default: return 0;
     }
 }
 

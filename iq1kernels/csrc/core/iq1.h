@@ -13,16 +13,13 @@
 #define IQ1_H
 #include <stddef.h>
 #include <stdint.h>
+#include "formats.h"   /* iq1_type and the facts of the four formats */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum { IQ1_S = 0, IQ1_M = 1, IQ1_S_R4 = 2, IQ1_M_R4 = 3, IQ1_NTYPES = 4 } iq1_type;
-
-#define IQ1_QK_K   256   /* super-block of IQ1_S / IQ1_M */
-#define IQ1_QK_R4  32    /* block of the R4 types        */
-#define IQ1_QK_ACT 128   /* Q8_K128 block                */
+#define IQ1_QK_ACT 128   /* Q8_K128 block */
 
 /* Q8_K128 activations for n columns of k values (k % 128 == 0), three C-contiguous planes:
  *   d[c * k/128 + b]      fp32 scale of 128-block b      value = d * q
@@ -69,11 +66,12 @@ typedef struct {
     iq1_quantize_fn     quantize[IQ1_NTYPES];
 } iq1_backend;
 
-/* Variant tables of each ISA, best last; each list ends with NULL. */
-extern const iq1_backend *const iq1_backends_generic[];
-extern const iq1_backend *const iq1_backends_avx2[];
-extern const iq1_backend *const iq1_backends_avx512[];
-extern const iq1_backend *const iq1_backends_neon[];
+/* The ISAs, one extension module each: the list of iq1kernels/_isas.py (tests/test_dispatch.py checks that
+ * they agree). Each ISA's variant tables, best last, in a NULL-terminated list iq1_backends_<isa> (empty on the
+ * architectures the ISA is not for). */
+#define IQ1_ISAS(X) X(generic) X(avx2) X(avx512) X(neon)
+#define IQ1_DECLARE_BACKENDS_(isa) extern const iq1_backend *const iq1_backends_##isa[];
+IQ1_ISAS(IQ1_DECLARE_BACKENDS_)
 
 /* Byte sizes (FORMATS.md §1.7). For R4 types iq1_row_bytes is the per-row share (group / 4). */
 int64_t iq1_row_bytes(iq1_type t, int64_t k);

@@ -27,7 +27,9 @@ ISA_TABLE = runpy.run_path(os.path.join(HERE, "iq1kernels", "_isas.py"))   # the
 ISA_SUFFIXES = tuple(isa.name for isa in ISA_TABLE["ISAS"])
 ISAS = ISA_TABLE["built_on"](platform.machine())
 
-C_FLAGS = ["-std=c11", "-O3", "-g0", "-ffp-contract=off", "-fopenmp", "-fno-math-errno"]
+# -fno-ipa-icf: each ISA's formats share one file (x86/matmul_avx2.c, ...), and GCC would fold helpers that two
+# formats compile identically into one function, which it then no longer inlines into either
+C_FLAGS = ["-std=c11", "-O3", "-g0", "-ffp-contract=off", "-fopenmp", "-fno-math-errno", "-fno-ipa-icf"]
 GLUE_FLAGS = ["-O1", "-g0", "-Wno-unused-function", "-Wno-unreachable-code"]
 LINK_FLAGS = ["-fopenmp"]
 
@@ -38,7 +40,7 @@ def csrc_files(*patterns):
 
 
 CSRC_DIRS = [CSRC] + sorted(os.path.dirname(p) for p in csrc_files("*/"))
-HEADERS = csrc_files("*.h", "*.inc")
+HEADERS = csrc_files("*.h")
 
 
 def isa_of(path):

@@ -13,7 +13,8 @@ fingerprint (so renaming a function changes nothing, calling another one does), 
 by name and offset (iq1_grid_unsigned+0x8), an anonymous constant by its bytes (an address taken by lea,
 such as a jump table's, by nothing). `compare` matches the
 functions of the two dumps by fingerprint, name-blind: it lists the functions whose instructions exist on
-one side only, and the names each matched function had before and after. Cython's glue and the C
+one side only, and the names each matched function had before and after, and (apart) the functions whose instructions are the
+same multiset in another order (a scheduler's other tie-break; branch targets and alignment nops aside). Cython's glue and the C
 runtime's functions (names with a leading underscore) are only counted: they change with the .pyx and the layout.
 """
 from __future__ import annotations
@@ -29,6 +30,8 @@ FUNC = re.compile(r"^([0-9a-f]+) <(.+)>:$")
 INSN = re.compile(r"^\s+([0-9a-f]+):\t(.*)$")
 COMMENT = {"x86": re.compile(r"\s*#\s*(?:([0-9a-f]+)(?: <([^>]+)>)?.*)?$"),
            "aarch64": re.compile(r"\s*//\s*(?:([0-9a-f]+)(?: <([^>]+)>)?.*)?$")}
+BRANCH = re.compile(r"\.\+0x[0-9a-f]+")
+PADDING = re.compile(r"^(nop\w*|xchg %ax,%ax|data16 .*|cs nopw .*|int3) ?")
 TARGET = re.compile(r"\b([0-9a-f]+) <([^>]+)>")
 RIP = re.compile(r"-?0x[0-9a-f]+\(%rip\)")
 
@@ -175,6 +178,8 @@ def normalise(path):
                     ref = "<" + read_at(blob, secs, target, operand_bytes(mnemonic, operands)).hex() + ">"
                 operands = RIP.sub(ref, operands)
             body.append(f"{mnemonic} {operands}")
+        while body and PADDING.match(body[-1]):     # the alignment after the last instruction: layout, not code
+            body.pop()
         result.append({"name": name, "start": start, "size": end - start, "insns": len(body),
                        "body": "\n".join(body), "calls": calls})
     return result
@@ -184,13 +189,22 @@ def dump(path):
     result = normalise(path)
     # level 0: callees anonymous; level 1: each call names its callee's level-0 hash
     h0 = {f["start"]: hashlib.sha1(f["body"].encode()).hexdigest() for f in result}
+    # loose: the same multiset of instructions, in any order (a scheduler's different tie-break), branch targets
+    # anonymous and callees by their own loose hash
+    lines0 = {f["start"]: sorted(l for l in BRANCH.sub(".+L", f["body"]).splitlines() if not PADDING.match(l))
+              for f in result}
+    l0 = {start: hashlib.sha1("\n".join(lines).encode()).hexdigest() for start, lines in lines0.items()}
     out = []
     for f in result:
         body = f["body"]
+        loose = BRANCH.sub(".+L", body)
         for target in f["calls"]:
             body = body.replace("@CALL", "@" + h0[target][:12], 1)
+            loose = loose.replace("@CALL", "@" + l0[target][:12], 1)
         out.append({"name": f["name"], "size": f["size"], "insns": f["insns"],
-                    "hash": hashlib.sha1(body.encode()).hexdigest()[:16]})
+                    "hash": hashlib.sha1(body.encode()).hexdigest()[:16], "own": l0[f["start"]][:16],
+                    "loose": hashlib.sha1("\n".join(sorted(l for l in loose.splitlines() if not PADDING.match(l))).encode())
+                    .hexdigest()[:16]})
     return out
 
 
@@ -214,13 +228,30 @@ def compare(before_path, after_path) -> int:
         only_b = [f for h, fs in kb.items() if h not in ka for f in fs]
         kern_a = [f for f in only_a if not is_glue(f["name"])]
         kern_b = [f for f in only_b if not is_glue(f["name"])]
+        loose_b = {f["loose"] for f in kern_b}
+        loose_a = {f["loose"] for f in kern_a}
+        reordered_a = [f for f in kern_a if f["loose"] in loose_b]
+        reordered_b = [f for f in kern_b if f["loose"] in loose_a]
+        kern_a = [f for f in kern_a if f["loose"] not in loose_b]
+        kern_b = [f for f in kern_b if f["loose"] not in loose_a]
+        own_a, own_b = {f["own"] for f in kern_a}, {f["own"] for f in kern_b}
+        callers_b = [f for f in kern_b if f["own"] in own_a]
+        kern_a = [f for f in kern_a if f["own"] not in own_b]
+        kern_b = [f for f in kern_b if f["own"] not in own_a]
         glue = len(only_a) - len(kern_a), len(only_b) - len(kern_b)
         renamed = sorted({(fa["name"], fb["name"]) for h in ka if h in kb for fa in ka[h] for fb in kb[h][:1]
                           if fa["name"] != fb["name"] and not is_glue(fa["name"])})
         fewer = sum(max(0, len(ka[h]) - len(kb[h])) for h in ka if h in kb)
         more = sum(max(0, len(kb[h]) - len(ka[h])) for h in kb if h in ka)
         print(f"== {module}: {len(a)} -> {len(b)} functions; instructions only before: {len(kern_a)}, only "
-              f"after: {len(kern_b)} (glue: {glue[0]} / {glue[1]}); identical copies dropped {fewer}, added {more}")
+              f"after: {len(kern_b)}; the same instructions in another order: {len(reordered_b)}, calling a "
+              f"changed function: {len(callers_b)} (glue: "
+              f"{glue[0]} / {glue[1]}); identical copies dropped {fewer}, added {more}")
+        if "-v" in sys.argv:
+            for f in reordered_b:
+                print(f"  reordered:   {f['name']} ({f['insns']} instructions)")
+            for f in callers_b:
+                print(f"  calls a changed function: {f['name']} ({f['insns']} instructions)")
         for f in kern_a:
             print(f"  only before: {f['name']} ({f['insns']} instructions)")
         for f in kern_b:

@@ -10,7 +10,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mapfile -t sources < <(find "$csrc" -name '*.c' ! -name '*_avx2.c' ! -name '*_avx512.c' | sort)
 mapfile -t includes < <(find "$csrc" -type d -printf '-I%p\n' | sort)
 for f in "${sources[@]}"; do
-  aarch64-linux-gnu-gcc -std=c11 -O3 -g0 -ffp-contract=off -fopenmp -fno-math-errno -fPIC "${includes[@]}" \
+  aarch64-linux-gnu-gcc -std=c11 -O3 -g0 -ffp-contract=off -fopenmp -fno-math-errno -fno-ipa-icf -fPIC "${includes[@]}" \
     -c "$f" -o "$work/$(basename "$f" .c).o"
 done
 aarch64-linux-gnu-gcc -shared "$work"/*.o -o "$out"

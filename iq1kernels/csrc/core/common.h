@@ -1,10 +1,24 @@
-/* Helpers shared by every C file: unaligned loads, fp16 conversion, the block layouts. */
+/* Helpers shared by every C file: kernel names, unaligned loads, fp16 conversion, the block layouts. */
 #ifndef IQ1_COMMON_H
 #define IQ1_COMMON_H
 #include <stdint.h>
 #include <string.h>
 #include "iq1.h"
 #include "grid.h"
+
+/* Kernel names: iq1_<op>_<format>_<variant>, e.g. iq1_gemv_rows_iq1_m_avx2, iq1_gemm_iq1_s_r4_avx512_vnni; the
+ * variant is a backend variant (avx2, avx512_vnni, neon_dotprod: docs/ARCHITECTURE.md) or one of its kernel
+ * flavours (avx512_vnni_gather). A re-included body (*-inl.h) names what it defines with IQ1_NAME(op), from
+ * the including file's IQ1_FORMAT (iq1_m) and IQ1_VARIANT (avx2); IQ1_NAME3 names another variant's. */
+#define IQ1_NAME(op) IQ1_NAME3(op, IQ1_FORMAT, IQ1_VARIANT)
+#define IQ1_NAME3(op, format, variant) IQ1_NAME3_(op, format, variant)   /* expands format and variant */
+#define IQ1_NAME3_(op, format, variant) iq1_##op##_##format##_##variant
+#define IQ1_CAT(a, b) IQ1_CAT_(a, b)
+#define IQ1_CAT_(a, b) a##b
+
+/* The one inline macro: helpers the kernels must have inlined (their arguments are compile-time constants
+ * that select code, or they sit in the innermost loops). */
+#define IQ1_INLINE static inline __attribute__((always_inline))
 
 /* Block sizes in bytes: IQ1S_BLOCK_BYTES (d(2) qs(32) qh(16) per 256), IQ1M_BLOCK_BYTES (qs(32) qh(16) scales(8)
  * per 256), IQ1S_R4_BLOCK_BYTES (qs(16) qh(8) per 4 rows x 32), IQ1M_R4_BLOCK_BYTES (qs(16) qh(8) scales(4) per

@@ -16,7 +16,7 @@
  *                     formats, 128 for the R4 types)
  *   delta_k           values sharing one delta sign: 32 for the S types, 8 for the M types
  *
- * Byte layouts: docs/FORMATS.md and the dequantizers of core/dequantize_formats.inc. */
+ * Byte layouts: docs/FORMATS.md and the dequantizers of core/dequantize_formats-inl.h. */
 #ifndef IQ1_FORMATS_H
 #define IQ1_FORMATS_H
 

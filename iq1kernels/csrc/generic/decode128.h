@@ -1,5 +1,5 @@
 /* Decoders of the four formats to the common integer form used by every matmul kernel (see
- * matmul_generic.h): for row r and activation block b (128 columns) -> v[128] = 8(g + delta) int8,
+ * matmul_generic.c): for row r and activation block b (128 columns) -> v[128] = 8(g + delta) int8,
  * sc[8] = integer scale per 16 values, dw = 0.125 * fp16 scale. Static inline so that each kernel
  * gets them inlined and specialised. */
 #ifndef IQ1_DECODE128_H

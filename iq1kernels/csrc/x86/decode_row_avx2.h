@@ -1,5 +1,5 @@
 /* AVX2 decoders of one row's 128-value block (one Q8_K128 activation block) into the integer form the
- * AVX2 repacking GEMM (matmul_avx2.inc) multiplies with; the same math as decode_row_avx512.h (the AVX2
+ * AVX2 repacking GEMM (gemm_avx2-inl.h) multiplies with; the same math as decode_row_avx512.h (the AVX2
  * GEMV decodes four rows at once instead: decode_quad_avx2.h):
  *
  *   weights  u8, value i of the block: sc * u, u = g + 1 in {0, 1, 2}, sc the value's integer scale (<= 15)
@@ -22,33 +22,33 @@
 #include "common.h"
 #include "grid_index_avx2.h"   /* iq1_indices8_avx2, iq1_r4_row_bytes_avx2 */
 
-#define IQ1Y_INLINE static inline __attribute__((always_inline))
+#define IQ1_INLINE static inline __attribute__((always_inline))
 
-/* What a decoder leaves in memory for one row and 128-block (the grid lookups happen in iq1y_expand) */
+/* What a decoder leaves in memory for one row and 128-block (the grid lookups happen in iq1_expand_row_avx2) */
 typedef struct {
     uint32_t ix[16];   /* grid index of each group of 8 values */
     int32_t coef[8];   /* dword g: int16 pair (coef_g, coef_g+8), coef = sc * (sigma - 8) */
     int16_t sc[8];     /* scale per 16 values */
     float dw;
     float pad[3];
-} __attribute__((aligned(32))) iq1y_prep;
+} __attribute__((aligned(32))) iq1_row_prep_avx2;
 
 /* [grid a, grid b | grid c, grid d] */
-IQ1Y_INLINE __m256i iq1y_grid4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-    return iq1y_entries4((const char *)iq1_grid_unsigned, 8 * (uint64_t)a, 8 * (uint64_t)b, 8 * (uint64_t)c, 8 * (uint64_t)d);
+IQ1_INLINE __m256i iq1_grid4_avx2(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    return iq1_entries4_avx2((const char *)iq1_grid_unsigned, 8 * (uint64_t)a, 8 * (uint64_t)b, 8 * (uint64_t)c, 8 * (uint64_t)d);
 }
 
 /* x = [G0 G1 | G4 G5], y = [G2 G3 | G6 G7] (8-byte groups) -> lo = first dwords of G0..G7, hi = second */
-IQ1Y_INLINE void iq1y_split2(__m256i x, __m256i y, __m256i *lo, __m256i *hi) {
+IQ1_INLINE void iq1_split2_avx2(__m256i x, __m256i y, __m256i *lo, __m256i *hi) {
     *lo = _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(x), _mm256_castsi256_ps(y), 0x88));
     *hi = _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(x), _mm256_castsi256_ps(y), 0xDD));
 }
 
 /* The 128 values (mul * sc * u, u8) in split order v[0..3] (see the top). mul is 1 or 8. */
-IQ1Y_INLINE void iq1y_expand(const iq1y_prep *p, int mul, __m256i v[4]) {
+IQ1_INLINE void iq1_expand_row_avx2(const iq1_row_prep_avx2 *p, int mul, __m256i v[4]) {
     const uint32_t *ix = p->ix;
-    iq1y_split2(iq1y_grid4(ix[0], ix[1], ix[4], ix[5]), iq1y_grid4(ix[2], ix[3], ix[6], ix[7]), &v[0], &v[1]);
-    iq1y_split2(iq1y_grid4(ix[8], ix[9], ix[12], ix[13]), iq1y_grid4(ix[10], ix[11], ix[14], ix[15]), &v[2], &v[3]);
+    iq1_split2_avx2(iq1_grid4_avx2(ix[0], ix[1], ix[4], ix[5]), iq1_grid4_avx2(ix[2], ix[3], ix[6], ix[7]), &v[0], &v[1]);
+    iq1_split2_avx2(iq1_grid4_avx2(ix[8], ix[9], ix[12], ix[13]), iq1_grid4_avx2(ix[10], ix[11], ix[14], ix[15]), &v[2], &v[3]);
     __m128i sc = _mm_load_si128((const __m128i *)p->sc);
     if (mul == 8) sc = _mm_slli_epi16(sc, 3);
     const __m256i scb = _mm256_broadcastsi128_si256(sc);
@@ -66,7 +66,7 @@ IQ1Y_INLINE void iq1y_expand(const iq1y_prep *p, int mul, __m256i v[4]) {
 
 /* ia / ib: lane g = grid index of group g / g + 8 (bits 0..10) and its delta sign (bit 11); sc: 8 int16
  * scales, one per 16 values */
-IQ1Y_INLINE void iq1y_finish(__m256i ia, __m256i ib, __m128i sc, float dw, iq1y_prep *o) {
+IQ1_INLINE void iq1_finish_row_avx2(__m256i ia, __m256i ib, __m128i sc, float dw, iq1_row_prep_avx2 *o) {
     const __m256i m = _mm256_set1_epi32(2047);
     _mm256_store_si256((__m256i *)o->ix, _mm256_and_si256(ia, m));
     _mm256_store_si256((__m256i *)(o->ix + 8), _mm256_and_si256(ib, m));
@@ -85,16 +85,16 @@ IQ1Y_INLINE void iq1y_finish(__m256i ia, __m256i ib, __m128i sc, float dw, iq1y_
     o->dw = dw;
 }
 
-/* One column's activations of n values (n % 128 == 0) in split order (see iq1y_expand), and per block 8
+/* One column's activations of n values (n % 128 == 0) in split order (see iq1_expand_row_avx2), and per block 8
  * dwords of int16 per-8 sum pairs (bsum8_g, bsum8_g+8) */
-IQ1Y_INLINE void iq1y_split_act(const int8_t *q, int64_t n, int8_t *split, uint32_t *sums) {
+IQ1_INLINE void iq1_split_act_avx2(const int8_t *q, int64_t n, int8_t *split, uint32_t *sums) {
     const __m256i off = _mm256_set1_epi8((char)0x80), z = _mm256_setzero_si256();
     for (int64_t i = 0; i < n; i += 128) {
         const __m256i q0 = _mm256_loadu_si256((const __m256i *)(q + i)), q1 = _mm256_loadu_si256((const __m256i *)(q + i + 32));
         const __m256i q2 = _mm256_loadu_si256((const __m256i *)(q + i + 64)), q3 = _mm256_loadu_si256((const __m256i *)(q + i + 96));
         __m256i v0, v1, v2, v3;
-        iq1y_split2(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31), &v0, &v1);
-        iq1y_split2(_mm256_permute2x128_si256(q2, q3, 0x20), _mm256_permute2x128_si256(q2, q3, 0x31), &v2, &v3);
+        iq1_split2_avx2(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31), &v0, &v1);
+        iq1_split2_avx2(_mm256_permute2x128_si256(q2, q3, 0x20), _mm256_permute2x128_si256(q2, q3, 0x31), &v2, &v3);
         _mm256_store_si256((__m256i *)(split + i), v0);
         _mm256_store_si256((__m256i *)(split + i + 32), v1);
         _mm256_store_si256((__m256i *)(split + i + 64), v2);
@@ -111,7 +111,7 @@ IQ1Y_INLINE void iq1y_split_act(const int8_t *q, int64_t n, int8_t *split, uint3
 }
 
 /* IQ1_S / IQ1_S_R4: 16 low bytes (group order), 4 qh words (one per 32-block: bits 3l.., sign bit 15) */
-IQ1Y_INLINE void iq1y_indices_s(__m128i low, __m128i qh4, __m256i *ia, __m256i *ib) {
+IQ1_INLINE void iq1_indices_s_avx2(__m128i low, __m128i qh4, __m256i *ia, __m256i *ib) {
     const __m256i qh = _mm256_cvtepu16_epi32(qh4);
     const __m256i shift = _mm256_setr_epi32(0, 3, 6, 9, 0, 3, 6, 9), sign = _mm256_set1_epi32(15);
     const __m256i q01 = _mm256_permutevar8x32_epi32(qh, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
@@ -121,7 +121,7 @@ IQ1Y_INLINE void iq1y_indices_s(__m128i low, __m128i qh4, __m256i *ia, __m256i *
 }
 
 /* IQ1_M / IQ1_M_R4: 16 low bytes, 8 qh bytes (byte j: groups 2j, 2j+1; bits 4h.., sign bit 4h+3) */
-IQ1Y_INLINE void iq1y_indices_m(__m128i low, __m128i qh8, __m256i *ia, __m256i *ib) {
+IQ1_INLINE void iq1_indices_m_avx2(__m128i low, __m128i qh8, __m256i *ia, __m256i *ib) {
     const __m256i qh = _mm256_cvtepu8_epi32(qh8);
     const __m256i shift = _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4);
     const __m256i sign = _mm256_setr_epi32(3, 7, 3, 7, 3, 7, 3, 7);
@@ -131,46 +131,46 @@ IQ1Y_INLINE void iq1y_indices_m(__m128i low, __m128i qh8, __m256i *ia, __m256i *
     *ib = iq1_indices8_avx2(_mm256_cvtepu8_epi32(_mm_srli_si128(low, 8)), q47, shift, sign);
 }
 
-IQ1Y_INLINE void iq1y_decode_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1y_prep *o) {
+IQ1_INLINE void iq1_decode_row_iq1_s_avx2(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx2 *o) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1S_BLOCK_BYTES;
     const int half = (int)(b & 1);
     const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 2 + 16 * half));
     const __m128i qh4 = _mm_loadl_epi64((const __m128i *)(blk + 34 + 8 * half));
     __m256i ia, ib;
-    iq1y_indices_s(low, qh4, &ia, &ib);
-    iq1y_finish(ia, ib, iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
+    iq1_indices_s_avx2(low, qh4, &ia, &ib);
+    iq1_finish_row_avx2(ia, ib, iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
 }
 
-IQ1Y_INLINE void iq1y_decode_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1y_prep *o) {
+IQ1_INLINE void iq1_decode_row_iq1_s_r4_avx2(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx2 *o) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
     const __m128i qh4 = iq1s_r4_row_qh(blk, row);
     __m256i ia, ib;
-    iq1y_indices_s(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4, &ia, &ib);
-    iq1y_finish(ia, ib, iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
+    iq1_indices_s_avx2(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4, &ia, &ib);
+    iq1_finish_row_avx2(ia, ib, iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
-IQ1Y_INLINE void iq1y_decode_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1y_prep *o) {
+IQ1_INLINE void iq1_decode_row_iq1_m_avx2(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx2 *o) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1M_BLOCK_BYTES;
     const int half = (int)(b & 1);
     const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 16 * half));
     const __m128i qh8 = _mm_loadl_epi64((const __m128i *)(blk + 32 + 8 * half));
     const __m128i sc = iq1m_scales_from_words(blk + 48 + 4 * half);
     __m256i ia, ib;
-    iq1y_indices_m(low, qh8, &ia, &ib);
-    iq1y_finish(ia, ib, sc, 0.125f * _cvtsh_ss(iq1m_scale_bits(blk + 48)), o);
+    iq1_indices_m_avx2(low, qh8, &ia, &ib);
+    iq1_finish_row_avx2(ia, ib, sc, 0.125f * _cvtsh_ss(iq1m_scale_bits(blk + 48)), o);
 }
 
-IQ1Y_INLINE void iq1y_decode_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1y_prep *o) {
+IQ1_INLINE void iq1_decode_row_iq1_m_r4_avx2(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx2 *o) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1M_R4_BLOCK_BYTES;
     __m128i qh8, scv;
     iq1m_r4_row_qh_scales(blk, row, &qh8, &scv);
     __m256i ia, ib;
-    iq1y_indices_m(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8, &ia, &ib);
-    iq1y_finish(ia, ib, scv, 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
+    iq1_indices_m_avx2(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8, &ia, &ib);
+    iq1_finish_row_avx2(ia, ib, scv, 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
 #endif

@@ -20,9 +20,9 @@
 #include "common.h"
 #include "grid_index_avx2.h"
 
-#define IQ1Z_INLINE static inline __attribute__((always_inline))
+#define IQ1_INLINE static inline __attribute__((always_inline))
 
-/* What a decoder leaves in memory for one row and 128-block: the grid lookups happen later (iq1z_expand),
+/* What a decoder leaves in memory for one row and 128-block: the grid lookups happen later (iq1_expand_row_avx512),
  * when the stores have long completed; reading the indices back right after the vector store stalls on
  * store forwarding and costs more than the lookups themselves. */
 typedef struct {
@@ -31,21 +31,21 @@ typedef struct {
     int16_t sc[8];     /* scale per 16 values */
     float dw;
     float pad[3];      /* 128 bytes: a GEMM strip's 16 x 32 of them are 64 KB */
-} __attribute__((aligned(64))) iq1z_prep;
+} __attribute__((aligned(64))) iq1_row_prep_avx512;
 
 /* two grid entries (8 bytes each) in one 128-bit lane */
-IQ1Z_INLINE __m128i iq1z_grid_pair(uint32_t a, uint32_t b) {
+IQ1_INLINE __m128i iq1_grid_pair_avx512(uint32_t a, uint32_t b) {
     return _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)&iq1_grid_unsigned[a]), (long long)iq1_grid_unsigned[b], 1);
 }
 
-IQ1Z_INLINE __m512i iq1z_grid8(const uint32_t *ix) {
-    const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1z_grid_pair(ix[0], ix[1])), iq1z_grid_pair(ix[2], ix[3]), 1);
-    const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1z_grid_pair(ix[4], ix[5])), iq1z_grid_pair(ix[6], ix[7]), 1);
+IQ1_INLINE __m512i iq1_grid8_avx512(const uint32_t *ix) {
+    const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1_grid_pair_avx512(ix[0], ix[1])), iq1_grid_pair_avx512(ix[2], ix[3]), 1);
+    const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1_grid_pair_avx512(ix[4], ix[5])), iq1_grid_pair_avx512(ix[6], ix[7]), 1);
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
 /* The 128 values mul * sc * u (u8): lo = values 0..63, hi = 64..127. mul is 1 or 8. */
-IQ1Z_INLINE void iq1z_expand(const iq1z_prep *p, int mul, __m512i *lo, __m512i *hi) {
+IQ1_INLINE void iq1_expand_row_avx512(const iq1_row_prep_avx512 *p, int mul, __m512i *lo, __m512i *hi) {
     /* word j of lo (bytes 2j, 2j + 1) has the scale sc[j / 8]; of hi sc[4 + j / 8] */
     const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
                                          1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -53,13 +53,13 @@ IQ1Z_INLINE void iq1z_expand(const iq1z_prep *p, int mul, __m512i *lo, __m512i *
     if (mul == 8) sc = _mm_slli_epi16(sc, 3);
     const __m512i scv = _mm512_castsi128_si512(sc);
     /* u <= 2 and mul * sc <= 120: a 16-bit multiply scales both bytes of a word without carry between them */
-    *lo = _mm512_mullo_epi16(iq1z_grid8(p->ix), _mm512_permutexvar_epi16(sel, scv));
-    *hi = _mm512_mullo_epi16(iq1z_grid8(p->ix + 8), _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
+    *lo = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix), _mm512_permutexvar_epi16(sel, scv));
+    *hi = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix + 8), _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
 }
 
 /* idx: lane g = grid index of group g (bits 0..10) and its delta sign (bit 11); sc: 8 int16 scales, one per
  * 16 values */
-IQ1Z_INLINE void iq1z_finish(__m512i idx, __m128i sc, float dw, iq1z_prep *o) {
+IQ1_INLINE void iq1_finish_row_avx512(__m512i idx, __m128i sc, float dw, iq1_row_prep_avx512 *o) {
     _mm512_store_si512(o->ix, _mm512_and_si512(idx, _mm512_set1_epi32(2047)));
     _mm_store_si128((__m128i *)o->sc, sc);
     const __m256i neg = _mm512_cvtepi32_epi16(_mm512_srli_epi32(idx, 11));               /* 0 or 1 */
@@ -71,7 +71,7 @@ IQ1Z_INLINE void iq1z_finish(__m512i idx, __m128i sc, float dw, iq1z_prep *o) {
 
 /* The per-8 sums of n activations (n % 128 == 0) as int32 lanes with a zero high half (what vpmaddwd with
  * an int32 coef needs): vpsadbw sums q + 128 over each 8 bytes */
-IQ1Z_INLINE void iq1z_act_sums(const int8_t *q, int64_t n, uint32_t *sums) {
+IQ1_INLINE void iq1_act_sums_avx512(const int8_t *q, int64_t n, uint32_t *sums) {
     const __m512i off = _mm512_set1_epi8((char)0x80), bias = _mm512_set1_epi64(1024);
     for (int64_t i = 0; i < n; i += 128) {
         const __m512i a = _mm512_loadu_si512(q + i), b = _mm512_loadu_si512(q + i + 64);
@@ -106,44 +106,44 @@ static inline __m512i iq1m_indices_avx512(__m128i low, __m128i qh8) {
     return _mm512_or_si512(lo, _mm512_or_si512(_mm512_slli_epi32(hi, 8), _mm512_slli_epi32(neg, 11)));
 }
 
-IQ1Z_INLINE void iq1z_decode_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
+IQ1_INLINE void iq1_decode_row_iq1_s_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx512 *o) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1S_BLOCK_BYTES;
     const int half = (int)(b & 1);
     const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 2 + 16 * half));
     const __m128i qh4 = _mm_loadl_epi64((const __m128i *)(blk + 34 + 8 * half));
-    iq1z_finish(iq1s_indices_avx512(low, qh4), iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
+    iq1_finish_row_avx512(iq1s_indices_avx512(low, qh4), iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
 }
 
-IQ1Z_INLINE void iq1z_decode_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
+IQ1_INLINE void iq1_decode_row_iq1_s_r4_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx512 *o) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
     const __m128i qh4 = iq1s_r4_row_qh(blk, row);
-    iq1z_finish(iq1s_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4),
+    iq1_finish_row_avx512(iq1s_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4),
                 iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
-IQ1Z_INLINE void iq1z_decode_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
+IQ1_INLINE void iq1_decode_row_iq1_m_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx512 *o) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1M_BLOCK_BYTES;
     const int half = (int)(b & 1);
     const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 16 * half));
     const __m128i qh8 = _mm_loadl_epi64((const __m128i *)(blk + 32 + 8 * half));
     const __m128i sc = iq1m_scales_from_words(blk + 48 + 4 * half);
-    iq1z_finish(iq1m_indices_avx512(low, qh8), sc, 0.125f * _cvtsh_ss(iq1m_scale_bits(blk + 48)), o);
+    iq1_finish_row_avx512(iq1m_indices_avx512(low, qh8), sc, 0.125f * _cvtsh_ss(iq1m_scale_bits(blk + 48)), o);
 }
 
-IQ1Z_INLINE void iq1z_decode_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1z_prep *o) {
+IQ1_INLINE void iq1_decode_row_iq1_m_r4_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx512 *o) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1M_R4_BLOCK_BYTES;
     __m128i qh8, scv;
     iq1m_r4_row_qh_scales(blk, row, &qh8, &scv);
-    iq1z_finish(iq1m_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8),
+    iq1_finish_row_avx512(iq1m_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8),
                 scv, 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
 /* 16 x 16 int32 transpose: r[i] lane j -> r[j] lane i */
-IQ1Z_INLINE void iq1z_transpose16(__m512i r[16]) {
+IQ1_INLINE void iq1_transpose16_avx512(__m512i r[16]) {
     __m512i t[16];
     for (int i = 0; i < 8; ++i) {
         t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);

@@ -18,6 +18,7 @@ static inline void two_groups(float *y, int a, int b, float dl_a, float dl_b, fl
     group8(y + 8, b, dl_b, db);
 }
 
-#define DEQ_NAME(fmt) iq1_dequantize_##fmt##_avx2
-#include "dequantize_formats.inc"
+#define IQ1_VARIANT avx2
+#include "dequantize_formats-inl.h"
+#undef IQ1_VARIANT
 #endif

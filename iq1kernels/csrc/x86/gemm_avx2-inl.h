@@ -1,27 +1,34 @@
-/* Body of the AVX2 GEMM of one format, included twice by matmul_avx2.h: plain (vpmaddubsw + vpmaddwd)
- * and with IQ1Y_VNNI (AVX-VNNI vpdpbusd / vpdpwssd). Expects IQ1Y_TYPE, IQ1Y_DECODE, IQ1Y_NCOEF, IQ1Y_NP,
- * IQ1Y_ATTR, IQ1Y_NAME. The design of matmul_avx512.inc on 256-bit vectors: strips of 8 rows are decoded
- * once and transposed so that the rows are in the int32 lanes, then an 8 x IQ1Y_GEMM_COLS register tile
- * multiplies them with broadcast activation quads. Few columns go to the GEMV (gemv_avx2.inc), which
- * forms the same exact integer per row and block and the same fp32 FMA chain. */
+/* Re-included body: the AVX2 GEMM of one format and the backend table's matmul entry, once per variant:
+ * plain (vpmaddubsw + vpmaddwd) and AVX-VNNI (vpdpbusd / vpdpwssd).
+ *   Expects  IQ1_FORMAT, IQ1_TYPE, IQ1_DELTA_PER_32 (as gemv_rows_avx2-inl.h), IQ1_DECODE_ROW (the format's row
+ *            decoder, decode_row_avx2.h), IQ1_GEMM_PAIRS (the coefficient pairs per block), IQ1_VARIANT (avx2 or
+ *            avx2_vnni), IQ1_VNNI (0 or 1), IQ1_ATTR (the variant's target attribute), and the format's
+ *            iq1_gemv_<format>_avx2 (matmul_avx2-inl.h).
+ *   Defines  iq1_matmul_<format>_<variant> (the backend table's entry, kernels_avx2.h), iq1_gemm_<format>_<variant>
+ *            (static) and its helpers iq1_gemm_strip_/tile_/pack_<format>_<variant>.
+ *
+ * The design of gemm_avx512-inl.h on 256-bit vectors: strips of 8 rows are decoded once and transposed so
+ * that the rows are in the int32 lanes, then an 8 x IQ1_GEMM_COLS_AVX2 register tile multiplies them with
+ * broadcast activation quads. Few columns go to the GEMV, which forms the same exact integer per row and block
+ * and the same fp32 FMA chain. */
 
 /* ---- GEMM: strips of 8 rows, rows in the int32 lanes ---- */
 
 /* Decode rows [r, r + nr) (nr <= 8; missing rows are zero) of blocks [b0, b0 + nb) into st: W[j][q] =
  * quad q (split order) of block j for the 8 rows, C[j][p] = coefficient pair p, D[j] = dw. */
-static IQ1Y_ATTR void IQ1Y_NAME(strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
-                                       iq1y_strip *st) {
+static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
+                                       iq1_strip_avx2 *st) {
     /* decoded row by row (sequential reads), expanded block by block once all stores are done */
     for (int i = 0; i < nr; ++i)
-        for (int j = 0; j < nb; ++j) IQ1Y_DECODE(w, k, r + i, b0 + j, &st->prep[i][j]);
+        for (int j = 0; j < nb; ++j) IQ1_DECODE_ROW(w, k, r + i, b0 + j, &st->prep[i][j]);
     for (int i = nr; i < 8; ++i)
         for (int v = 0; v < 4; ++v) st->tmp[i][v] = _mm256_setzero_si256();
     for (int j = 0; j < nb; ++j) {
         __m256i cp[8], t[8];
         for (int i = 0; i < 8; ++i) {
             if (i < nr) {
-                const iq1y_prep *p = &st->prep[i][j];
-                iq1y_expand(p, IQ1Y_VNNI ? 8 : 1, st->tmp[i]);
+                const iq1_row_prep_avx2 *p = &st->prep[i][j];
+                iq1_expand_row_avx2(p, IQ1_VNNI ? 8 : 1, st->tmp[i]);
                 st->D[j][i] = p->dw;
                 cp[i] = _mm256_load_si256((const __m256i *)p->coef);
             } else {
@@ -31,11 +38,11 @@ static IQ1Y_ATTR void IQ1Y_NAME(strip)(const uint8_t *w, int64_t k, int64_t r, i
         }
         for (int v = 0; v < 4; ++v) {
             for (int i = 0; i < 8; ++i) t[i] = st->tmp[i][v];
-            iq1y_transpose8(t);
+            iq1_transpose8_avx2(t);
             for (int m = 0; m < 8; ++m) _mm256_store_si256((__m256i *)st->W[j][8 * v + m], t[m]);
         }
-        iq1y_transpose8(cp);
-#if IQ1Y_NCOEF == 16
+        iq1_transpose8_avx2(cp);
+#if !IQ1_DELTA_PER_32
         for (int p = 0; p < 8; ++p) _mm256_store_si256((__m256i *)st->C[j][p], cp[p]);
 #else
         _mm256_store_si256((__m256i *)st->C[j][0], cp[0]);
@@ -46,22 +53,22 @@ static IQ1Y_ATTR void IQ1Y_NAME(strip)(const uint8_t *w, int64_t k, int64_t r, i
 
 /* 8 rows x NC columns over the strip's nb blocks; a column group's activations are interleaved per quad
  * (xs[j][q][n]), pair (bs[j][p][n]) and block (dx[j][n]) so that one pointer serves all columns */
-IQ1Y_INLINE IQ1Y_ATTR void IQ1Y_NAME(micro)(const int NC, const iq1y_strip *st, int nb, const int32_t *xs,
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 *st, int nb, const int32_t *xs,
                                             const int32_t *bs, const float *dx, int nr, float *y, int64_t ldy,
                                             int add) {
     /* the fp32 sums live in memory (one load / store per block and column, next to 32 integer products):
      * the 16 registers hold the NC integer accumulators, the weights and the broadcasts */
-    float facc[IQ1Y_GEMM_COLS][8] __attribute__((aligned(32)));
+    float facc[IQ1_GEMM_COLS_AVX2][8] __attribute__((aligned(32)));
     /* a later chunk continues the sums where the previous one stored them: additions stay in block order,
      * the same as in the GEMV */
-    const __m256i rows = iq1y_lane_mask(nr);
+    const __m256i rows = iq1_lane_mask_avx2(nr);
     for (int n = 0; n < NC; ++n)
         _mm256_store_ps(facc[n], add ? _mm256_maskload_ps(y + n * ldy, rows) : _mm256_setzero_ps());
     for (int j = 0; j < nb; ++j) {
-        __m256i acc[IQ1Y_GEMM_COLS];
+        __m256i acc[IQ1_GEMM_COLS_AVX2];
         for (int n = 0; n < NC; ++n) acc[n] = _mm256_setzero_si256();
         const int32_t *xq = xs + (int64_t)j * 32 * NC;
-#if IQ1Y_VNNI
+#if IQ1_VNNI
 #pragma GCC unroll 4
         for (int q = 0; q < 32; ++q) {
             const __m256i wq = _mm256_load_si256((const __m256i *)st->W[j][q]);
@@ -86,11 +93,11 @@ IQ1Y_INLINE IQ1Y_ATTR void IQ1Y_NAME(micro)(const int NC, const iq1y_strip *st, 
         }
         for (int n = 0; n < NC; ++n) acc[n] = _mm256_slli_epi32(acc[n], 3);
 #endif
-        const int32_t *bp = bs + (int64_t)j * IQ1Y_NP * NC;
-        for (int p = 0; p < IQ1Y_NP; ++p) {
+        const int32_t *bp = bs + (int64_t)j * IQ1_GEMM_PAIRS * NC;
+        for (int p = 0; p < IQ1_GEMM_PAIRS; ++p) {
             const __m256i cq = _mm256_load_si256((const __m256i *)st->C[j][p]);
             for (int n = 0; n < NC; ++n) {
-#if IQ1Y_VNNI
+#if IQ1_VNNI
                 acc[n] = _mm256_dpwssd_avx_epi32(acc[n], cq, _mm256_set1_epi32(bp[p * NC + n]));
 #else
                 acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(cq, _mm256_set1_epi32(bp[p * NC + n])));
@@ -108,23 +115,23 @@ IQ1Y_INLINE IQ1Y_ATTR void IQ1Y_NAME(micro)(const int NC, const iq1y_strip *st, 
     }
 }
 
-/* columns [c0, c1) of blocks [b0, b0 + nb) in the interleaved layout micro() reads, NC columns a group:
- * group g starts at xs + g * nb * 32 * IQ1Y_GEMM_COLS (bs, dx likewise) */
-static IQ1Y_ATTR void IQ1Y_NAME(gemm_act)(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb,
+/* columns [c0, c1) of blocks [b0, b0 + nb) in the interleaved layout the tile (gemm_tile) reads, NC columns a group:
+ * group g starts at xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2 (bs, dx likewise) */
+static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb,
                                           int32_t *xs, int32_t *bs, float *dx) {
     const int64_t k = x->k, nbx = k / IQ1_QK_ACT;
     int8_t split[IQ1_QK_ACT] __attribute__((aligned(64)));
     uint32_t sums[8] __attribute__((aligned(64)));
     for (int64_t c = c0; c < c1; ++c) {
-        const int64_t g = (c - c0) / IQ1Y_GEMM_COLS, n = (c - c0) % IQ1Y_GEMM_COLS;
-        const int64_t NC = c1 - (c0 + g * IQ1Y_GEMM_COLS) < IQ1Y_GEMM_COLS ? c1 - (c0 + g * IQ1Y_GEMM_COLS) : IQ1Y_GEMM_COLS;
-        int32_t *xg = xs + g * nb * 32 * IQ1Y_GEMM_COLS, *bg = bs + g * nb * IQ1Y_NP * IQ1Y_GEMM_COLS;
-        float *dg = dx + g * nb * IQ1Y_GEMM_COLS;
+        const int64_t g = (c - c0) / IQ1_GEMM_COLS_AVX2, n = (c - c0) % IQ1_GEMM_COLS_AVX2;
+        const int64_t NC = c1 - (c0 + g * IQ1_GEMM_COLS_AVX2) < IQ1_GEMM_COLS_AVX2 ? c1 - (c0 + g * IQ1_GEMM_COLS_AVX2) : IQ1_GEMM_COLS_AVX2;
+        int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2, *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
+        float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX2;
         for (int j = 0; j < nb; ++j) {
             const int64_t b = b0 + j;
-            iq1y_split_act(x->qs + c * k + b * IQ1_QK_ACT, IQ1_QK_ACT, split, sums);
+            iq1_split_act_avx2(x->qs + c * k + b * IQ1_QK_ACT, IQ1_QK_ACT, split, sums);
             for (int q = 0; q < 32; ++q) memcpy(&xg[(j * 32 + q) * NC + n], split + 4 * q, 4);
-#if IQ1Y_NCOEF == 16
+#if !IQ1_DELTA_PER_32
             for (int p = 0; p < 8; ++p) bg[(j * 8 + p) * NC + n] = (int32_t)sums[p];   /* (g, g + 8) */
 #else
             {   /* 32-block sums: pairs (0, 2) and (1, 3), matching C[j][0] and C[j][1] */
@@ -138,35 +145,35 @@ static IQ1Y_ATTR void IQ1Y_NAME(gemm_act)(const iq1_act *x, int64_t c0, int64_t 
     }
 }
 
-static IQ1Y_ATTR int IQ1Y_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
+static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
                                      int64_t c0, int64_t c1, float *y, int64_t ldy) {
     const int64_t nbx = k / IQ1_QK_ACT, ncols = c1 - c0;
-    const int64_t groups = (ncols + IQ1Y_GEMM_COLS - 1) / IQ1Y_GEMM_COLS;
-    const size_t xs_n = (size_t)(groups * IQ1Y_CB * 32 * IQ1Y_GEMM_COLS);
-    const size_t bs_n = (size_t)(groups * IQ1Y_CB * IQ1Y_NP * IQ1Y_GEMM_COLS);
-    const size_t dx_n = (size_t)(groups * IQ1Y_CB * IQ1Y_GEMM_COLS);
-    iq1y_strip *st = (iq1y_strip *)aligned_alloc(64, sizeof(iq1y_strip));
+    const int64_t groups = (ncols + IQ1_GEMM_COLS_AVX2 - 1) / IQ1_GEMM_COLS_AVX2;
+    const size_t xs_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * 32 * IQ1_GEMM_COLS_AVX2);
+    const size_t bs_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2);
+    const size_t dx_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * IQ1_GEMM_COLS_AVX2);
+    iq1_strip_avx2 *st = (iq1_strip_avx2 *)aligned_alloc(64, sizeof(iq1_strip_avx2));
     int32_t *xs = (int32_t *)malloc(4 * (xs_n + bs_n + dx_n));
     if (!st || !xs) { free(st); free(xs); return -1; }
     int32_t *bs = xs + xs_n;
     float *dx = (float *)(bs + bs_n);
-    for (int64_t b0 = 0; b0 < nbx; b0 += IQ1Y_CB) {
-        const int nb = (int)(nbx - b0 < IQ1Y_CB ? nbx - b0 : IQ1Y_CB);
-        IQ1Y_NAME(gemm_act)(x, c0, c1, b0, nb, xs, bs, dx);
+    for (int64_t b0 = 0; b0 < nbx; b0 += IQ1_GEMM_CHUNK_BLOCKS_AVX2) {
+        const int nb = (int)(nbx - b0 < IQ1_GEMM_CHUNK_BLOCKS_AVX2 ? nbx - b0 : IQ1_GEMM_CHUNK_BLOCKS_AVX2);
+        IQ1_NAME(gemm_pack)(x, c0, c1, b0, nb, xs, bs, dx);
         for (int64_t r = r0; r < r1; r += 8) {
             const int nr = (int)(r1 - r < 8 ? r1 - r : 8);
-            IQ1Y_NAME(strip)(w, k, r, nr, b0, nb, st);
+            IQ1_NAME(gemm_strip)(w, k, r, nr, b0, nb, st);
             for (int64_t g = 0; g < groups; ++g) {
-                const int64_t c = c0 + g * IQ1Y_GEMM_COLS;
-                const int nc = (int)(c1 - c < IQ1Y_GEMM_COLS ? c1 - c : IQ1Y_GEMM_COLS);
-                const int32_t *xg = xs + g * nb * 32 * IQ1Y_GEMM_COLS, *bg = bs + g * nb * IQ1Y_NP * IQ1Y_GEMM_COLS;
-                const float *dg = dx + g * nb * IQ1Y_GEMM_COLS;
+                const int64_t c = c0 + g * IQ1_GEMM_COLS_AVX2;
+                const int nc = (int)(c1 - c < IQ1_GEMM_COLS_AVX2 ? c1 - c : IQ1_GEMM_COLS_AVX2);
+                const int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2, *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
+                const float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX2;
                 float *yg = y + c * ldy + r;
                 switch (nc) {   /* a constant column count keeps the accumulators in registers */
-#define IQ1Y_CASE(N) case N: IQ1Y_NAME(micro)(N, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
-                IQ1Y_CASE(1) IQ1Y_CASE(2) IQ1Y_CASE(3) IQ1Y_CASE(4) IQ1Y_CASE(5) IQ1Y_CASE(6) IQ1Y_CASE(7)
-                default: IQ1Y_NAME(micro)(IQ1Y_GEMM_COLS, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
-#undef IQ1Y_CASE
+#define IQ1_GEMM_CASE(N) case N: IQ1_NAME(gemm_tile)(N, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
+                IQ1_GEMM_CASE(1) IQ1_GEMM_CASE(2) IQ1_GEMM_CASE(3) IQ1_GEMM_CASE(4) IQ1_GEMM_CASE(5) IQ1_GEMM_CASE(6) IQ1_GEMM_CASE(7)
+                default: IQ1_NAME(gemm_tile)(IQ1_GEMM_COLS_AVX2, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
+#undef IQ1_GEMM_CASE
                 }
             }
         }
@@ -176,13 +183,15 @@ static IQ1Y_ATTR int IQ1Y_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, in
     return 0;
 }
 
-static IQ1Y_ATTR void IQ1Y_NAME(run)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
-                                     int64_t c0, int64_t c1, float *y, int64_t ldy) {
-    /* columns in batches of at most IQ1Y_GEMM_BATCH: the GEMM's activation copy stays a few MB however
+static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
+                           int64_t c0, int64_t c1, float *y, int64_t ldy) {
+    /* columns in batches of at most IQ1_GEMM_BATCH_COLS: the GEMM's activation copy stays a few MB however
      * large N is. The GEMM needs heap buffers; without them the GEMV (stack only) gives the same bits. */
-    for (int64_t c = c0; c < c1; c += IQ1Y_GEMM_BATCH) {
-        const int64_t ce = c1 - c < IQ1Y_GEMM_BATCH ? c1 : c + IQ1Y_GEMM_BATCH;
-        if (ce - c > IQ1Y_GEMM_MIN_COLS && IQ1Y_NAME(gemm)(w, k, r0, r1, x, c, ce, y, ldy) == 0) continue;
-        iq1y_gemv(w, k, r0, r1, x, c, ce, y, ldy);
+    for (int64_t c = c0; c < c1; c += IQ1_GEMM_BATCH_COLS) {
+        const int64_t ce = c1 - c < IQ1_GEMM_BATCH_COLS ? c1 : c + IQ1_GEMM_BATCH_COLS;
+        if (ce - c > IQ1_GEMV_MAX_COLS && IQ1_NAME(gemm)(w, k, r0, r1, x, c, ce, y, ldy) == 0) continue;
+        IQ1_NAME3(gemv, IQ1_FORMAT, avx2)(w, k, r0, r1, x, c, ce, y, ldy);
     }
 }
+
+IQ1_ATTR void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) { IQ1_NAME(plan)(w, k, r0, r1, x, c0, c1, y, ldy); }

@@ -1,6 +1,6 @@
-/* The "avx512_amx" matmul of the four formats: the AMX int8 tile GEMM (gemm_amx.inc) from IQ1A_MIN_COLS
- * columns on, in blocks of 32 columns (the last one padded); calls with fewer columns go to the avx512_vnni
- * kernels (same bits). Runs only where the CPU has AMX-TILE / AMX-INT8 and Linux granted this
+/* The "avx512_amx" matmul of the four formats: the AMX int8 tile GEMM (gemm_amx-inl.h) from IQ1_AMX_MIN_COLS
+ * columns on, in blocks of IQ1_AMX_BLOCK_COLS columns (the last one padded; core/kernel_plan.h); calls with fewer
+ * columns go to the avx512_vnni kernels (same bits). Runs only where the CPU has AMX-TILE / AMX-INT8 and Linux granted this
  * process the tile state (cpu_features.c asks for it; the backend is not offered otherwise). */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,amx-tile,amx-int8")
@@ -8,20 +8,21 @@
 #include <stdlib.h>
 #include "kernels_avx512.h"
 #include "decode_row_avx512.h"
+#include "kernel_plan.h"
 
-#define IQ1A_MIN_COLS 32                        /* from here the tiles beat the VNNI GEMM */
-#define IQ1A_CHUNK_BLOCKS 32                    /* 128-blocks per strip: 4096 values, a 256 KB strip */
-#define IQ1A_BATCH 512                          /* columns per pass: bounds the activation copy to 2 MB */
+#define IQ1_AMX_CHUNK_BLOCKS 32                    /* 128-blocks per strip: 4096 values, a 256 KB strip */
+_Static_assert(IQ1_AMX_BLOCK_COLS == 32, "a tile step is 32 rows x 2 B tiles of 16 columns");
+#define IQ1_DECODE_ROW IQ1_NAME3(decode_row, IQ1_FORMAT, avx512)
 
-/* 32 rows x IQ1A_CHUNK_BLOCKS blocks of A tiles: [block][half of the block][row block][row][value] */
+/* 32 rows x IQ1_AMX_CHUNK_BLOCKS blocks of A tiles: [block][half of the block][row block][row][value] */
 typedef struct {
-    int8_t P[IQ1A_CHUNK_BLOCKS][2][2][16][64];
-    int8_t Q[IQ1A_CHUNK_BLOCKS][2][2][16][64];
-    float D[IQ1A_CHUNK_BLOCKS][32];             /* dw of the 32 rows */
-} __attribute__((aligned(64))) iq1a_strip;
+    int8_t P[IQ1_AMX_CHUNK_BLOCKS][2][2][16][64];
+    int8_t Q[IQ1_AMX_CHUNK_BLOCKS][2][2][16][64];
+    float D[IQ1_AMX_CHUNK_BLOCKS][32];             /* dw of the 32 rows */
+} __attribute__((aligned(64))) iq1_strip_avx512_amx;
 
 /* palette 1, all eight tiles 16 rows x 64 bytes */
-static void iq1a_tiles_on(void) {
+static void iq1_tiles_on_avx512_amx(void) {
     struct {
         uint8_t palette, start_row, reserved[14];
         uint16_t colsb[16];
@@ -36,14 +37,14 @@ static void iq1a_tiles_on(void) {
     _tile_loadconfig(&cfg);
 }
 
-/* Columns [c0, c1) and blocks [b0, b0 + nb) as B tiles, in groups of 32 columns (the last one padded with zero
+/* Columns [c0, c1) and blocks [b0, b0 + nb) as B tiles, in groups of IQ1_AMX_BLOCK_COLS = 32 columns (the last one padded with zero
  * columns): xt[group][block][half][column block] = 16 quads x (16 columns x 4 values), the VNNI layout (a 16 x 16
  * transpose of the columns' 64-value rows read as dwords); and the scales as dx[group][block][32]. */
-static void iq1a_pack(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb, int8_t *xt, float *dx) {
-    const int64_t k = x->k, nbx = k / IQ1_QK_ACT, groups = (c1 - c0 + 31) / 32;
+static void iq1_pack_act_avx512_amx(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb, int8_t *xt, float *dx) {
+    const int64_t k = x->k, nbx = k / IQ1_QK_ACT, groups = (c1 - c0 + IQ1_AMX_BLOCK_COLS - 1) / IQ1_AMX_BLOCK_COLS;
     for (int64_t g = 0; g < groups; ++g) {
         for (int cb = 0; cb < 2; ++cb) {
-            const int64_t cs = c0 + 32 * g + 16 * cb;
+            const int64_t cs = c0 + IQ1_AMX_BLOCK_COLS * g + 16 * cb;
             const int n = (int)(c1 - cs < 0 ? 0 : c1 - cs < 16 ? c1 - cs : 16);
             for (int j = 0; j < nb; ++j)
                 for (int h = 0; h < 2; ++h) {
@@ -51,21 +52,21 @@ static void iq1a_pack(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int 
                     for (int i = 0; i < 16; ++i)
                         v[i] = i < n ? _mm512_loadu_si512(x->qs + (cs + i) * k + (b0 + j) * IQ1_QK_ACT + 64 * h)
                                      : _mm512_setzero_si512();
-                    iq1z_transpose16(v);
+                    iq1_transpose16_avx512(v);
                     int8_t *dst = xt + (((g * nb + j) * 2 + h) * 2 + cb) * 1024;
                     for (int q = 0; q < 16; ++q) _mm512_store_si512(dst + 64 * q, v[q]);
                 }
         }
-        for (int col = 0; col < 32; ++col) {
-            const int64_t c = c0 + 32 * g + col;
-            for (int j = 0; j < nb; ++j) dx[(g * nb + j) * 32 + col] = c < c1 ? x->d[c * nbx + b0 + j] : 0.0f;
+        for (int col = 0; col < IQ1_AMX_BLOCK_COLS; ++col) {
+            const int64_t c = c0 + IQ1_AMX_BLOCK_COLS * g + col;
+            for (int j = 0; j < nb; ++j) dx[(g * nb + j) * IQ1_AMX_BLOCK_COLS + col] = c < c1 ? x->d[c * nbx + b0 + j] : 0.0f;
         }
     }
 }
 
 /* One row's 128-block as A tile rows: P (values 0..63 in plo, 64..127 in phi) and Q (qlo, qhi: the group's
  * byte repeated over its 8 values). */
-static inline __attribute__((always_inline)) void iq1a_expand(const iq1z_prep *p, __m512i *plo, __m512i *phi,
+IQ1_INLINE void iq1_expand_row_avx512_amx(const iq1_row_prep_avx512 *p, __m512i *plo, __m512i *phi,
                                                               __m512i *qlo, __m512i *qhi) {
     const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
                                          1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -75,8 +76,8 @@ static inline __attribute__((always_inline)) void iq1a_expand(const iq1z_prep *p
     const __m512i s_hi = _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), sc8);
     const __m512i both = _mm512_set1_epi16(0x0101);
     /* u <= 2 and 8 sc <= 120: the 16-bit product scales both bytes of a word without a carry between them */
-    *plo = _mm512_sub_epi8(_mm512_mullo_epi16(iq1z_grid8(p->ix), s_lo), _mm512_mullo_epi16(s_lo, both));
-    *phi = _mm512_sub_epi8(_mm512_mullo_epi16(iq1z_grid8(p->ix + 8), s_hi), _mm512_mullo_epi16(s_hi, both));
+    *plo = _mm512_sub_epi8(_mm512_mullo_epi16(iq1_grid8_avx512(p->ix), s_lo), _mm512_mullo_epi16(s_lo, both));
+    *phi = _mm512_sub_epi8(_mm512_mullo_epi16(iq1_grid8_avx512(p->ix + 8), s_hi), _mm512_mullo_epi16(s_hi, both));
     /* sigma sc = coef + 8 sc, with the scale of group g = sc[g / 2]: 16 words, then 16 bytes in every lane */
     const __m256i coef = _mm256_load_si256((const __m256i *)p->coef);
     const __m256i scg = _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
@@ -91,26 +92,26 @@ static inline __attribute__((always_inline)) void iq1a_expand(const iq1z_prep *p
 }
 
 /* 16 x 16 floats between the accumulator (rows of 16 columns) and y (columns of 16 rows) */
-static inline __attribute__((always_inline)) void iq1a_y_to_acc(const float *y, int64_t ldy, __mmask16 rows, int nc,
+IQ1_INLINE void iq1_y_to_acc_avx512_amx(const float *y, int64_t ldy, __mmask16 rows, int nc,
                                                                 float (*acc)[32]) {
     __m512i v[16];
     for (int i = 0; i < 16; ++i)
         v[i] = i < nc ? _mm512_castps_si512(_mm512_maskz_loadu_ps(rows, y + i * ldy)) : _mm512_setzero_si512();
-    iq1z_transpose16(v);
+    iq1_transpose16_avx512(v);
     for (int r = 0; r < 16; ++r) _mm512_store_si512(acc[r], v[r]);
 }
 
-static inline __attribute__((always_inline)) void iq1a_acc_to_y(float (*acc)[32], float *y, int64_t ldy, __mmask16 rows,
+IQ1_INLINE void iq1_acc_to_y_avx512_amx(float (*acc)[32], float *y, int64_t ldy, __mmask16 rows,
                                                                 int nc) {
     __m512i v[16];
     for (int r = 0; r < 16; ++r) v[r] = _mm512_load_si512(acc[r]);
-    iq1z_transpose16(v);
+    iq1_transpose16_avx512(v);
     for (int i = 0; i < nc; ++i) _mm512_mask_storeu_ps(y + i * ldy, rows, _mm512_castsi512_ps(v[i]));
 }
 
 /* The int32 tiles of one block, out[row block][column block][row][column], into the accumulators:
  * acc = fma(isum, dw dx, acc) */
-static inline __attribute__((always_inline)) void iq1a_accumulate(const int32_t out[2][2][16][16], const float *dw,
+IQ1_INLINE void iq1_accumulate_avx512_amx(const int32_t out[2][2][16][16], const float *dw,
                                                                   const float *dx, int two, float acc[32][32]) {
     const __m512 dx0 = _mm512_load_ps(dx), dx1 = _mm512_load_ps(dx + 16);
     for (int rb = 0; rb < 1 + two; ++rb)
@@ -125,10 +126,10 @@ static inline __attribute__((always_inline)) void iq1a_accumulate(const int32_t 
 }
 
 /* Up to 32 rows x 32 columns (of which the first nc are real) over the strip's nb blocks, from a group of
- * iq1a_pack's output. Software pipelined: the tiles of block j are stored while block j - 1 is added into the
+ * iq1_pack_act_avx512_amx's output. Software pipelined: the tiles of block j are stored while block j - 1 is added into the
  * accumulators, so no load waits for a tile store still in flight. The accumulators stay in a local array over
  * the blocks: y's columns are ldy floats apart, often a multiple of 4 KB, so that they all fall into one L1 set. */
-static void iq1a_tile(const iq1a_strip *st, int nb, const int8_t *xt, const float *dx, int nr, int nc, float *y,
+static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const int8_t *xt, const float *dx, int nr, int nc, float *y,
                       int64_t ldy, int add) {
     const int two = nr > 16;
     const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
@@ -139,7 +140,7 @@ static void iq1a_tile(const iq1a_strip *st, int nb, const int8_t *xt, const floa
         for (int cb = 0; cb < 2; ++cb) {
             const int n = nc - 16 * cb < 0 ? 0 : nc - 16 * cb < 16 ? nc - 16 * cb : 16;
             float (*a)[32] = (float (*)[32])&acc[16 * rb][16 * cb];
-            if (add && (rb == 0 || two)) iq1a_y_to_acc(y + 16 * cb * ldy + 16 * rb, ldy, rb ? m1 : m0, n, a);
+            if (add && (rb == 0 || two)) iq1_y_to_acc_avx512_amx(y + 16 * cb * ldy + 16 * rb, ldy, rb ? m1 : m0, n, a);
             else for (int r = 0; r < 16; ++r) _mm512_store_ps(a[r], _mm512_setzero_ps());
         }
     for (int j = 0; j <= nb; ++j) {
@@ -176,49 +177,43 @@ static void iq1a_tile(const iq1a_strip *st, int nb, const int8_t *xt, const floa
             }
         }
         if (j > 0)
-            iq1a_accumulate((const int32_t (*)[2][16][16])out[(j - 1) & 1], st->D[j - 1], dx + (j - 1) * 32, two, acc);
+            iq1_accumulate_avx512_amx((const int32_t (*)[2][16][16])out[(j - 1) & 1], st->D[j - 1], dx + (j - 1) * IQ1_AMX_BLOCK_COLS, two, acc);
     }
     for (int rb = 0; rb < 1 + two; ++rb)
         for (int cb = 0; cb < 2; ++cb) {
             const int n = nc - 16 * cb < 0 ? 0 : nc - 16 * cb < 16 ? nc - 16 * cb : 16;
-            if (n) iq1a_acc_to_y((float (*)[32])&acc[16 * rb][16 * cb], y + 16 * cb * ldy + 16 * rb, ldy, rb ? m1 : m0, n);
+            if (n) iq1_acc_to_y_avx512_amx((float (*)[32])&acc[16 * rb][16 * cb], y + 16 * cb * ldy + 16 * rb, ldy, rb ? m1 : m0, n);
         }
 }
 
-#define IQ1A_DECODE iq1z_decode_iq1_s
-#define IQ1A_NAME(n) iq1a_iq1_s_##n
-#define IQ1A_FALLBACK iq1_matmul_iq1_s_avx512_vnni
-#include "gemm_amx.inc"
-#undef IQ1A_DECODE
-#undef IQ1A_NAME
-#undef IQ1A_FALLBACK
+/* The instantiation list: gemm_amx-inl.h for each format, and for fewer columns than the tiles take, the format's
+ * avx512_vnni entry (for the R4 formats its gathering flavour: faster on the AMX CPUs, docs/PERFORMANCE.md). */
+#define IQ1_VARIANT avx512_amx
 
-#define IQ1A_DECODE iq1z_decode_iq1_m
-#define IQ1A_NAME(n) iq1a_iq1_m_##n
-#define IQ1A_FALLBACK iq1_matmul_iq1_m_avx512_vnni
-#include "gemm_amx.inc"
-#undef IQ1A_DECODE
-#undef IQ1A_NAME
-#undef IQ1A_FALLBACK
+#define IQ1_FORMAT iq1_s
+#define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_s_avx512_vnni
+#include "gemm_amx-inl.h"
+#undef IQ1_FORMAT
+#undef IQ1_AMX_FEW_COLUMNS
 
-#define IQ1A_DECODE iq1z_decode_iq1_s_r4
-#define IQ1A_NAME(n) iq1a_iq1_s_r4_##n
-#define IQ1A_FALLBACK iq1_matmul_iq1_s_r4_avx512_vnni_gather
-#include "gemm_amx.inc"
-#undef IQ1A_DECODE
-#undef IQ1A_NAME
-#undef IQ1A_FALLBACK
+#define IQ1_FORMAT iq1_m
+#define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_m_avx512_vnni
+#include "gemm_amx-inl.h"
+#undef IQ1_FORMAT
+#undef IQ1_AMX_FEW_COLUMNS
 
-#define IQ1A_DECODE iq1z_decode_iq1_m_r4
-#define IQ1A_NAME(n) iq1a_iq1_m_r4_##n
-#define IQ1A_FALLBACK iq1_matmul_iq1_m_r4_avx512_vnni_gather
-#include "gemm_amx.inc"
-#undef IQ1A_DECODE
-#undef IQ1A_NAME
-#undef IQ1A_FALLBACK
+#define IQ1_FORMAT iq1_s_r4
+#define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_s_r4_avx512_vnni_gather
+#include "gemm_amx-inl.h"
+#undef IQ1_FORMAT
+#undef IQ1_AMX_FEW_COLUMNS
 
-void iq1_matmul_iq1_s_avx512_amx(IQ1_MATMUL_ARGS) { iq1a_iq1_s_run(w, k, r0, r1, x, c0, c1, y, ldy); }
-void iq1_matmul_iq1_m_avx512_amx(IQ1_MATMUL_ARGS) { iq1a_iq1_m_run(w, k, r0, r1, x, c0, c1, y, ldy); }
-void iq1_matmul_iq1_s_r4_avx512_amx(IQ1_MATMUL_ARGS) { iq1a_iq1_s_r4_run(w, k, r0, r1, x, c0, c1, y, ldy); }
-void iq1_matmul_iq1_m_r4_avx512_amx(IQ1_MATMUL_ARGS) { iq1a_iq1_m_r4_run(w, k, r0, r1, x, c0, c1, y, ldy); }
+#define IQ1_FORMAT iq1_m_r4
+#define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_m_r4_avx512_vnni_gather
+#include "gemm_amx-inl.h"
+#undef IQ1_FORMAT
+#undef IQ1_AMX_FEW_COLUMNS
+
+#undef IQ1_VARIANT
+#undef IQ1_DECODE_ROW
 #endif

@@ -1,10 +1,12 @@
-/* The four dequantizers, written once: they walk the format (FORMATS.md §1.2 - §1.5) and hand every
- * two groups of 8 values to the including file's
- *     two_groups(y, idx_a, idx_b, dl_a, dl_b, delta_a, delta_b)   y[0..7] = dl_a (g[idx_a] + delta_a), ...
- * with the block multiplier dl formed first in fp32 (the reference's order, so every ISA is bit-identical).
- * DEQ_NAME(fmt) names the functions (iq1_dequantize_<fmt>_<isa>). */
+/* Re-included body: the four dequantizers of one ISA, written once. They walk the formats' layouts (docs/FORMATS.md)
+ * and hand every two groups of 8 values to the ISA's vector code.
+ *   Expects  IQ1_VARIANT (the ISA: generic, avx2, avx512, neon) and a function
+ *                two_groups(y, idx_a, idx_b, dl_a, dl_b, delta_a, delta_b)   y[0..7] = dl_a (g[idx_a] + delta_a), ...
+ *            with the block multiplier dl formed first in fp32 (the reference's order, so every ISA is
+ *            bit-identical).
+ *   Defines  iq1_dequantize_<format>_<variant> for the four formats (the backend tables' entries). */
 
-void DEQ_NAME(iq1_s)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y) {
+void IQ1_NAME3(dequantize, iq1_s, IQ1_VARIANT)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y) {
     const int64_t nb = k / IQ1_QK_K;
     for (int64_t r = r0; r < r1; ++r)
         for (int64_t i = 0; i < nb; ++i) {
@@ -21,7 +23,7 @@ void DEQ_NAME(iq1_s)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float 
         }
 }
 
-void DEQ_NAME(iq1_m)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y) {
+void IQ1_NAME3(dequantize, iq1_m, IQ1_VARIANT)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y) {
     const int64_t nb = k / IQ1_QK_K;
     for (int64_t r = r0; r < r1; ++r)
         for (int64_t i = 0; i < nb; ++i) {
@@ -36,7 +38,7 @@ void DEQ_NAME(iq1_m)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float 
         }
 }
 
-void DEQ_NAME(iq1_s_r4)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y) {
+void IQ1_NAME3(dequantize, iq1_s_r4, IQ1_VARIANT)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y) {
     const int64_t gbytes = iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
     for (int64_t r = r0; r < r1; r += 4) {
         const uint8_t *grp = w + (r / 4) * gbytes;
@@ -55,7 +57,7 @@ void DEQ_NAME(iq1_s_r4)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, flo
     }
 }
 
-void DEQ_NAME(iq1_m_r4)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y) {
+void IQ1_NAME3(dequantize, iq1_m_r4, IQ1_VARIANT)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y) {
     const int64_t gbytes = iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
     for (int64_t r = r0; r < r1; r += 4) {
         const uint8_t *grp = w + (r / 4) * gbytes;

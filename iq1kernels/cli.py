@@ -227,9 +227,11 @@ def cmd_bench(args) -> int:
                 iq1.use_backend(previous)
         return 0
     m = k = 1024 if args.quick else args.size
+    if args.shape:
+        m, k = args.shape
     ns = args.n or ([1, 8, 64] if args.quick else [1, 8, 512])
     threads = args.threads or [iq1.get_num_threads()]
-    print(f"iq1kernels {iq1.__version__} bench: M = K = {m}, {platform.machine()}, "
+    print(f"iq1kernels {iq1.__version__} bench: M = {m}, K = {k}, {platform.machine()}, "
           f"{benchmarking.blas_info()}")
     print("time = per call of iq1kernels.linear (activation quantization included): best of 3 rounds' medians, "
           "rounds alternating with numpy's; "
@@ -255,6 +257,17 @@ def cmd_bench(args) -> int:
         with open(args.json, "w") as fh:
             json.dump({"machine": benchmarking.machine_info(), "command": sys.argv[1:], "rows": rows}, fh, indent=1)
     return 0
+
+
+def _shape_arg(text: str):
+    """'2048x7168' -> (2048, 7168); K must be a multiple of 256 (the IQ1 super-block)."""
+    try:
+        m, k = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not MxK, e.g. 2048x7168") from None
+    if m < 1 or k < 256 or k % 256:
+        raise argparse.ArgumentTypeError(f"{text!r}: M must be >= 1 and K a positive multiple of 256")
+    return m, k
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=_int_list, help="comma-separated thread counts")
     s.add_argument("--n", type=_int_list, help="comma-separated activation column counts N")
     s.add_argument("--size", type=int, default=4096, help="M = K (default 4096)")
+    s.add_argument("--shape", type=_shape_arg, metavar="MxK",
+                   help="M output rows by K inputs instead of --size, e.g. 2048x7168 (a DeepSeek expert)")
     s.add_argument("--backend", action="append", help="backend name(s), or 'all'")
     s.add_argument("--no-reference", action="store_true", help="skip the slow numpy reference timing")
     s.add_argument("--quantize", action="store_true", help="also time the quantizers")

@@ -213,6 +213,11 @@ class GGUFFileWriter:
     def write_tensor(self, name, data) -> None:
         """Write the next declared tensor's bytes (bytes-like or ndarray, viewed as bytes, never copied
         when contiguous)."""
+        self.write_tensor_parts(name, (data,))
+
+    def write_tensor_parts(self, name, parts) -> None:
+        """Write the next declared tensor from an iterable of byte pieces in order (e.g. slices read one at a
+        time), so that a tensor never has to be in memory whole; their sizes must add up to the declared size."""
         if self._closed:
             raise GGUFError("the writer is closed")
         self._plan()
@@ -221,16 +226,21 @@ class GGUFFileWriter:
         info = self._infos[self._next]
         if name != info.name:
             raise GGUFError(f"tensor {name!r} written out of order: {info.name!r} is next")
-        buf = _as_bytes(data, name)
-        if buf.nbytes != info.nbytes:
-            raise GGUFError(f"tensor {name}: got {buf.nbytes} bytes, {info.nbytes} declared")
         shard = next(i for i, (s, e) in enumerate(self._shards) if s <= self._next < e)
         while len(self._outputs) <= shard:
             if self._outputs:
                 self._outputs[-1].finish()
             self._open_shard(len(self._outputs))
         out = self._outputs[shard]
-        out.write(buf)
+        written = 0
+        for part in parts:
+            buf = _as_bytes(part, name)
+            if written + buf.nbytes > info.nbytes:
+                raise GGUFError(f"tensor {name}: got more than the {info.nbytes} bytes declared")
+            out.write(buf)
+            written += buf.nbytes
+        if written != info.nbytes:
+            raise GGUFError(f"tensor {name}: got {written} bytes, {info.nbytes} declared")
         out.write(bytes(align_up(info.nbytes, self.alignment) - info.nbytes))
         self._next += 1
 

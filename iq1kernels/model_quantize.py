@@ -26,10 +26,10 @@ importance vector per expert when the imatrix has them.
 Memory: tensors are read with positioned reads (pread; no memory map stays resident), quantized in
 chunks of rows (the quantizer is row-independent: the bytes are those of one call on the whole tensor)
 and written as they are done. Above the process's baseline (which includes the header's metadata), the
-peak is at most the largest kept tensor's stored bytes (read whole: the writer takes whole tensors) +
-the largest IQ1 output tensor + one chunk's buffers, about 5 x 4 x chunk_values bytes (16 MiB of float32
-per buffer by default). The kept and the quantized tensor are never live at once; the sum allows for the
-freed chunk buffers the C allocator may keep. Not the model's size. With a Dask client, the result being
+peak is at most the largest IQ1 output tensor + one chunk's buffers, about 5 x 4 x chunk_values bytes
+(16 MiB of float32 per buffer by default), + one KEEP_PIECE (64 MiB) of a kept tensor, which is copied
+piece by piece. The kept and the quantized tensor are never live at once; the sum allows for the freed
+chunk buffers the C allocator may keep. Not the model's size, nor its largest tensor's. With a Dask client, the result being
 written is added on the writer's side.
 
 Scale-out: client=dask.distributed.Client(...) sends each tensor to quantize to a worker, which opens the
@@ -59,6 +59,7 @@ from .model_sources import Source, SourceTensor, describe_type, open_source, to_
 FILE_TYPES = {"iq1_s": 24, "iq1_m": 31, "iq1_s_r4": 224, "iq1_m_r4": 231}
 QUANTIZATION_VERSION = 2            # GGML_QNT_VERSION, as llama-quantize records it
 DEFAULT_CHUNK_VALUES = 1 << 22      # values per quantization chunk: 16 MiB of float32
+KEEP_PIECE = 64 << 20               # bytes per read of a tensor copied as it is
 _COPY_COST = 32                     # bytes copied per value quantized, for the ETA's work estimate
 
 # llama-quantize's rules (name pattern, reason); the HF spellings cover safetensors input
@@ -576,10 +577,16 @@ def _run(writer, source, plans, fmt, report, threads, client, progress, max_in_f
             for i, p in enumerate(plans):
                 t = p.t
                 t0 = time.perf_counter()
-                if not p.quantize:
-                    data = source.reader(t).raw()
-                    rec = TensorReport(t.name, describe_type(t), describe_type(t), t.ne, False, p.reason,
-                                       t.nbytes, t.nbytes, seconds=time.perf_counter() - t0)
+                if not p.quantize:      # copied in pieces: a kept tensor is never in memory whole
+                    r = source.reader(t)
+                    writer.write_tensor_parts(t.name, (r.piece(off, min(KEEP_PIECE, t.nbytes - off))
+                                                       for off in range(0, t.nbytes, KEEP_PIECE)))
+                    report.tensors.append(TensorReport(t.name, describe_type(t), describe_type(t), t.ne, False,
+                                                       p.reason, t.nbytes, t.nbytes,
+                                                       seconds=time.perf_counter() - t0))
+                    work_done += p.work
+                    emit(i, 0, 0, True, report.tensors[-1])
+                    continue
                 else:
                     rows_total = t.ne[1] * p.experts
                     if client is None:

@@ -148,10 +148,14 @@ class TensorReader:
             return self._array[start:start + n]
         return self.source.pread(self.t, start, n)
 
-    def raw(self) -> np.ndarray:
+    def piece(self, start, nbytes) -> np.ndarray:
+        """Stored bytes [start, start + nbytes) of the tensor."""
         if self._array is not None:
-            return self._array
-        return self.source.pread(self.t, 0, self.t.nbytes)
+            return self._array[start:start + nbytes]
+        return self.source.pread(self.t, start, nbytes)
+
+    def raw(self) -> np.ndarray:
+        return self.piece(0, self.t.nbytes)
 
 
 def to_float32(t: SourceTensor, raw: np.ndarray, rows: int, threads=None) -> np.ndarray:

@@ -35,6 +35,18 @@ def test_bench_quick_prints_the_table(tmp_path):
     assert [line.startswith(f"[{i}/4] ") for i, line in enumerate(err.splitlines(), 1)] == [True] * 4
 
 
+def test_bench_shape_sets_m_and_k(tmp_path):
+    rc, out, err = cli("bench", "--shape", "512x768", "--type", "iq1_s_r4", "--n", "1", "--threads", "1",
+                       "--no-reference", "--json", tmp_path / "b.json")
+    assert rc == 0, err
+    assert "M = 512, K = 768" in out
+    [row] = json.loads((tmp_path / "b.json").read_text())["rows"]
+    assert (row["m"], row["k"]) == (512, 768)
+    for bad in ("512x700", "512", "0x256", "ax256"):
+        rc, out, err = cli("bench", "--shape", bad)
+        assert rc == 2 and "--shape" in err and "Traceback" not in err
+
+
 def test_quantize_info_check(tmp_path):
     rng = np.random.default_rng(0)
     src = tmp_path / "w.npz"

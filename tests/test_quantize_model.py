@@ -94,6 +94,25 @@ def test_chunks_give_the_bytes_of_one_call(model, tmp_path):
     assert a.read_bytes() == b.read_bytes()
 
 
+def test_kept_tensors_are_copied_in_pieces(model, tmp_path, monkeypatch):
+    """A kept tensor goes through in KEEP_PIECE reads (never whole in memory): the same bytes in pieces of 100
+    bytes (ragged ends included) as in one piece; the writer refuses pieces that do not add up."""
+    from iq1kernels import model_quantize
+    from iq1kernels.gguf_writer import GGUFFileWriter
+    a, b = tmp_path / "a.gguf", tmp_path / "b.gguf"
+    quantize_model(model, a, "iq1_s", threads=1)
+    monkeypatch.setattr(model_quantize, "KEEP_PIECE", 100)
+    quantize_model(model, b, "iq1_s", threads=1)
+    assert a.read_bytes() == b.read_bytes()
+    for parts in ([b"1234"], [b"12345678", b"9"]):
+        w = GGUFFileWriter(tmp_path / "w.gguf")
+        w.add_tensor_info("t", 0, (2,), 8)
+        with pytest.raises(iq1.gguf_io.GGUFError, match="declared"):
+            w.write_tensor_parts("t", parts)
+        w.abort()
+    assert not (tmp_path / "w.gguf").exists() and no_temp_files(tmp_path)
+
+
 @pytest.mark.parametrize("qtype, k, rows, reason", [
     ("iq1_s", 384, 8, "K = 384 is not a multiple of 256"),
     ("iq1_s_r4", 384, 6, "6 rows is not a multiple of 4"),

@@ -11,7 +11,7 @@ csrc="$here/../../iq1kernels/csrc"
 out=${1:-$here/conformance-avx512-simde}; shift $(( $# > 0 ? 1 : 0 ))
 [ -f /usr/include/simde/x86/avx512.h ] || { echo "SIMDe headers missing (tools/avx512_simde/install.sh)" >&2; exit 2; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-find "$csrc" -type f \( -name '*.c' -o -name '*.h' -o -name '*.inc' \) -exec cp {} "$work"/ \;   # one folder: names are unique
+find "$csrc" -type f \( -name '*.c' -o -name '*.h' \) -exec cp {} "$work"/ \;   # one folder: names are unique
 for f in "$work"/*avx512*; do
   case "$(basename "$f")" in matmul_amx_*) continue ;; esac   # AMX: SIMDe has no tiles; built natively, never run here
   sed -i -e 's/^#pragma GCC target.*$//' -e 's/__attribute__((target("[a-z0-9,]*")))//g' "$f"

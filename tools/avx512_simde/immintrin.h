@@ -127,6 +127,16 @@ static inline simde__m512i iq1e_i32gather_epi64(simde__m256i idx, const void *ba
     return v;
 }
 #define _mm512_i32gather_epi64 iq1e_i32gather_epi64
+/* vrcp14ps: any value within 2^-14 of 1 / a is a valid result; the exact quotient is one */
+static inline simde__m512 iq1e_rcp14_ps(simde__m512 a) {
+    float s[16];
+    memcpy(s, &a, sizeof s);
+    for (int i = 0; i < 16; ++i) s[i] = 1.0f / s[i];
+    simde__m512 v;
+    memcpy(&v, s, sizeof v);
+    return v;
+}
+#define _mm512_rcp14_ps iq1e_rcp14_ps
 #define _mm512_reduce_add_epi32 iq1e_reduce_add_epi32
 #define _mm512_reduce_max_ps iq1e_reduce_max_ps
 #endif

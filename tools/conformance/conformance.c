@@ -258,20 +258,52 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
     }
 }
 
+/* --- weight quantizers: bytes equal to the portable C for data that takes every path of the searches ---
+ * data kinds: 0 normal, 1 heavy tails (cubes), 2 values on a coarse lattice (exact and near ties between
+ * splits), 3 constant and ternary blocks, 4 per-block scales from 1e-30 to 1e30 with zero blocks and single
+ * non-zeros; importance kinds: none, uniform with 5 % zeros, every 7th column only, 10^U(-25, 5), 1e-21 */
+static void make_weights_to_quantize(float *x, int64_t n, int kind) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float g = rnd_normal();
+        x[i] = kind == 1 ? g * g * g : kind == 2 ? (float)(int)(2.0f * g) * 0.5f : g;
+    }
+    for (int64_t b = 0; b < n / 32; ++b) {
+        float *blk = x + 32 * b;
+        if (kind == 3) {
+            const float c = 0.37f * (1 + (int)(rnd() % 3));
+            for (int i = 0; i < 32; ++i) blk[i] = b % 2 ? c : c * (float)((int)(rnd() % 3) - 1);
+        } else if (kind == 4) {
+            static const float scales[] = { 0.0f, 1e-30f, 1e-20f, 1e-7f, 1e-3f, 1.0f, 1e4f, 1e30f };
+            const float s = scales[rnd() % 8];
+            for (int i = 0; i < 32; ++i) blk[i] *= s;
+            if (rnd() % 5 == 0) { memset(blk, 0, 32 * sizeof(float)); blk[rnd() % 32] = s > 0 ? -2.5f * s : 1e-38f; }
+        }
+    }
+}
+
+static void make_importance(float *im, int64_t k, int kind) {
+    for (int64_t i = 0; i < k; ++i)
+        im[i] = kind == 1 ? (rnd_uniform() < 0.05f ? 0.0f : rnd_uniform() * 2)
+              : kind == 2 ? (i % 7 == 0 ? 1.0f : 0.0f)
+              : kind == 3 ? powf(10.0f, -25.0f + 30.0f * rnd_uniform())
+              : 1e-21f;
+}
+
 static void test_quantize(const iq1_backend *gen, const iq1_backend *b, iq1_type t) {
     if (!gen->quantize[t] || !b->quantize[t]) return;
-    static const int64_t ms[] = { 4, 8 }, kmul[] = { 1, 2 };
-    for (int mi = 0; mi < 2; ++mi) for (int ki = 0; ki < 2; ++ki) for (int withim = 0; withim < 2; ++withim) {
-        const int64_t m = ms[mi], k = 256 * kmul[ki];
+    static const int64_t ms[] = { 4, 8 }, ks[] = { 256, 512, 1024 };
+    const int nshapes = long_mode ? 3 : 2;
+    for (int si = 0; si < nshapes; ++si) for (int kind = 0; kind < 5; ++kind) for (int imk = 0; imk < 5; ++imk) {
+        const int64_t m = ms[si % 2], k = ks[si];
         const int64_t bytes = (m / iq1_rows_per_group(t)) * iq1_group_bytes(t, k);
         float *x = malloc(sizeof(float) * m * k), *im = malloc(sizeof(float) * k);
-        make_activations(x, m, k, 0);
+        make_weights_to_quantize(x, m * k, kind);
         for (int64_t i = 0; i < 32; ++i) x[i] = 0.0f;             /* a zero block */
-        for (int64_t i = 0; i < k; ++i) im[i] = rnd_uniform() < 0.05f ? 0.0f : rnd_uniform() * 2;
+        make_importance(im, k, imk);
         uint8_t *ref = calloc(bytes, 1), *got = calloc(bytes, 1);
-        int e1 = gen->quantize[t](x, k, 0, m, withim ? im : 0, ref);
-        int e2 = b->quantize[t](x, k, 0, m, withim ? im : 0, got);
-        check(e1 == 0 && e2 == 0 && !memcmp(ref, got, bytes), "quantize", b->name, type_names[t], m, k, withim);
+        int e1 = gen->quantize[t](x, k, 0, m, imk ? im : 0, ref);
+        int e2 = b->quantize[t](x, k, 0, m, imk ? im : 0, got);
+        check(e1 == 0 && e2 == 0 && !memcmp(ref, got, bytes), "quantize", b->name, type_names[t], m, k, 10 * kind + imk);
         free(x); free(im); free(ref); free(got);
     }
 }

@@ -1,11 +1,12 @@
 """Does llama.cpp / ik_llama.cpp load and run what `iq1kernels quantize` writes? (Not run in CI.)
 
-    python tools/llama_cpp_check/run.py /path/to/llama-simple [workdir]
+    python tools/llama_cpp_check/run.py /path/to/llama-simple [workdir] [--mainline]
 
 Makes two tiny llama-architecture models with random F16 weights and a minimal SentencePiece vocabulary
 (tests/model_files.py: one dense, one with 4 experts as 3-D ffn_*_exps tensors), quantizes each to
 IQ1_S, IQ1_M, IQ1_S_R4 and IQ1_M_R4 with `python -m iq1kernels quantize`, and runs
-`llama-simple -m <file> -n 24 -p "the a of"` on every file. Prints, per file, whether it loaded, the
+`llama-simple -m <file> -n 24 -p "the a of"` on every file (with --mainline: `llama-simple -m <file> -n 24
+"the a of"`, the argument form of mainline llama.cpp's example, which takes the prompt as its last argument). Prints, per file, whether it loaded, the
 tensor types the loader reported and the generated text (garbage: the weights are random).
 """
 import os
@@ -22,8 +23,10 @@ from model_files import write_model  # noqa: E402
 
 
 def main():
-    binary = sys.argv[1]
-    work = sys.argv[2] if len(sys.argv) > 2 else "/tmp/iq1_llama_check"
+    args = [a for a in sys.argv[1:] if a != "--mainline"]
+    mainline = len(args) < len(sys.argv) - 1
+    binary = args[0]
+    work = args[1] if len(args) > 1 else "/tmp/iq1_llama_check"
     os.makedirs(work, exist_ok=True)
     models = {"dense": 0, "moe": 4}
     ok = True
@@ -36,12 +39,16 @@ def main():
                 path = os.path.join(work, f"tiny-{kind}-{qtype}.gguf")
                 subprocess.run([sys.executable, "-m", "iq1kernels", "quantize", src, path, "--type", qtype,
                                 "--quiet"], check=True, stdout=subprocess.DEVNULL)
-            proc = subprocess.run([binary, "-m", path, "-n", "24", "-p", "the a of", "-t", "2"], cwd=work,
+            command = [binary, "-m", path, "-n", "24"] + (["the a of"] if mainline else ["-p", "the a of", "-t", "2"])
+            proc = subprocess.run(command, cwd=work,
                                   capture_output=True, text=True, errors="replace", timeout=300)
             log = proc.stdout + proc.stderr
             types = sorted(set(re.findall(r"llama_model_loader: - type +(\w+): +(\d+) tensors", log)))
-            m = re.search(r"n_kv_req = \d+\s*(.*?)\s*main: decoded (\d+) tokens", log, re.S)
-            text, decoded = (m[1], int(m[2])) if m else ("", 0)
+            m = re.search(r"main: decoded (\d+) tokens", log)
+            decoded = int(m[1]) if m else 0
+            # The prompt and generated text: mainline prints them to stdout, ik_llama.cpp into its log after n_kv_req.
+            echo = re.search(r"n_kv_req = \d+\s*(.*?)\s*main: decoded", log, re.S)
+            text = proc.stdout.strip() or (echo[1] if echo else "")
             status = "ok" if proc.returncode == 0 and decoded > 0 else f"FAILED ({proc.returncode})"
             ok &= status == "ok"
             print(f"{os.path.basename(path):<28} {status:<8} types {dict((t, int(n)) for t, n in types)}  "

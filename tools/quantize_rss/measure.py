@@ -11,9 +11,9 @@
    "Maximum resident set size"; the baseline is the same for a process that imports iq1kernels, parses
    the model's header (the metadata as Python objects: 32000 tokens) and makes a small quantize call
    (the interpreter, numpy, the extension, the OpenMP pool).
-3. Prints the bound of iq1kernels.model_quantize: baseline + largest kept tensor + largest IQ1 output
-   tensor + 5 x 4 bytes x chunk_values (the two are never live at once, but the allocator may keep freed
-   chunk buffers), the model's size as float32, and the peak.
+3. Prints the bound of iq1kernels.model_quantize: baseline + one piece of a kept tensor (KEEP_PIECE, or
+   the largest kept tensor if smaller) + largest IQ1 output tensor + 5 x 4 bytes x chunk_values (never live
+   at once, but the allocator may keep freed buffers), the model's size as float32, and the peak.
 4. load_gguf of the output under tracemalloc: the Python allocations (no float32 copy) and the RSS change.
 """
 import argparse
@@ -53,7 +53,7 @@ def main():
 
     import iq1kernels as iq1
     from iq1kernels.gguf_io import read_gguf
-    from iq1kernels.model_quantize import DEFAULT_CHUNK_VALUES
+    from iq1kernels.model_quantize import DEFAULT_CHUNK_VALUES, KEEP_PIECE
     from model_files import write_model
     shape = dict(layers=args.layers, hidden=2048, ffn=1024, experts=32, n_vocab=32000,
                  expert_dtype=("bf16", "f16"))
@@ -86,10 +86,12 @@ def main():
     kept = [o.nbytes for o in outs if o.type_name != args.type.upper()]
     quantized = [o.nbytes for o in outs if o.type_name == args.type.upper()]
     chunk = 5 * 4 * DEFAULT_CHUNK_VALUES
-    live = base + max(max(kept), max(quantized) + chunk)          # what is live at any one time
-    bound = base + max(kept) + max(quantized) + chunk              # + freed chunk buffers the allocator keeps
-    print(f"baseline RSS {base / 2**20:.0f} MiB; largest kept tensor {max(kept) / 2**20:.0f} MiB; largest "
-          f"{fmt.name} tensor {max(quantized) / 2**20:.1f} MiB + chunk buffers {chunk / 2**20:.0f} MiB")
+    piece = min(max(kept), KEEP_PIECE)                             # a kept tensor is copied in pieces
+    live = base + max(piece, max(quantized) + chunk)               # what is live at any one time
+    bound = base + piece + max(quantized) + chunk                  # + freed buffers the allocator keeps
+    print(f"baseline RSS {base / 2**20:.0f} MiB; largest kept tensor {max(kept) / 2**20:.0f} MiB, copied in pieces of "
+          f"{piece / 2**20:.0f} MiB; largest {fmt.name} tensor {max(quantized) / 2**20:.1f} MiB + chunk buffers "
+          f"{chunk / 2**20:.0f} MiB")
     print(f"peak RSS {peak / 2**20:.0f} MiB (live at once at most {live / 2**20:.0f} MiB, bound {bound / 2**20:.0f} "
           f"MiB; the model is {as_f32 / 2**30:.2f} GiB as float32, {size / 2**30:.2f} GiB on disk); wall time {wall}")
 

@@ -1,6 +1,7 @@
 /* The NEON backend (aarch64): "neon" (Armv8.0 Advanced SIMD only) and "neon_dotprod" (Armv8.2 sdot).
- * The weight quantizers are the portable C ones (bytes must not depend on the backend). */
+ * The weight quantizers: the portable drivers with this ISA's search kernels (quantize_search_*.c; same bytes). */
 #include "kernels_neon.h"
+#include "quantize_search.h"
 
 #if defined(__aarch64__)
 #define NEON_TABLE(NAME, REQUIRES, MM)                                                              \
@@ -11,8 +12,8 @@
                         iq1_dequantize_iq1_s_r4_neon, iq1_dequantize_iq1_m_r4_neon },           \
         .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,          \
                     iq1_matmul_iq1_m_r4_##MM },                                                       \
-        .quantize = { iq1_quantize_iq1_s_generic, iq1_quantize_iq1_m_generic,                        \
-                      iq1_quantize_iq1_s_r4_generic, iq1_quantize_iq1_m_r4_generic },               \
+        .quantize = { iq1_quantize_iq1_s_neon, iq1_quantize_iq1_m_neon,                              \
+                      iq1_quantize_iq1_s_r4_neon, iq1_quantize_iq1_m_r4_neon },                     \
     }
 
 #define NEON_BASE "asimd"

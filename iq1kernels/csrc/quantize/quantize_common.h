@@ -9,6 +9,7 @@
  * the fp32 sums of the split search; the resulting block scale is multiplied back by max|x|. */
 #ifndef IQ1_QUANTIZE_COMMON_H
 #define IQ1_QUANTIZE_COMMON_H
+#include <math.h>
 #include <stdint.h>
 #include "iq1.h"
 
@@ -19,6 +20,7 @@
 typedef struct {
     int32_t kmap[IQ1_KMAP_SIZE];       /* >= 0: grid index; < 0: -(offset + 1) into neighbours */
     uint16_t *neighbours;              /* [count, idx_1 .. idx_count] per off-grid reachable code */
+    uint16_t *codes;                   /* same offsets: [-, code of idx_1 .. code of idx_count] (+ 16 pad) */
 } iq1_quant_tables;
 
 /* Built once, on first use, thread-safely; NULL only if memory ran out. */
@@ -33,39 +35,30 @@ static inline void iq1_levels(int s, float lev[3]) {
 /* Level value of digit L for group delta sign s. */
 static inline float iq1_level(int L, int s) { return (float)(L - 1) + (s > 0 ? 0.125f : -0.125f); }
 
-/* Grid index of the 8 digits L (on-grid directly; off-grid via the neighbour with the least weighted
- * squared error at `scale`, first strict minimum in list order, whose digits then replace L).
- * Sets *offgrid when a neighbour was used. */
-int iq1_grid_index(const iq1_quant_tables *t, const float *x, const float *w, float scale,
-                   const float lev[3], int8_t L[8], int *offgrid);
-
-/* IQ1_S / IQ1_S_R4 solver (§2.2) for 32 values: scale >= 0, delta sign, 4 grid indices.
- * Expects |x| <= 1 and 0 <= w <= 1 (normalised; any non-negative finite w works, just less robustly).
- * Returns 0 when no candidate exists (all weights zero, or fp32 underflow): the caller falls back. */
+/* The block solvers (quantize_solve-inl.h, one instance per ISA; quantize_search.h has their table).
+ *
+ * IQ1_S / IQ1_S_R4 solver (§2.2) for 32 values: scale >= 0, delta sign, 4 grid indices, on normalised
+ * values |x| <= 1 and weights 0 <= w <= 1; no candidate (all weights zero, or fp32 underflow) makes the
+ * guarded form below fall back. */
 typedef struct { float scale; int shift; uint16_t idx[4]; } iq1s_block;
-int iq1s_solve32(const iq1_quant_tables *t, const float *x, const float *w, iq1s_block *out);
 
-/* iq1s_solve32 made total, on raw values: sum x^2 < 1e-14 -> the zero grid vector (index 1029, scale 0,
- * shift +); otherwise x and the importance qw (NULL = none) are normalised by their block maxima,
+/* solve32_guarded: the IQ1_S solver made total, on raw values: sum x^2 < 1e-14 -> the zero grid vector
+ * (index 1029, scale 0, shift +); otherwise x and the importance qw (NULL = none) are normalised by their block maxima,
  * w = qw * sqrt(sigma2 + x^2) (sigma2 the caller's, in raw units; a sigma2 too large for fp32 relative to
  * the block means uniform weights, its exact limit); if sum w|x| < 1e-14 or no candidate: default weights
  * sqrt(sigma2 + x^2), then uniform weights, then the zero vector. The scale is in raw units (<= FLT_MAX). */
-iq1s_block iq1s_solve32_guarded(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2);
 
 /* IQ1_M / IQ1_M_R4 solver (§2.4) for 16 values = 2 groups of 8 with their own delta.
  * k = shift combination: bit 1 = group 0 negative, bit 0 = group 1 negative. Same input expectations
- * as iq1s_solve32. Returns 0 if no candidate. */
+ * as the IQ1_S solver. */
 typedef struct { float scale; int k; uint16_t idx[2]; int8_t L[16]; } iq1m_block;
-int iq1m_solve16(const iq1_quant_tables *t, const float *x, const float *w, iq1m_block *out);
 
-/* iq1m_solve16 made total, on raw values (the R4 guards of PRs 368/371 for one 16-block):
+/* solve16_guarded: the IQ1_M solver made total, on raw values (the R4 guards for one 16-block):
  *   max|x| < amax_eps or sum x^2 < 1e-14 -> zero block (index 1029 twice, scale 0, shift bits clear);
  *   default weights: x^2 (`x2_default`, IQ1_M) or sqrt(sigma2 + x^2) (IQ1_M_R4), on normalised x;
  *   with an importance qw: (qw / max qw) * sqrt(sigma2 + x^2), dropped when sum_{i >= first} w|x| < 1e-14
  *   (`first` = 1 reproduces IQ1_M's exclusion of element 0);
  *   no candidate -> default weights -> uniform weights -> zero block. Scale in raw units (<= FLT_MAX). */
-iq1m_block iq1m_solve16_guarded(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2,
-                                int x2_default, float amax_eps, int first);
 
 /* Least-squares refit of the 4 row scales of a finished R4 group: decode it with d = 1 (`dequantize`)
  * to get the reconstruction levels q, then d[r] = sum(w q x) / sum(w q^2) with w = importance or 1
@@ -75,7 +68,17 @@ int iq1_refit_r4_row_scales(iq1_dequantize_fn dequantize, const float *x, int64_
                             uint8_t *grp, const float fallback[4]);
 
 /* max |x[i]| over n values (for a non-negative importance vector: its maximum). */
-float iq1_abs_max(const float *x, int64_t n);
+static inline float iq1_abs_max(const float *x, int64_t n) {
+    float m = 0.0f;
+    for (int64_t i = 0; i < n; ++i) { const float a = fabsf(x[i]); if (a > m) m = a; }
+    return m;
+}
+
+/* a scale found on normalised values back in raw units, clamped to FLT_MAX */
+static inline float iq1_raw_scale(float scale_n, float amax) {
+    const float s = scale_n * amax;
+    return s <= 3.40282347e38f ? s : 3.40282347e38f;
+}
 
 /* fp32 -> fp16 for a quantizer scale: saturates at 65504 (also for +Inf) so that weights too large for the
  * format's fp16 scale give the largest representable values instead of Inf / NaN on decode. */

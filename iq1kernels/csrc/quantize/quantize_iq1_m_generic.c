@@ -1,16 +1,17 @@
 /* float rows -> IQ1_M (FORMATS.md §2.5, the post-PR-327 algorithm; the super-scale refit is done with
  * the importance (imatrix) or uniform weights and without the 1.085 fudge, which lowers the relative RMSE
- * on normal data from 0.566 to 0.478), with the R4 guards applied (iq1m_solve16_guarded):
+ * on normal data from 0.566 to 0.478), with the R4 guards applied (solve16_guarded):
  * 16-blocks with max|x| < 1e-7 or sum x^2 < 1e-14 are stored as the zero grid vector (index 1029, shifts
  * cleared: "shift = 0 for skipped blocks"); vanishing importance -> x^2 weights -> uniform weights. */
 #include <math.h>
 #include "common.h"
 #include "kernels_generic.h"
-#include "quantize_common.h"
+#include "quantize_search.h"
 
 static const uint8_t shift_mask[4] = { 0x00, 0x80, 0x08, 0x88 };
 
-static void quantize_superblock(const iq1_quant_tables *t, const float *x, const float *qw, uint8_t *blk) {
+static void quantize_superblock(const iq1_solver *sv, const iq1_quant_tables *t, const float *x, const float *qw,
+                                uint8_t *blk) {
     float sigma2[8];
     for (int b = 0; b < 8; ++b) {
         float s = 0.0f;
@@ -21,7 +22,7 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
     float max_scale = 0.0f;
     for (int j = 0; j < 16; ++j) {
         /* x^2 default weights; element 0 excluded from the importance check, as the reference */
-        res[j] = iq1m_solve16_guarded(t, x + 16 * j, qw ? qw + 16 * j : 0, sigma2[j / 2], 1, 1e-7f, 1);
+        res[j] = sv->solve16_guarded(t, x + 16 * j, qw ? qw + 16 * j : 0, sigma2[j / 2], 1, 1e-7f, 1);
         if (res[j].scale > max_scale) max_scale = res[j].scale;
     }
     memset(blk, 0, IQ1M_BLOCK_BYTES);
@@ -58,13 +59,17 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
     memcpy(blk + 48, sc, 8);
 }
 
-int iq1_quantize_iq1_m_generic(IQ1_QUANTIZE_ARGS) {
+int iq1_quantize_iq1_m_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
     if (!t) return 1;
     const int64_t nb = k / IQ1_QK_K;
     for (int64_t r = r0; r < r1; ++r)
         for (int64_t i = 0; i < nb; ++i)
-            quantize_superblock(t, x + r * k + 256 * i, imatrix ? imatrix + 256 * i : 0,
+            quantize_superblock(sv, t, x + r * k + 256 * i, imatrix ? imatrix + 256 * i : 0,
                                 w + (r * nb + i) * IQ1M_BLOCK_BYTES);
     return 0;
+}
+
+int iq1_quantize_iq1_m_generic(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_m_with(&iq1_solver_generic, x, k, r0, r1, imatrix, w);
 }

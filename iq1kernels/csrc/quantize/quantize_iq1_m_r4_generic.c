@@ -1,15 +1,15 @@
 /* float rows -> IQ1_M_R4 (FORMATS.md §2.7): 4 rows at a time, blocks of 32 as two 16-halves, each with
  * a linear 4-bit scale; one fp16 scale per row, refit by least squares. Guards of PRs 368/371 per half
- * (iq1m_solve16_guarded), plus the uniform-weight fallback, so it never fails. */
+ * (solve16_guarded), plus the uniform-weight fallback, so it never fails. */
 #include <math.h>
 #include <stdlib.h>
 #include "common.h"
 #include "kernels_generic.h"
-#include "quantize_common.h"
+#include "quantize_search.h"
 
 static const uint8_t shift_mask[4] = { 0x00, 0x80, 0x08, 0x88 };
 
-int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
+int iq1_quantize_iq1_m_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
     if (!t) return 1;
     const int64_t nblk = k / 32, gbytes = iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
@@ -29,7 +29,7 @@ int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
                 const float sigma2 = 1.5f * sumx2 / 32.0f;
                 iq1m_block half[2];
                 for (int hf = 0; hf < 2; ++hf)
-                    half[hf] = iq1m_solve16_guarded(t, xb + 16 * hf, qw ? qw + 16 * hf : 0, sigma2, 0, 0.0f, 0);
+                    half[hf] = sv->solve16_guarded(t, xb + 16 * hf, qw ? qw + 16 * hf : 0, sigma2, 0, 0.0f, 0);
                 for (int hf = 0; hf < 2; ++hf) {
                     blk[4 * (2 * hf) + row] = (uint8_t)(half[hf].idx[0] & 255);
                     blk[4 * (2 * hf + 1) + row] = (uint8_t)(half[hf].idx[1] & 255);
@@ -57,4 +57,8 @@ int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
     }
     free(scales);
     return 0;
+}
+
+int iq1_quantize_iq1_m_r4_generic(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_m_r4_with(&iq1_solver_generic, x, k, r0, r1, imatrix, w);
 }

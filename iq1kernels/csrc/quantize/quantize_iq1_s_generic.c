@@ -3,20 +3,21 @@
  * data), with the R4 quantizers' guards applied so it never fails: a 32-block with sum x^2 < 1e-14 is
  * stored as the zero grid vector (index 1029, scale 0, shift bit clear); where the importance weights
  * vanish (sum w|x| < 1e-14 relative to the block) they are dropped for that block; if the solver still
- * finds no candidate, uniform weights are used (iq1s_solve32_guarded). */
+ * finds no candidate, uniform weights are used (solve32_guarded). */
 #include <math.h>
 #include "common.h"
 #include "kernels_generic.h"
-#include "quantize_common.h"
+#include "quantize_search.h"
 
-static void quantize_superblock(const iq1_quant_tables *t, const float *x, const float *qw, uint8_t *blk) {
+static void quantize_superblock(const iq1_solver *sv, const iq1_quant_tables *t, const float *x, const float *qw,
+                                uint8_t *blk) {
     float sumx2 = 0.0f;
     for (int i = 0; i < 256; ++i) sumx2 += x[i] * x[i];
     const float sigma2 = 2.0f * sumx2 / 256.0f;           /* raw units; +Inf for huge x is handled */
     iq1s_block res[8];
     float max_scale = 0.0f;
     for (int ib = 0; ib < 8; ++ib) {
-        res[ib] = iq1s_solve32_guarded(t, x + 32 * ib, qw ? qw + 32 * ib : 0, sigma2);
+        res[ib] = sv->solve32_guarded(t, x + 32 * ib, qw ? qw + 32 * ib : 0, sigma2);
         if (res[ib].scale > max_scale) max_scale = res[ib].scale;
     }
     uint16_t qh[8];
@@ -61,13 +62,17 @@ static void quantize_superblock(const iq1_quant_tables *t, const float *x, const
     memcpy(blk + 34, qh, 16);
 }
 
-int iq1_quantize_iq1_s_generic(IQ1_QUANTIZE_ARGS) {
+int iq1_quantize_iq1_s_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
     if (!t) return 1;
     const int64_t nb = k / IQ1_QK_K;
     for (int64_t r = r0; r < r1; ++r)
         for (int64_t i = 0; i < nb; ++i)
-            quantize_superblock(t, x + r * k + 256 * i, imatrix ? imatrix + 256 * i : 0,
+            quantize_superblock(sv, t, x + r * k + 256 * i, imatrix ? imatrix + 256 * i : 0,
                                 w + (r * nb + i) * IQ1S_BLOCK_BYTES);
     return 0;
+}
+
+int iq1_quantize_iq1_s_generic(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_s_with(&iq1_solver_generic, x, k, r0, r1, imatrix, w);
 }

@@ -5,16 +5,16 @@
 #include <stdlib.h>
 #include "common.h"
 #include "kernels_generic.h"
-#include "quantize_common.h"
+#include "quantize_search.h"
 
 /* one 32-block of one row: sigma2 from the block itself (FORMATS.md §2.6) */
-static iq1s_block solve_block(const iq1_quant_tables *t, const float *x, const float *qw) {
+static iq1s_block solve_block(const iq1_solver *sv, const iq1_quant_tables *t, const float *x, const float *qw) {
     float sumx2 = 0.0f;
     for (int i = 0; i < 32; ++i) sumx2 += x[i] * x[i];
-    return iq1s_solve32_guarded(t, x, qw, 1.5f * sumx2 / 32.0f);
+    return sv->solve32_guarded(t, x, qw, 1.5f * sumx2 / 32.0f);
 }
 
-int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
+int iq1_quantize_iq1_s_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
     if (!t) return 1;
     const int64_t nblk = k / 32, gbytes = iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
@@ -26,7 +26,7 @@ int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
         for (int64_t ib = 0; ib < nblk; ++ib) {
             uint8_t *blk = grp + 8 + ib * IQ1S_R4_BLOCK_BYTES;
             for (int row = 0; row < 4; ++row) {
-                iq1s_block res = solve_block(t, x + (r + row) * k + 32 * ib, imatrix ? imatrix + 32 * ib : 0);
+                iq1s_block res = solve_block(sv, t, x + (r + row) * k + 32 * ib, imatrix ? imatrix + 32 * ib : 0);
                 uint16_t qh = res.shift < 0 ? 0x8000 : 0;
                 for (int l = 0; l < 4; ++l) {
                     blk[4 * l + row] = (uint8_t)(res.idx[l] & 255);
@@ -53,4 +53,8 @@ int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
     }
     free(scales);
     return 0;
+}
+
+int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_s_r4_with(&iq1_solver_generic, x, k, r0, r1, imatrix, w);
 }

@@ -1,6 +1,7 @@
 /* The AVX2 backend: "avx2" (AVX2/FMA/F16C, no VNNI instruction executed) and "avx2_vnni" (AVX-VNNI).
- * The weight quantizers are the portable C ones (bytes must not depend on the backend). */
+ * The weight quantizers: the portable drivers with this ISA's search kernels (quantize_search_*.c; same bytes). */
 #include "kernels_avx2.h"
+#include "quantize_search.h"
 
 #if defined(__x86_64__)
 #define AVX2_TABLE(NAME, REQUIRES, MM)                                                              \
@@ -11,8 +12,8 @@
                         iq1_dequantize_iq1_s_r4_avx2, iq1_dequantize_iq1_m_r4_avx2 },           \
         .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,          \
                     iq1_matmul_iq1_m_r4_##MM },                                                       \
-        .quantize = { iq1_quantize_iq1_s_generic, iq1_quantize_iq1_m_generic,                        \
-                      iq1_quantize_iq1_s_r4_generic, iq1_quantize_iq1_m_r4_generic },               \
+        .quantize = { iq1_quantize_iq1_s_avx2, iq1_quantize_iq1_m_avx2,                              \
+                      iq1_quantize_iq1_s_r4_avx2, iq1_quantize_iq1_m_r4_avx2 },                     \
     }
 
 #define AVX2_BASE "avx2 fma f16c"

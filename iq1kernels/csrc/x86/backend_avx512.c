@@ -1,7 +1,8 @@
 /* The AVX-512 backend: "avx512" (F/BW/VL/DQ, no VNNI instruction executed), "avx512_vnni" and
  * "avx512_amx" (avx512_vnni with the AMX int8 tile GEMM for many columns).
- * The weight quantizers are the portable C ones (bytes must not depend on the backend). */
+ * The weight quantizers: the portable drivers with this ISA's search kernels (quantize_search_*.c; same bytes). */
 #include "kernels_avx512.h"
+#include "quantize_search.h"
 
 #if defined(__x86_64__)
 #define AVX512_TABLE(NAME, REQUIRES, MM)                                                              \
@@ -12,8 +13,8 @@
                         iq1_dequantize_iq1_s_r4_avx512, iq1_dequantize_iq1_m_r4_avx512 },           \
         .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,          \
                     iq1_matmul_iq1_m_r4_##MM },                                                       \
-        .quantize = { iq1_quantize_iq1_s_generic, iq1_quantize_iq1_m_generic,                        \
-                      iq1_quantize_iq1_s_r4_generic, iq1_quantize_iq1_m_r4_generic },               \
+        .quantize = { iq1_quantize_iq1_s_avx512, iq1_quantize_iq1_m_avx512,                          \
+                      iq1_quantize_iq1_s_r4_avx512, iq1_quantize_iq1_m_r4_avx512 },                 \
     }
 
 #define AVX512_BASE "avx2 fma f16c avx512f avx512bw avx512vl avx512dq"

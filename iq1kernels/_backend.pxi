@@ -46,6 +46,16 @@ cdef extern from "formats.h" nogil:
     enum: IQ1_NTYPES
     const iq1_format_info iq1_formats[]
 
+cdef extern from "kernel_plan.h":
+    enum:
+        IQ1_GEMV_PASS_COLS
+        IQ1_GEMV_COLUMNS_MIN
+        IQ1_GEMV_MAX_COLS
+        IQ1_GEMM_BATCH_COLS
+        IQ1_AMX_MIN_COLS
+        IQ1_AMX_BLOCK_COLS
+        IQ1_AMX_BATCH_COLS
+
 cdef extern from "omp.h" nogil:
     int omp_get_max_threads()
 
@@ -94,6 +104,14 @@ def format_table():
                     "block_bytes": f.block_bytes, "rows_per_group": f.rows_per_group,
                     "group_head_bytes": f.group_head_bytes, "k_multiple": f.k_multiple, "delta_k": f.delta_k})
     return tuple(out)
+
+
+def kernel_plan():
+    """The column counts at which the x86 kernel plans change kernels (csrc/core/kernel_plan.h), by name."""
+    return {"GEMV_PASS_COLS": IQ1_GEMV_PASS_COLS, "GEMV_COLUMNS_MIN": IQ1_GEMV_COLUMNS_MIN,
+            "GEMV_MAX_COLS": IQ1_GEMV_MAX_COLS, "GEMM_BATCH_COLS": IQ1_GEMM_BATCH_COLS,
+            "AMX_MIN_COLS": IQ1_AMX_MIN_COLS, "AMX_BLOCK_COLS": IQ1_AMX_BLOCK_COLS,
+            "AMX_BATCH_COLS": IQ1_AMX_BATCH_COLS}
 
 
 cdef int _check_type(int qtype, int64_t m, int64_t k) except -1:

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "common.h"
 #include "cpu_features.h"
+#include "kernel_plan.h"
 
 #define TYPE_NAME_(T, S, name, ...) #name,
 static const char *type_names[IQ1_NTYPES] = { IQ1_FORMATS(TYPE_NAME_) };
@@ -237,10 +238,18 @@ static void test_matmul_shape(const iq1_backend *gen, const iq1_backend *b, iq1_
 
 static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t) {
     static const int64_t ms[] = { 4, 16, 36, 100 };
-    /* every kernel's column thresholds: GEMV passes of 8, the GEMM above 16, the AMX tiles from 32 (blocks of 32) */
-    static const int64_t ns[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 31, 32, 33, 64, 95, 96 };
+    /* the kernel plans' column thresholds (core/kernel_plan.h), just below, at and above each: the rows GEMV
+     * up to the columns GEMV's minimum, GEMV passes, the GEMM above the GEMV's maximum, the AMX tiles from
+     * their minimum in blocks */
+    static const int64_t ns[] = {
+        1, IQ1_GEMV_COLUMNS_MIN - 1, IQ1_GEMV_COLUMNS_MIN, IQ1_GEMV_COLUMNS_MIN + 1, 5, 6,
+        IQ1_GEMV_PASS_COLS - 1, IQ1_GEMV_PASS_COLS, IQ1_GEMV_PASS_COLS + 1, 13, IQ1_GEMV_MAX_COLS, IQ1_GEMV_MAX_COLS + 1,
+        IQ1_AMX_MIN_COLS - 1, IQ1_AMX_MIN_COLS, IQ1_AMX_MIN_COLS + 1, IQ1_AMX_MIN_COLS + IQ1_AMX_BLOCK_COLS,
+        IQ1_AMX_MIN_COLS + 2 * IQ1_AMX_BLOCK_COLS - 1, IQ1_AMX_MIN_COLS + 2 * IQ1_AMX_BLOCK_COLS,
+    };
     static const int64_t kmul[] = { 1, 3, 8 };
-    for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < 3; ++ki) for (int ni = 0; ni < 18; ++ni) {
+    const int nns = (int)(sizeof ns / sizeof ns[0]);
+    for (int mi = 0; mi < 4; ++mi) for (int ki = 0; ki < 3; ++ki) for (int ni = 0; ni < nns; ++ni) {
         const int mode = (int)(rnd() % 4) == 0 ? 1 : ((int)(rnd() % 8) == 0 ? 2 : 0);
         test_matmul_shape(gen, b, t, ms[mi], min_k(t) * kmul[ki], ns[ni], mode, ni % 2);
     }

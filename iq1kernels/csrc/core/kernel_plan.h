@@ -1,7 +1,7 @@
 /* The kernel plan's thresholds: the column counts at which the x86 matmuls change kernels, named once. The
  * plan functions that apply them are iq1_matmul_<format>_<variant> of x86/gemm_avx2-inl.h,
  * x86/gemm_avx512-inl.h and x86/gemm_amx-inl.h (docs/ARCHITECTURE.md "Kernel plan" walks through them);
- * docs/PERFORMANCE.md "Kernel plan thresholds" has the measurement behind each number. The generic module
+ * docs/PERFORMANCE.md "Kernel design measurements" has the measurement behind each number. The generic module
  * exports them to Python (kernel_plan()); tests/test_linear.py draws its column counts from them. The NEON and
  * generic kernels have no thresholds: one kernel serves every column count. */
 #ifndef IQ1_KERNEL_PLAN_H

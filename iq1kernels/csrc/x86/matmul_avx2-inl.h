@@ -30,7 +30,8 @@
 #include "gemv_rows_avx2-inl.h"
 #include "gemv_columns_avx2-inl.h"
 
-/* columns in groups of IQ1_GEMV_PASS_COLS: 1 or 2 with the rows in the lanes, more with the columns */
+/* the GEMV's passes of IQ1_GEMV_PASS_COLS columns: 1 or 2 with the rows in the lanes, more with the columns
+ * (the kernel plan, IQ1_NAME(plan) of gemm_avx2-inl.h) */
 static void IQ1_NAME(gemv)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
                       int64_t c1, float *y, int64_t ldy) {
     for (int64_t c = c0; c < c1; c += IQ1_GEMV_PASS_COLS) {

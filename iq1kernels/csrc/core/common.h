@@ -13,6 +13,11 @@
 #define IQ1_NAME(op) IQ1_NAME3(op, IQ1_FORMAT, IQ1_VARIANT)
 #define IQ1_NAME3(op, format, variant) IQ1_NAME3_(op, format, variant)   /* expands format and variant */
 #define IQ1_NAME3_(op, format, variant) iq1_##op##_##format##_##variant
+/* A per-ISA function without a format (the quantizer's block solvers): IQ1_ISA_NAME(op) = iq1_<op>_<variant>,
+ * e.g. iq1_quantize_solve32_avx2. */
+#define IQ1_ISA_NAME(op) IQ1_ISA_NAME_(op, IQ1_VARIANT)
+#define IQ1_ISA_NAME_(op, variant) IQ1_ISA_NAME__(op, variant)
+#define IQ1_ISA_NAME__(op, variant) iq1_##op##_##variant
 #define IQ1_CAT(a, b) IQ1_CAT_(a, b)
 #define IQ1_CAT_(a, b) a##b
 

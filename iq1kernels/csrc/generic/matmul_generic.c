@@ -49,7 +49,9 @@ IQ1_INLINE void iq1_matmul_decoded_generic(iq1_decode128_fn decode, const uint8_
 }
 
 /* per format: the loop with the format's decoder, iq1_gemm_<format>_generic, and the backend table's entry,
- * iq1_matmul_<format>_generic */
+ * iq1_matmul_<format>_generic: iq1_gemm_iq1_s_generic, iq1_matmul_iq1_s_generic, iq1_gemm_iq1_m_generic,
+ * iq1_matmul_iq1_m_generic, iq1_gemm_iq1_s_r4_generic, iq1_matmul_iq1_s_r4_generic, iq1_gemm_iq1_m_r4_generic,
+ * iq1_matmul_iq1_m_r4_generic */
 #define IQ1_MATMUL_GENERIC_(T, S, name, ...)                                                        \
     static void iq1_gemm_##name##_generic(IQ1_MATMUL_ARGS) {                                    \
         iq1_matmul_decoded_generic(iq1_decode128_##name, w, k, r0, r1, x, c0, c1, y, ldy);      \

@@ -1,5 +1,8 @@
-/* The split searches with proven restarts (docs/QUANTIZATION.md, "The search kernels per ISA"), shared by
- * quantize_search_avx2.c, _avx512.c and _neon.c. The including file defines the vector types and steps:
+/* Re-included body: the split searches with proven restarts (docs/QUANTIZATION.md, "The search kernels per
+ * ISA"), shared by quantize_search_avx2.c, _avx512.c and _neon.c.
+ *   Defines  (static) search_splits32 and search_splits16, the kernels quantize_solve-inl.h expects, and
+ *            their helpers lane_bits, run32, passing16, run16; no macros.
+ *   Expects  from the including file the vector types and steps:
  *   IQ1_LANES; VF / VI: float / int32 vectors of IQ1_LANES lanes; vf_zero(), vi_zero(), vf_max(a, b),
  *   vf_hmax(v); first_at(best, top, code): smallest code where best == top;
  *   cands32 / cands16 with a[] (sqx^2) and q[] (sq2) vectors, cands32_at / cands16_at(p, i1, base);

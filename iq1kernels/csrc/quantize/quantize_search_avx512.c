@@ -188,8 +188,10 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
     return first_at(best, m, best_n);
 }
 
-#define IQ1_SOLVER_NAME iq1_solver_avx512
+/* iq1_solver_avx512 and its functions iq1_quantize_grid_index_avx512, iq1_quantize_project32_avx512, iq1_quantize_solve32_avx512, iq1_quantize_solve32_guarded_avx512, iq1_quantize_project16_avx512, iq1_quantize_solve16_avx512, iq1_quantize_solve16_guarded_avx512 */
+#define IQ1_VARIANT avx512
 #include "quantize_solve-inl.h"
+#undef IQ1_VARIANT
 
 int iq1_quantize_iq1_s_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
 int iq1_quantize_iq1_m_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }

@@ -36,5 +36,7 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
     return best_n;
 }
 
-#define IQ1_SOLVER_NAME iq1_solver_generic
+/* iq1_solver_generic and its functions iq1_quantize_grid_index_generic, iq1_quantize_project32_generic, iq1_quantize_solve32_generic, iq1_quantize_solve32_guarded_generic, iq1_quantize_project16_generic, iq1_quantize_solve16_generic, iq1_quantize_solve16_guarded_generic */
+#define IQ1_VARIANT generic
 #include "quantize_solve-inl.h"
+#undef IQ1_VARIANT

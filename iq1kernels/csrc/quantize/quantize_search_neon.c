@@ -177,8 +177,10 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
     return first_at(best, top, best_n);
 }
 
-#define IQ1_SOLVER_NAME iq1_solver_neon
+/* iq1_solver_neon and its functions iq1_quantize_grid_index_neon, iq1_quantize_project32_neon, iq1_quantize_solve32_neon, iq1_quantize_solve32_guarded_neon, iq1_quantize_project16_neon, iq1_quantize_solve16_neon, iq1_quantize_solve16_guarded_neon */
+#define IQ1_VARIANT neon
 #include "quantize_solve-inl.h"
+#undef IQ1_VARIANT
 
 int iq1_quantize_iq1_s_neon(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w); }
 int iq1_quantize_iq1_m_neon(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w); }

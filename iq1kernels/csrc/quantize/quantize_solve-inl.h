@@ -1,16 +1,33 @@
-/* The IQ1 block solvers (FORMATS.md §2.2, 2.4), compiled once per ISA by quantize_search_<isa>.c, which
- * first defines the ISA's kernels with these signatures (their scalar forms are in quantize_search_generic.c):
+/* Re-included body: the IQ1 block solvers (docs/QUANTIZATION.md), compiled once per ISA by
+ * quantize_search_<isa>.c.
+ *   Expects  IQ1_VARIANT (generic, avx2, avx512, neon) and the ISA's search kernels with these signatures
+ *            (their scalar forms are in quantize_search_generic.c):
  *   static void rank_positions(const float *x, int n, int *order);            stable ascending order
  *   static void search_splits32(const split32_sums *p, tie_list *tl);         all (i1 <= i2), both signs
  *   static void search_splits16(const split16_sums *p, tie_list *tl);         all (i1 <= i2), 4 combinations
  *   static int best_neighbour(const uint16_t *codes, int count, const float e[8][4]);
  *       position (0-based) of the first strict minimum of sum_j e[j][digit j of codes[n]] over the list,
  *       0 when no sum is below FLT_MAX;
- * and IQ1_SOLVER_NAME, the name of the iq1_solver it exports. Everything here is plain C: the compiler
- * may vectorise it for the ISA, but without contraction or reassociation every fp32 result is the same. */
+ *   Defines  the iq1_solver iq1_solver_<variant> (quantize_search.h) and its static functions, named
+ *            iq1_quantize_<function>_<variant> (iq1_quantize_solve32_avx2, iq1_quantize_solve16_guarded_neon):
+ *            below they go by their short names (grid_index, solve32, ...), macros #undef'd at the end.
+ * Everything here is plain C: the compiler may vectorise it for the ISA, but without contraction or
+ * reassociation every fp32 result is the same. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
+
+#define grid_index IQ1_ISA_NAME(quantize_grid_index)
+#define pick_tie IQ1_ISA_NAME(quantize_pick_tie)
+#define project32 IQ1_ISA_NAME(quantize_project32)
+#define solve32 IQ1_ISA_NAME(quantize_solve32)
+#define normalise IQ1_ISA_NAME(quantize_normalise)
+#define sigma_weights IQ1_ISA_NAME(quantize_sigma_weights)
+#define solve32_guarded IQ1_ISA_NAME(quantize_solve32_guarded)
+#define project16 IQ1_ISA_NAME(quantize_project16)
+#define solve16 IQ1_ISA_NAME(quantize_solve16)
+#define iq1m_zero IQ1_ISA_NAME(quantize_iq1m_zero)
+#define solve16_guarded IQ1_ISA_NAME(quantize_solve16_guarded)
 
 /* Grid index of the 8 digits L (on-grid directly; off-grid via the neighbour with the least weighted
  * squared error at `scale`, first strict minimum in list order, whose digits then replace L).
@@ -301,4 +318,16 @@ static iq1m_block solve16_guarded(const iq1_quant_tables *t, const float *x, con
     return res;
 }
 
-const iq1_solver IQ1_SOLVER_NAME = { solve32_guarded, solve16_guarded };
+const iq1_solver IQ1_ISA_NAME(solver) = { solve32_guarded, solve16_guarded };
+
+#undef grid_index
+#undef pick_tie
+#undef project32
+#undef solve32
+#undef normalise
+#undef sigma_weights
+#undef solve32_guarded
+#undef project16
+#undef solve16
+#undef iq1m_zero
+#undef solve16_guarded

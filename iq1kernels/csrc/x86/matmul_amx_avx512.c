@@ -190,24 +190,32 @@ static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const in
  * avx512_vnni entry (for the R4 formats its gathering flavour: faster on the AMX CPUs, docs/PERFORMANCE.md). */
 #define IQ1_VARIANT avx512_amx
 
+/* iq1_s: iq1_matmul_iq1_s_avx512_amx, iq1_plan_iq1_s_avx512_amx, iq1_gemm_iq1_s_avx512_amx,
+ * iq1_gemm_strip_iq1_s_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_s
 #define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_s_avx512_vnni
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS
 
+/* iq1_m: iq1_matmul_iq1_m_avx512_amx, iq1_plan_iq1_m_avx512_amx, iq1_gemm_iq1_m_avx512_amx,
+ * iq1_gemm_strip_iq1_m_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_m
 #define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_m_avx512_vnni
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS
 
+/* iq1_s_r4: iq1_matmul_iq1_s_r4_avx512_amx, iq1_plan_iq1_s_r4_avx512_amx, iq1_gemm_iq1_s_r4_avx512_amx,
+ * iq1_gemm_strip_iq1_s_r4_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_s_r4
 #define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_s_r4_avx512_vnni_gather
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS
 
+/* iq1_m_r4: iq1_matmul_iq1_m_r4_avx512_amx, iq1_plan_iq1_m_r4_avx512_amx, iq1_gemm_iq1_m_r4_avx512_amx,
+ * iq1_gemm_strip_iq1_m_r4_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_m_r4
 #define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_m_r4_avx512_vnni_gather
 #include "gemm_amx-inl.h"

@@ -44,7 +44,7 @@ static inline uint64_t iq1_load_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p
 static inline float iq1_bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint32_t iq1_f32_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
-/* round half to even for |f| < 2^22 (FORMATS.md conventions); exact, no libm, same on every ISA */
+/* round half to even for |f| < 2^22; exact, no libm, same on every ISA */
 static inline int iq1_nearest_int(float f) {
     return (int)(iq1_f32_to_bits(f + 12582912.0f) & 0x7fffff) - 0x400000;
 }
@@ -87,7 +87,7 @@ static inline uint16_t iq1_fp32_to_fp16(float f) {
     return sign | (uint16_t)q;
 }
 
-/* IQ1_M keeps its fp16 super-scale in the top nibbles of its four scale words (FORMATS.md §1.3). */
+/* IQ1_M keeps its fp16 super-scale in the top nibbles of its four scale words. */
 static inline uint16_t iq1m_scale_bits(const uint8_t *scales) {
     uint16_t s0 = iq1_load_u16(scales), s1 = iq1_load_u16(scales + 2);
     uint16_t s2 = iq1_load_u16(scales + 4), s3 = iq1_load_u16(scales + 6);

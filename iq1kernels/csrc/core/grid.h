@@ -1,4 +1,4 @@
-/* The shared 2048-entry IQ1 ternary grid (FORMATS.md §1.1), generated into grid_data.c. */
+/* The shared 2048-entry IQ1 ternary grid, generated into grid_data.c by tools/gen_grid.py. */
 #ifndef IQ1_GRID_H
 #define IQ1_GRID_H
 #include <stdint.h>

@@ -4,10 +4,10 @@
  * signatures below. The Python layer picks a table by name; the threaded driver (driver.c) splits the
  * work into tiles and calls the table's kernels. No kernel allocates Python objects or takes the GIL.
  *
- * Weights are raw GGUF bytes (FORMATS.md §1): `w` points at row 0; rows are `iq1_row_bytes(type, k)`
+ * Weights are raw GGUF bytes (docs/FORMATS.md): `w` points at row 0; rows are `iq1_row_bytes(type, k)`
  * apart for IQ1_S / IQ1_M and come in groups of 4 (`iq1_group_bytes`) for the R4 types, whose row
  * ranges are always multiples of 4. Weight bytes may be unaligned: kernels read them with memcpy-style
- * loads. Activations are Q8_K128 (FORMATS.md §3.1) kept as three planes (see iq1_act).
+ * loads. Activations are Q8_K128 (docs/FORMATS.md) kept as three planes (see iq1_act).
  */
 #ifndef IQ1_H
 #define IQ1_H
@@ -73,7 +73,7 @@ typedef struct {
 #define IQ1_DECLARE_BACKENDS_(isa) extern const iq1_backend *const iq1_backends_##isa[];
 IQ1_ISAS(IQ1_DECLARE_BACKENDS_)
 
-/* Byte sizes (FORMATS.md §1.7). For R4 types iq1_row_bytes is the per-row share (group / 4). */
+/* Byte sizes (the format table, formats.h). For R4 types iq1_row_bytes is the per-row share (group / 4). */
 int64_t iq1_row_bytes(iq1_type t, int64_t k);
 int64_t iq1_group_bytes(iq1_type t, int64_t k);   /* 4 rows for R4, 1 row otherwise */
 int     iq1_rows_per_group(iq1_type t);

@@ -1,4 +1,4 @@
-/* Dequantization of the four IQ1 formats, portable C (FORMATS.md §1.2 - §1.5).
+/* Dequantization of the four IQ1 formats, portable C (byte layouts: docs/FORMATS.md).
  * Evaluation order is the reference's: fp32 block multiplier first, then times (g + delta). */
 #include "common.h"
 #include "kernels_generic.h"

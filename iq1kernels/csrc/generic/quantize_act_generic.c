@@ -1,4 +1,4 @@
-/* Q8_K128 activation quantization, portable C (FORMATS.md §3.1), from float32 and from 16-bit floats. */
+/* Q8_K128 activation quantization, portable C (docs/FORMATS.md), from float32 and from 16-bit floats. */
 #include <float.h>
 #include <math.h>
 #include "common.h"

@@ -1,4 +1,4 @@
-/* Grid neighbour lists and the scale helpers shared by the IQ1 quantizers (FORMATS.md §2.1). */
+/* Grid neighbour lists and the scale helpers shared by the IQ1 quantizers (docs/QUANTIZATION.md). */
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
@@ -11,7 +11,7 @@ static iq1_quant_tables *tables;
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 /* For every code with digits in {0,1,2} that is not on the grid: all grid points whose squared distance
- * is among the 3 smallest distinct distances, ordered by (distance, index) (FORMATS.md §2.1). */
+ * is among the 3 smallest distinct distances, ordered by (distance, index). */
 static void build_tables(void) {
     iq1_quant_tables *t = malloc(sizeof *t);
     if (!t) return;

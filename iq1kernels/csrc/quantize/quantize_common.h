@@ -1,4 +1,4 @@
-/* Weight quantization machinery shared by the four IQ1 quantizers (FORMATS.md §2).
+/* Weight quantization machinery shared by the four IQ1 quantizers (docs/QUANTIZATION.md, "Algorithm").
  *
  * Levels: a grid digit L in {0, 1, 2} stands for g = L - 1; with delta d = +-1/8 the reconstructed value
  * is scale * (L - 1 + d). A group of 8 digits is the 16-bit code sum(L_j << 2j); `kmap` maps on-grid codes
@@ -37,7 +37,7 @@ static inline float iq1_level(int L, int s) { return (float)(L - 1) + (s > 0 ? 0
 
 /* The block solvers (quantize_solve-inl.h, one instance per ISA; quantize_search.h has their table).
  *
- * IQ1_S / IQ1_S_R4 solver (§2.2) for 32 values: scale >= 0, delta sign, 4 grid indices, on normalised
+ * IQ1_S / IQ1_S_R4 solver for 32 values: scale >= 0, delta sign, 4 grid indices, on normalised
  * values |x| <= 1 and weights 0 <= w <= 1; no candidate (all weights zero, or fp32 underflow) makes the
  * guarded form below fall back. */
 typedef struct { float scale; int shift; uint16_t idx[4]; } iq1s_block;
@@ -48,7 +48,7 @@ typedef struct { float scale; int shift; uint16_t idx[4]; } iq1s_block;
  * the block means uniform weights, its exact limit); if sum w|x| < 1e-14 or no candidate: default weights
  * sqrt(sigma2 + x^2), then uniform weights, then the zero vector. The scale is in raw units (<= FLT_MAX). */
 
-/* IQ1_M / IQ1_M_R4 solver (§2.4) for 16 values = 2 groups of 8 with their own delta.
+/* IQ1_M / IQ1_M_R4 solver for 16 values = 2 groups of 8 with their own delta.
  * k = shift combination: bit 1 = group 0 negative, bit 0 = group 1 negative. Same input expectations
  * as the IQ1_S solver. */
 typedef struct { float scale; int k; uint16_t idx[2]; int8_t L[16]; } iq1m_block;

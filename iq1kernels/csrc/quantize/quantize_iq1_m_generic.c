@@ -1,4 +1,4 @@
-/* float rows -> IQ1_M (FORMATS.md §2.5, the post-PR-327 algorithm; the super-scale refit is done with
+/* float rows -> IQ1_M (docs/QUANTIZATION.md: the prefix-sum search of current ggml; the super-scale refit is done with
  * the importance (imatrix) or uniform weights and without the 1.085 fudge, which lowers the relative RMSE
  * on normal data from 0.566 to 0.478), with the R4 guards applied (solve16_guarded):
  * 16-blocks with max|x| < 1e-7 or sum x^2 < 1e-14 are stored as the zero grid vector (index 1029, shifts

@@ -1,4 +1,4 @@
-/* float rows -> IQ1_M_R4 (FORMATS.md §2.7): 4 rows at a time, blocks of 32 as two 16-halves, each with
+/* float rows -> IQ1_M_R4 (docs/QUANTIZATION.md): 4 rows at a time, blocks of 32 as two 16-halves, each with
  * a linear 4-bit scale; one fp16 scale per row, refit by least squares. Guards of PRs 368/371 per half
  * (solve16_guarded), plus the uniform-weight fallback, so it never fails. */
 #include <math.h>

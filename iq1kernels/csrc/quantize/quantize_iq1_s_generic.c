@@ -1,4 +1,4 @@
-/* float rows -> IQ1_S (FORMATS.md §2.3), plus a least-squares refit of the fp16 super-scale for the final
+/* float rows -> IQ1_S (docs/QUANTIZATION.md), plus a least-squares refit of the fp16 super-scale for the final
  * digits and block scales (instead of the fixed 1.125 fudge: relative RMSE 0.486 -> 0.451 on normal
  * data), with the R4 quantizers' guards applied so it never fails: a 32-block with sum x^2 < 1e-14 is
  * stored as the zero grid vector (index 1029, scale 0, shift bit clear); where the importance weights

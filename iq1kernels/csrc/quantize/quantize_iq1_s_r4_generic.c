@@ -1,4 +1,4 @@
-/* float rows -> IQ1_S_R4 (FORMATS.md §2.6): 4 rows at a time, blocks of 32, one fp16 scale per row.
+/* float rows -> IQ1_S_R4 (docs/QUANTIZATION.md): 4 rows at a time, blocks of 32, one fp16 scale per row.
  * Same guards as IQ1_S (zero blocks -> index 1029; vanishing importance -> default weights; no candidate
  * -> uniform weights), so it never fails. */
 #include <math.h>
@@ -7,7 +7,7 @@
 #include "kernels_generic.h"
 #include "quantize_search.h"
 
-/* one 32-block of one row: sigma2 from the block itself (FORMATS.md §2.6) */
+/* one 32-block of one row: sigma2 from the block itself */
 static iq1s_block solve_block(const iq1_solver *sv, const iq1_quant_tables *t, const float *x, const float *qw) {
     float sumx2 = 0.0f;
     for (int i = 0; i < 32; ++i) sumx2 += x[i] * x[i];

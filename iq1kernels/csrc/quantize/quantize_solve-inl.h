@@ -197,7 +197,7 @@ static iq1s_block solve32_guarded(const iq1_quant_tables *t, const float *x, con
 }
 
 /* IQ1_M digits of a split (combination k), mirrored for a negative scale, projected onto the grid; when
- * a neighbour was used, the shift combination and scale are re-chosen for the final digits (§2.4 step 5).
+ * a neighbour was used, the shift combination and scale are re-chosen for the final digits.
  * Returns the final least-squares score. */
 static float project16(const iq1_quant_tables *t, const float *x, const float *w, const int *order,
                        const split_cand *c, iq1m_block *out) {

@@ -123,7 +123,7 @@ IQ1_INLINE void iq1_slot_nines_avx2(const int8_t *q, int16_t *s9, int stride) {
  * item start and spilled them); R4: the 4-row group of row r (the decoder adds b itself).
  * ahead: bytes from a row to the same place in a row of a later item, at least 512 bytes on: the IQ1_S /
  * IQ1_M decoders prefetch there. Prefetching a few blocks ahead within the row instead left each row's
- * first 384 bytes unfetched: with the matrix in DRAM a GEMV took 1.3-1.4x as long (measured). Past the
+ * first 384 bytes unfetched, much slower with the matrix in DRAM (docs/PERFORMANCE.md, Kernel design measurements, "prefetch"). Past the
  * matrix's end the prefetches are harmless (they never fault). */
 typedef struct { const uint8_t *row[4]; int64_t ahead; } iq1_rows4_avx2;
 
@@ -138,7 +138,7 @@ IQ1_INLINE void iq1_rows4_at_avx2(iq1_rows4_avx2 *rs, iq1_type t, const uint8_t 
 
 /* The ahead of a walk whose items have item_rows rows (4, or 8 for the AVX-512 GEMVs) and whose rows follow
  * those of the item before: whole items, at least 512 bytes. Set once per walk; iq1_rows4_at_avx2 leaves it as
- * it is (computed per item, it cost 5-10% at K = 256, measured). */
+ * it is (computed per item it costs time at small K: "prefetch"). */
 IQ1_INLINE int64_t iq1_walk_ahead_avx2(iq1_type t, int64_t k, int item_rows) {
     int64_t ahead = item_rows * iq1_group_bytes(t, k);
     while (ahead > 0 && ahead < 512) ahead *= 2;

@@ -11,8 +11,8 @@
  * vpdpbusd / vpmaddubsw; the "- 8" in coef removes the +1 offset again. Both kernels sum a block in
  * integers before converting it (exact, so the result cannot depend on the order or the kernel).
  *
- * Grid entries are fetched with scalar 8-byte loads from iq1_grid_unsigned: on the CPUs measured here a
- * vpgatherqq costs about twice as much per element (docs/PERFORMANCE.md). Include after the file's
+ * Grid entries are fetched with scalar 8-byte loads from iq1_grid_unsigned: on the CPUs measured a
+ * vpgatherqq costs more per element (docs/PERFORMANCE.md, Kernel design measurements, "gathered lookups"). Include after the file's
  * #pragma GCC target (AVX-512 F/BW/VL/DQ). */
 #ifndef IQ1_DECODE_ROW_AVX512_H
 #define IQ1_DECODE_ROW_AVX512_H

@@ -88,7 +88,7 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
                 const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(w2, _mm256_set1_epi32(xq[(q + 2) * NC + n])),
                                                      _mm256_maddubs_epi16(w3, _mm256_set1_epi32(xq[(q + 3) * NC + n])));
                 acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(_mm256_add_epi16(p01, p23), one));
-                IQ1_IN_REGISTER(acc[n]);   /* else 7 of the 8 live in memory: 4-5% slower (measured) */
+                IQ1_IN_REGISTER(acc[n]);   /* else 7 of the 8 live in memory ("accumulator spills") */
             }
         }
         for (int n = 0; n < NC; ++n) acc[n] = _mm256_slli_epi32(acc[n], 3);

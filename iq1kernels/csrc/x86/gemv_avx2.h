@@ -7,7 +7,7 @@
 #include "common.h"
 #include "decode_quad_avx2.h"
 
-#define IQ1_COLUMNS_CHUNK_BLOCKS_AVX2 32     /* 128-blocks per chunk of k (a chunk re-walks the rows: fewer is faster, measured) */
+#define IQ1_COLUMNS_CHUNK_BLOCKS_AVX2 32     /* 128-blocks per chunk of k (a chunk re-walks the rows: "columns GEMV chunk") */
 
 /* the 8 activations of group g, broadcast to the four rows */
 IQ1_INLINE __m256i iq1_gemv_act_avx2(const int8_t *q, int g) {
@@ -22,7 +22,7 @@ IQ1_INLINE __m128i iq1_gemv_rows4_avx2(__m256i a) {
     return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(t, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
 }
 
-/* the first nr (<= 4) lanes of v to y (a masked store in the loop costs ~3%: register pressure) */
+/* the first nr (<= 4) lanes of v to y (a masked store in the loop costs a register: "row stores") */
 IQ1_INLINE void iq1_gemv_store_rows_avx2(float *y, int nr, __m128 v) {
     if (nr == 4) { _mm_storeu_ps(y, v); return; }
     float t[4];

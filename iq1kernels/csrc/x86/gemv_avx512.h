@@ -104,7 +104,7 @@ IQ1_INLINE int iq1_next_item8_avx512(iq1_type t, const uint8_t *w, int64_t k, in
 /* Decoder part `part` (0..7) of an 8-row item: part % 4 of quad part / 4 */
 #define IQ1_DECODE_QUAD2(next, b, part, np) IQ1_DECODE_QUAD(&(next)->q[(part) >> 2], b, (part) & 3, &(np)->q[(part) >> 2])
 
-#define IQ1_COLUMNS_CHUNK_BLOCKS_AVX512 32     /* 128-blocks per chunk of k (the AVX2 kernel's, measured there) */
+#define IQ1_COLUMNS_CHUNK_BLOCKS_AVX512 32     /* 128-blocks per chunk of k (the AVX2 kernel's: "columns GEMV chunk") */
 
 typedef struct {
     int8_t x[IQ1_COLUMNS_CHUNK_BLOCKS_AVX512][16][64];        /* [block][group]: the 8 values of each of 8 columns       */

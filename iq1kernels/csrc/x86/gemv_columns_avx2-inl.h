@@ -10,12 +10,11 @@
  * stack), and is multiplied with one row's grid entry, broadcast straight from the grid table (vpbroadcastq: a
  * lookup is one load). vpmaddubsw then vpmaddwd with the row's slot scale leave int32 [c0 c0 c1 c1 | c2 c2 c3
  * c3] for that row. The rows-in-lanes GEMV instead pays, per four rows and per column, one activation
- * broadcast for every group; beyond two columns those loads bound it (llvm-mca and the kernel harness
- * agree), while here a group's activations are loaded once per row quad for four columns.
+ * broadcast for every group; beyond two columns those loads bound it, while here a group's activations are loaded once per row quad for four columns.
  *   IQ1_S / IQ1_S_R4: unsigned grid u = g + 1 times the signed q; the delta by the bsums (iq1_quad_avx2.cc).
  *   IQ1_M / IQ1_M_R4: unsigned u = 8 (g + delta) + 9 (iq1_grid_v8u, same offsets as iq1_grid_v8) times
  *   q, minus 9 sc times each 16 values' activation sum (made in the copy): no vpsignb per column, which
- *   the signed v with the sign trick needs (measured: 13-16% slower at 8 columns).
+ *   the signed v with the sign trick needs (slower: docs/PERFORMANCE.md, Kernel design measurements, "columns GEMV").
  * The exact int32 per block, row and column is the same as the other kernels', and so is the fp32
  * chain: one FMA per block, y continued from the previous chunk, so the columns do not depend on how
  * many share a call. */
@@ -93,8 +92,8 @@ IQ1_INLINE void IQ1_NAME(columns_block)(const int NQ, const iq1_quad_avx2 *p, co
                 const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], x[h][0]), _mm256_maddubs_epi16(u[1], x[h][1]));
                 const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], x[h][2]), _mm256_maddubs_epi16(u[3], x[h][3]));
                 A[h][i] = _mm256_add_epi32(A[h][i], _mm256_madd_epi16(_mm256_add_epi16(p01, p23), sc));
-                if (NQ == 1) IQ1_IN_REGISTER(A[h][i]);   /* 5-10% at 4 columns; at 8 the eight x fill the
-                                                          * registers and it costs 10% (measured) */
+                if (NQ == 1) IQ1_IN_REGISTER(A[h][i]);   /* at 8 columns the eight x fill the registers: only
+                                                          * for one quad ("accumulator spills") */
             }
         }
         IQ1_DECODE_QUAD(next, next_b, s, np);
@@ -120,7 +119,7 @@ IQ1_INLINE void IQ1_NAME(columns_block)(const int NQ, const iq1_quad_avx2 *p, co
                 /* u = v + 9 <= 18: two groups <= 2 * 2 * 18 * 127 a word */
                 const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(u0, x[h][0]), _mm256_maddubs_epi16(u1, x[h][1]));
                 A[h][i] = _mm256_add_epi32(A[h][i], _mm256_madd_epi16(p01, sc));
-                IQ1_IN_REGISTER(A[h][i]);   /* else spilled: 14% slower at 8 columns (measured) */
+                IQ1_IN_REGISTER(A[h][i]);   /* else spilled ("accumulator spills") */
             }
         }
         if (s & 1) IQ1_DECODE_QUAD(next, next_b, s / 2, np);

@@ -39,7 +39,7 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_block)(const iq1_quad2_avx512 *p, cons
             const __m512i p23 = _mm512_add_epi16(_mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s + 2), xs[2]),
                                                  _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s + 3), xs[3]));
             A[i] = IQ1_NAME(scaled)(A[i], _mm512_add_epi16(p01, p23), iq1_columns_scale_avx512(p, s, i));
-            if (!IQ1_VNNI) IQ1_IN_REGISTER(A[i]);   /* else GCC re-associates and spills the plain chains (llvm-mca: 7%) */
+            if (!IQ1_VNNI) IQ1_IN_REGISTER(A[i]);   /* else GCC re-associates and spills the plain chains */
         }
         IQ1_DECODE_QUAD2(next, next_b, 2 * s, np);
         IQ1_DECODE_QUAD2(next, next_b, 2 * s + 1, np);

@@ -62,7 +62,7 @@ IQ1_INLINE void IQ1_NAME(gemv_slot)(const int NC, int s, const iq1_quad_avx2 *p,
 }
 
 /* A whole 128-block for NC columns (bs[n]: the block's four bsums): the slots, unrolled (one straight run
- * the scheduler can overlap: 7-16% faster for one column), then for the S types the deltas
+ * the scheduler can overlap: "unrolled slots"), then for the S types the deltas
  * (coefficients against the bsums). */
 IQ1_INLINE void IQ1_NAME(gemv_block)(const int NC, const iq1_quad_avx2 *p, const int8_t *const *q, const int16_t *const *bs,
                                  __m256i *A, const iq1_rows4_avx2 *next, int64_t next_b, iq1_quad_avx2 *np) {
@@ -84,8 +84,8 @@ IQ1_INLINE void IQ1_NAME(gemv_block)(const int NC, const iq1_quad_avx2 *p, const
 /* The (row quad, block) item after (r, b) of a walk over rows [.., r1) and blocks [0, nb), the blocks
  * inner: its row and block in *rn, *bn, its rows in *next; whether there is one. Both GEMVs decode it
  * during the current item. After the last item, *next and *bn name block 0 of the current rows, which the
- * GEMVs decode for nothing: decoding unconditionally, without a branch per part, takes 7% fewer
- * instructions (cachegrind) and 2-8% less time (measured). */
+ * GEMVs decode for nothing: decoding unconditionally, without a branch per part, is cheaper
+ * (docs/PERFORMANCE.md, Kernel design measurements, "unconditional decode"). */
 IQ1_INLINE int IQ1_NAME(next_item)(const uint8_t *w, int64_t k, int64_t r1, int64_t b0, int64_t nb, const iq1_rows4_avx2 *rows,
                                int64_t r, int64_t b, int64_t *rn, int64_t *bn, iq1_rows4_avx2 *next) {
     *rn = r;

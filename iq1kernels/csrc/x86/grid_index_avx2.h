@@ -14,8 +14,8 @@ static inline __m256i iq1_indices8_avx2(__m256i low, __m256i qh, __m256i shift, 
     return _mm256_or_si256(low, _mm256_or_si256(_mm256_slli_epi32(hi, 8), _mm256_slli_epi32(neg, 11)));
 }
 
-/* four 8-byte entries of `table` at byte offsets o0..o3: [o0, o1 | o2, o3] (scalar loads: on the CPUs
- * measured a gather costs more per element). Also the GEMVs' lookup (decode_quad_avx2.h). */
+/* four 8-byte entries of `table` at byte offsets o0..o3: [o0, o1 | o2, o3] (scalar loads: a gather costs more
+ * per element, "gathered lookups"). Also the GEMVs' lookup (decode_quad_avx2.h). */
 static inline __attribute__((always_inline)) __m256i iq1_entries4_avx2(const char *table, uint64_t o0, uint64_t o1,
                                                                    uint64_t o2, uint64_t o3) {
     const __m128i lo = _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)(table + o0)), (long long)*(const uint64_t *)(table + o1), 1);

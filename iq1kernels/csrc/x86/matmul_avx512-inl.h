@@ -66,9 +66,9 @@ static void IQ1_NAME3(columns_fill, IQ1_FORMAT, avx512)(const iq1_act *x, int64_
 #undef IQ1_GATHER
 
 /* IQ1_GATHER_VARIANT (the R4 formats): VNNI again with the GEMV's grid lookups by vpgatherdq, for the
- * avx512_amx backend. On the AMX Xeon measured here a gather of eight grid entries costs 0.16 ns a lookup,
- * eight scalar loads with inserts 0.22: the R4 GEMV is 12-14% faster (docs/PERFORMANCE.md); other CPUs with
- * AVX-512 (AMD Zen 4) gather more slowly, so the plain avx512_vnni tables keep the loads. */
+ * avx512_amx backend: on the AMX CPUs a gather of grid entries is cheaper than scalar loads with inserts,
+ * on other AVX-512 CPUs (AMD Zen 4) dearer, so the plain avx512_vnni tables keep the loads
+ * (docs/PERFORMANCE.md, Kernel design measurements, "gathered lookups"). */
 #if IQ1_GATHER_VARIANT
 #define IQ1_GATHER 1
 #define IQ1_VARIANT avx512_vnni_gather

@@ -4,16 +4,16 @@
 #include "quantize_search.h"
 
 #if defined(__aarch64__)
-#define NEON_TABLE(NAME, REQUIRES, MM)                                                              \
-    {                                                                                                 \
-        .name = NAME, .requires = REQUIRES, .quantize_act = iq1_quantize_act_neon,                 \
-        .quantize_act_half = { iq1_quantize_act_f16_neon, iq1_quantize_act_bf16_neon },            \
-        .dequantize = { iq1_dequantize_iq1_s_neon, iq1_dequantize_iq1_m_neon,                    \
-                        iq1_dequantize_iq1_s_r4_neon, iq1_dequantize_iq1_m_r4_neon },           \
-        .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,          \
-                    iq1_matmul_iq1_m_r4_##MM },                                                       \
-        .quantize = { iq1_quantize_iq1_s_neon, iq1_quantize_iq1_m_neon,                              \
-                      iq1_quantize_iq1_s_r4_neon, iq1_quantize_iq1_m_r4_neon },                     \
+#define NEON_TABLE(NAME, REQUIRES, MM)                                                                      \
+    {                                                                                                       \
+        .name = NAME, .requires = REQUIRES, .quantize_act = iq1_quantize_act_neon,                          \
+        .quantize_act_half = { iq1_quantize_act_f16_neon, iq1_quantize_act_bf16_neon },                     \
+        .dequantize = { iq1_dequantize_iq1_s_neon, iq1_dequantize_iq1_m_neon, iq1_dequantize_iq1_s_r4_neon, \
+                        iq1_dequantize_iq1_m_r4_neon },                                                     \
+        .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,                 \
+                    iq1_matmul_iq1_m_r4_##MM },                                                             \
+        .quantize = { iq1_quantize_iq1_s_neon, iq1_quantize_iq1_m_neon, iq1_quantize_iq1_s_r4_neon,         \
+                      iq1_quantize_iq1_m_r4_neon },                                                         \
     }
 
 #define NEON_BASE "asimd"

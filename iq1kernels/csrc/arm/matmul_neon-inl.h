@@ -12,9 +12,7 @@
 #define IQ1_DOTPROD 0
 #include "tiles_neon-inl.h"
 
-void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) {
-    IQ1_NAME(tiles)(w, k, r0, r1, x, c0, c1, y, ldy);
-}
+void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) { IQ1_NAME(tiles)(w, k, r0, r1, x, c0, c1, y, ldy); }
 #undef IQ1_ATTR
 #undef IQ1_VARIANT
 #undef IQ1_DOTPROD
@@ -25,9 +23,7 @@ void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) {
 #include "tiles_neon-inl.h"
 
 IQ1_ATTR
-void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) {
-    IQ1_NAME(tiles)(w, k, r0, r1, x, c0, c1, y, ldy);
-}
+void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) { IQ1_NAME(tiles)(w, k, r0, r1, x, c0, c1, y, ldy); }
 #undef IQ1_ATTR
 #undef IQ1_VARIANT
 #undef IQ1_DOTPROD

@@ -14,7 +14,7 @@ static inline void block(const float32x4_t v[32], float *d, int16_t *bsums, int8
     uint32x4_t finite = vdupq_n_u32(0xffffffffu);
     for (int i = 0; i < 32; ++i) {
         const float32x4_t a = vabsq_f32(v[i]);
-        finite = vandq_u32(finite, vcleq_f32(a, vdupq_n_f32(FLT_MAX)));   /* false for NaN and Inf */
+        finite = vandq_u32(finite, vcleq_f32(a, vdupq_n_f32(FLT_MAX))); /* false for NaN and Inf */
         mx = vmaxq_f32(mx, a);
     }
     const float amax = vmaxvq_f32(mx);
@@ -43,13 +43,13 @@ static inline float32x4_t load_f32(const float *x) { return vld1q_f32(x); }
 static inline float32x4_t load_f16(const uint16_t *x) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x))); }
 static inline float32x4_t load_bf16(const uint16_t *x) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(x), 16)); }
 
-#define ROW(NAME, T, LOAD)                                                                            \
-    void NAME(const T *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {                         \
-        for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) {                                                \
-            float32x4_t v[32];                                                                        \
-            for (int i = 0; i < 32; ++i) v[i] = LOAD(x + IQ1_QK_ACT * b + 4 * i);                      \
-            block(v, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);                                      \
-        }                                                                                             \
+#define ROW(NAME, T, LOAD)                                                        \
+    void NAME(const T *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {      \
+        for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) {                            \
+            float32x4_t v[32];                                                    \
+            for (int i = 0; i < 32; ++i) v[i] = LOAD(x + IQ1_QK_ACT * b + 4 * i); \
+            block(v, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);                  \
+        }                                                                         \
     }
 ROW(iq1_quantize_act_neon, float, load_f32)
 ROW(iq1_quantize_act_f16_neon, uint16_t, load_f16)

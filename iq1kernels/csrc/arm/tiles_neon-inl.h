@@ -14,24 +14,25 @@ IQ1_INLINE IQ1_ATTR int32x4_t IQ1_NAME(dot16)(int8x16_t v, int8x16_t q) {
 #if IQ1_DOTPROD
     return vdotq_s32(vdupq_n_s32(0), v, q);
 #else
-    const int16x8_t lo = vmull_s8(vget_low_s8(v), vget_low_s8(q));    /* |9 * 127| fits int16 */
+    const int16x8_t lo = vmull_s8(vget_low_s8(v), vget_low_s8(q)); /* |9 * 127| fits int16 */
     const int16x8_t hi = vmull_high_s8(v, q);
     return vpadalq_s16(vpaddlq_s16(lo), hi);
 #endif
 }
 
 static IQ1_ATTR void IQ1_NAME(tiles_decode)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
-                                           iq1_strip_neon *st) {
+                                            iq1_strip_neon *st) {
     for (int i = 0; i < nr; ++i)
-        for (int j = 0; j < nb; ++j) IQ1_DECODE128(w, k, r + i, b0 + j, st->v[i] + 128 * j, st->sc[i] + 8 * j, &st->dw[i][j]);
+        for (int j = 0; j < nb; ++j)
+            IQ1_DECODE128(w, k, r + i, b0 + j, st->v[i] + 128 * j, st->sc[i] + 8 * j, &st->dw[i][j]);
 }
 
-IQ1_INLINE IQ1_ATTR void IQ1_NAME(tile)(
-        const iq1_strip_neon *st, int i0, int NR, int NC, int nb, int64_t b0, const iq1_act *x, int64_t c,
-        int64_t r, float *y, int64_t ldy, int first) {
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(tile)(const iq1_strip_neon *st, int i0, int NR, int NC, int nb, int64_t b0,
+                                        const iq1_act *x, int64_t c, int64_t r, float *y, int64_t ldy, int first) {
     const int64_t k = x->k, nbx = k / 128;
     float32x4_t acc[4][2];
-    for (int i = 0; i < NR; ++i) for (int n = 0; n < NC; ++n) acc[i][n] = vdupq_n_f32(0.0f);
+    for (int i = 0; i < NR; ++i)
+        for (int n = 0; n < NC; ++n) acc[i][n] = vdupq_n_f32(0.0f);
     for (int j = 0; j < nb; ++j) {
         const int8_t *qs[2];
         float dx[2];
@@ -59,8 +60,8 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(tile)(
         }
 }
 
-static IQ1_ATTR void IQ1_NAME(tiles)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1,
-                                const iq1_act *x, int64_t c0, int64_t c1, float *y, int64_t ldy) {
+static IQ1_ATTR void IQ1_NAME(tiles)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                                     int64_t c1, float *y, int64_t ldy) {
     iq1_strip_neon st;
     const int64_t nbk = k / 128;
     for (int64_t r = r0; r < r1; r += 4) {
@@ -72,7 +73,7 @@ static IQ1_ATTR void IQ1_NAME(tiles)(const uint8_t *w, int64_t k, int64_t r0, in
                 int64_t c = c0;
                 for (; c + 2 <= c1; c += 2) IQ1_NAME(tile)(&st, 0, 4, 2, nb, b0, x, c, r, y, ldy, b0 == 0);
                 for (; c < c1; ++c) IQ1_NAME(tile)(&st, 0, 4, 1, nb, b0, x, c, r, y, ldy, b0 == 0);
-            } else {                                   /* the last 1..3 rows of a non-R4 matrix */
+            } else { /* the last 1..3 rows of a non-R4 matrix */
                 for (int i = 0; i < nr; ++i)
                     for (int64_t c = c0; c < c1; ++c) IQ1_NAME(tile)(&st, i, 1, 1, nb, b0, x, c, r, y, ldy, b0 == 0);
             }

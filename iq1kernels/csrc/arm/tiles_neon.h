@@ -3,7 +3,7 @@
 #define IQ1_TILES_NEON_H
 #include "common.h"
 
-#define IQ1_TILES_BLOCKS_NEON 16   /* 128-blocks per strip */
+#define IQ1_TILES_BLOCKS_NEON 16 /* 128-blocks per strip */
 
 typedef struct {
     int8_t v[4][IQ1_TILES_BLOCKS_NEON * 128] __attribute__((aligned(16)));

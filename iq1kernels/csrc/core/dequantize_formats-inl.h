@@ -32,8 +32,8 @@ void IQ1_NAME3(dequantize, iq1_m, IQ1_VARIANT)(const uint8_t *w, int64_t k, int6
             const float d = iq1_fp16_to_fp32(iq1m_scale_bits(sc));
             for (int j = 0; j < 16; ++j) {
                 const float dl = d * (float)(2 * ((iq1_load_u16(sc + 2 * (j / 4)) >> (3 * (j % 4))) & 7) + 1);
-                two_groups(out + 16 * j, qs[2 * j] | ((qh[j] & 7) << 8), qs[2 * j + 1] | (((qh[j] >> 4) & 7) << 8),
-                           dl, dl, (qh[j] & 0x08) ? -0.125f : 0.125f, (qh[j] & 0x80) ? -0.125f : 0.125f);
+                two_groups(out + 16 * j, qs[2 * j] | ((qh[j] & 7) << 8), qs[2 * j + 1] | (((qh[j] >> 4) & 7) << 8), dl,
+                           dl, (qh[j] & 0x08) ? -0.125f : 0.125f, (qh[j] & 0x80) ? -0.125f : 0.125f);
             }
         }
 }
@@ -70,8 +70,8 @@ void IQ1_NAME3(dequantize, iq1_m_r4, IQ1_VARIANT)(const uint8_t *w, int64_t k, i
                     const uint8_t h = qh[4 * hf + row];
                     const float dl = d * (float)((sc[row] >> (4 * hf)) & 15);
                     two_groups(out + 32 * ib + 16 * hf, qs[8 * hf + row] | ((h & 7) << 8),
-                               qs[8 * hf + 4 + row] | (((h >> 4) & 7) << 8), dl, dl,
-                               (h & 0x08) ? -0.125f : 0.125f, (h & 0x80) ? -0.125f : 0.125f);
+                               qs[8 * hf + 4 + row] | (((h >> 4) & 7) << 8), dl, dl, (h & 0x08) ? -0.125f : 0.125f,
+                               (h & 0x80) ? -0.125f : 0.125f);
                 }
             }
         }

@@ -20,11 +20,11 @@
 #ifndef IQ1_FORMATS_H
 #define IQ1_FORMATS_H
 
-#define IQ1_FORMATS(X)                                          \
-    X(IQ1_S,    IQ1S,    iq1_s,    19,  256, 50, 1, 0, 256, 32) \
-    X(IQ1_M,    IQ1M,    iq1_m,    29,  256, 56, 1, 0, 256, 8)  \
-    X(IQ1_S_R4, IQ1S_R4, iq1_s_r4, 219, 32,  24, 4, 8, 128, 32) \
-    X(IQ1_M_R4, IQ1M_R4, iq1_m_r4, 229, 32,  28, 4, 8, 128, 8)
+#define IQ1_FORMATS(X)                                         \
+    X(IQ1_S, IQ1S, iq1_s, 19, 256, 50, 1, 0, 256, 32)          \
+    X(IQ1_M, IQ1M, iq1_m, 29, 256, 56, 1, 0, 256, 8)           \
+    X(IQ1_S_R4, IQ1S_R4, iq1_s_r4, 219, 32, 24, 4, 8, 128, 32) \
+    X(IQ1_M_R4, IQ1M_R4, iq1_m_r4, 229, 32, 28, 4, 8, 128, 8)
 
 #define IQ1_FORMAT_ENUM_(T, S, n, id, bk, bb, rows, head, kmul, dk) T,
 typedef enum { IQ1_FORMATS(IQ1_FORMAT_ENUM_) IQ1_NTYPES } iq1_type;
@@ -34,8 +34,8 @@ typedef enum { IQ1_FORMATS(IQ1_FORMAT_ENUM_) IQ1_NTYPES } iq1_type;
     S##_BLOCK_K = bk, S##_BLOCK_BYTES = bb, S##_GROUP_HEAD_BYTES = head,
 enum { IQ1_FORMATS(IQ1_FORMAT_CONSTANTS_) };
 
-#define IQ1_QK_K  IQ1S_BLOCK_K      /* the super-block of IQ1_S and IQ1_M */
-#define IQ1_QK_R4 IQ1S_R4_BLOCK_K   /* the block of the R4 types          */
+#define IQ1_QK_K IQ1S_BLOCK_K     /* the super-block of IQ1_S and IQ1_M */
+#define IQ1_QK_R4 IQ1S_R4_BLOCK_K /* the block of the R4 types          */
 
 /* The table at run time (core/driver.c), indexed by iq1_type. */
 typedef struct {

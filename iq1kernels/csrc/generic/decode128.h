@@ -7,12 +7,11 @@
 #include "common.h"
 
 /* v = 8(g + delta) for the 8 values of grid entry idx with delta sign bit `neg` (table lookup) */
-static inline void iq1_decode_group8(int idx, int neg, int8_t *v) {
-    memcpy(v, &iq1_grid_v8[neg != 0][idx], 8);
-}
+static inline void iq1_decode_group8(int idx, int neg, int8_t *v) { memcpy(v, &iq1_grid_v8[neg != 0][idx], 8); }
 
 /* 128 columns = half b%2 of super-block b/2: four 32-blocks, one (scale, delta) each */
-static inline void iq1_decode128_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
+static inline void iq1_decode128_iq1_s(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8],
+                                       float *dw) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1S_BLOCK_BYTES;
     *dw = 0.125f * iq1_fp16_to_fp32(iq1_load_u16(blk));
     for (int s = 0; s < 4; ++s) {
@@ -25,7 +24,8 @@ static inline void iq1_decode128_iq1_s(const uint8_t *w, int64_t k, int64_t r, i
 }
 
 /* 128 columns = half b%2 of super-block b/2: eight 16-blocks, a delta per 8 values */
-static inline void iq1_decode128_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
+static inline void iq1_decode128_iq1_m(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8],
+                                       float *dw) {
     const uint8_t *blk = w + (r * (k / IQ1_QK_K) + b / 2) * IQ1M_BLOCK_BYTES;
     const uint8_t *qs = blk, *qh = blk + 32, *scales = blk + 48;
     *dw = 0.125f * iq1_fp16_to_fp32(iq1m_scale_bits(scales));
@@ -39,7 +39,8 @@ static inline void iq1_decode128_iq1_m(const uint8_t *w, int64_t k, int64_t r, i
 }
 
 /* 128 columns of row r = four 32-blocks of its 4-row group, one (scale, delta) per row and block */
-static inline void iq1_decode128_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
+static inline void iq1_decode128_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8],
+                                          float *dw) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
     const int row = (int)(r % 4);
     *dw = 0.125f * iq1_fp16_to_fp32(iq1_load_u16(grp + 2 * row));
@@ -53,7 +54,8 @@ static inline void iq1_decode128_iq1_s_r4(const uint8_t *w, int64_t k, int64_t r
 }
 
 /* 128 columns of row r = four 32-blocks; each has two 16-halves with a linear 4-bit scale */
-static inline void iq1_decode128_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8], float *dw) {
+static inline void iq1_decode128_iq1_m_r4(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8],
+                                          float *dw) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
     const int row = (int)(r % 4);
     *dw = 0.125f * iq1_fp16_to_fp32(iq1_load_u16(grp + 2 * row));

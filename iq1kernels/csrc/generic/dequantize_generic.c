@@ -12,7 +12,8 @@ static inline void two_groups(float *y, int a, int b, float dl_a, float dl_b, fl
     group8(y + 8, b, dl_b, db);
 }
 
-/* iq1_dequantize_iq1_s_generic, iq1_dequantize_iq1_m_generic, iq1_dequantize_iq1_s_r4_generic, iq1_dequantize_iq1_m_r4_generic */
+/* iq1_dequantize_iq1_s_generic, iq1_dequantize_iq1_m_generic, iq1_dequantize_iq1_s_r4_generic,
+ * iq1_dequantize_iq1_m_r4_generic */
 #define IQ1_VARIANT generic
 #include "dequantize_formats-inl.h"
 #undef IQ1_VARIANT

@@ -19,15 +19,14 @@ void iq1_dequantize_iq1_m_generic(const uint8_t *w, int64_t k, int64_t r0, int64
 void iq1_dequantize_iq1_s_r4_generic(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y);
 void iq1_dequantize_iq1_m_r4_generic(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, float *y);
 
-#define IQ1_MATMUL_ARGS const uint8_t *w, int64_t k, int64_t r0, int64_t r1, \
-                        const iq1_act *x, int64_t c0, int64_t c1, float *y, int64_t ldy
+#define IQ1_MATMUL_ARGS \
+    const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0, int64_t c1, float *y, int64_t ldy
 void iq1_matmul_iq1_s_generic(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_m_generic(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_s_r4_generic(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_m_r4_generic(IQ1_MATMUL_ARGS);
 
-#define IQ1_QUANTIZE_ARGS const float *x, int64_t k, int64_t r0, int64_t r1, \
-                          const float *imatrix, uint8_t *w
+#define IQ1_QUANTIZE_ARGS const float *x, int64_t k, int64_t r0, int64_t r1, const float *imatrix, uint8_t *w
 int iq1_quantize_iq1_s_generic(IQ1_QUANTIZE_ARGS);
 int iq1_quantize_iq1_m_generic(IQ1_QUANTIZE_ARGS);
 int iq1_quantize_iq1_s_r4_generic(IQ1_QUANTIZE_ARGS);

@@ -12,15 +12,14 @@
 #include "decode128.h"
 #include "kernels_generic.h"
 
-typedef void (*iq1_decode128_fn)(const uint8_t *w, int64_t k, int64_t r, int64_t b,
-                                 int8_t v[128], int sc[8], float *dw);
+typedef void (*iq1_decode128_fn)(const uint8_t *w, int64_t k, int64_t r, int64_t b, int8_t v[128], int sc[8],
+                                 float *dw);
 
 #define IQ1_GENERIC_COLS 64
 
 /* the loop, written once; inlined into each format's own function below, its decoder a constant */
-IQ1_INLINE void iq1_matmul_decoded_generic(iq1_decode128_fn decode, const uint8_t *w, int64_t k,
-                                           int64_t r0, int64_t r1, const iq1_act *x,
-                                           int64_t c0, int64_t c1, float *y, int64_t ldy) {
+IQ1_INLINE void iq1_matmul_decoded_generic(iq1_decode128_fn decode, const uint8_t *w, int64_t k, int64_t r0, int64_t r1,
+                                           const iq1_act *x, int64_t c0, int64_t c1, float *y, int64_t ldy) {
     const int64_t nb = k / IQ1_QK_ACT;
     float acc[IQ1_GENERIC_COLS];
     int8_t v[IQ1_QK_ACT];
@@ -52,9 +51,9 @@ IQ1_INLINE void iq1_matmul_decoded_generic(iq1_decode128_fn decode, const uint8_
  * iq1_matmul_<format>_generic: iq1_gemm_iq1_s_generic, iq1_matmul_iq1_s_generic, iq1_gemm_iq1_m_generic,
  * iq1_matmul_iq1_m_generic, iq1_gemm_iq1_s_r4_generic, iq1_matmul_iq1_s_r4_generic, iq1_gemm_iq1_m_r4_generic,
  * iq1_matmul_iq1_m_r4_generic */
-#define IQ1_MATMUL_GENERIC_(T, S, name, ...)                                                        \
-    static void iq1_gemm_##name##_generic(IQ1_MATMUL_ARGS) {                                    \
-        iq1_matmul_decoded_generic(iq1_decode128_##name, w, k, r0, r1, x, c0, c1, y, ldy);      \
-    }                                                                                           \
+#define IQ1_MATMUL_GENERIC_(T, S, name, ...)                                               \
+    static void iq1_gemm_##name##_generic(IQ1_MATMUL_ARGS) {                               \
+        iq1_matmul_decoded_generic(iq1_decode128_##name, w, k, r0, r1, x, c0, c1, y, ldy); \
+    }                                                                                      \
     void iq1_matmul_##name##_generic(IQ1_MATMUL_ARGS) { iq1_gemm_##name##_generic(w, k, r0, r1, x, c0, c1, y, ldy); }
 IQ1_FORMATS(IQ1_MATMUL_GENERIC_)

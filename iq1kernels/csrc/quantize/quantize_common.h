@@ -13,14 +13,14 @@
 #include <stdint.h>
 #include "iq1.h"
 
-#define IQ1_KMAP_SIZE 43692            /* codes 0 .. 0xAAAA */
-#define IQ1_ZERO_INDEX 1029            /* the only all-zero grid vector */
-#define IQ1_EPS_SUMSQ 1e-14f           /* blocks (or halves) with sum x^2 or sum w|x| below: degenerate */
+#define IQ1_KMAP_SIZE 43692  /* codes 0 .. 0xAAAA */
+#define IQ1_ZERO_INDEX 1029  /* the only all-zero grid vector */
+#define IQ1_EPS_SUMSQ 1e-14f /* blocks (or halves) with sum x^2 or sum w|x| below: degenerate */
 
 typedef struct {
-    int32_t kmap[IQ1_KMAP_SIZE];       /* >= 0: grid index; < 0: -(offset + 1) into neighbours */
-    uint16_t *neighbours;              /* [count, idx_1 .. idx_count] per off-grid reachable code */
-    uint16_t *codes;                   /* same offsets: [-, code of idx_1 .. code of idx_count] (+ 16 pad) */
+    int32_t kmap[IQ1_KMAP_SIZE]; /* >= 0: grid index; < 0: -(offset + 1) into neighbours */
+    uint16_t *neighbours;        /* [count, idx_1 .. idx_count] per off-grid reachable code */
+    uint16_t *codes;             /* same offsets: [-, code of idx_1 .. code of idx_count] (+ 16 pad) */
 } iq1_quant_tables;
 
 /* Built once, on first use, thread-safely; NULL only if memory ran out. */
@@ -29,7 +29,9 @@ const iq1_quant_tables *iq1_quant_tables_get(void);
 /* Level triple {-1 + d, d, 1 + d} for delta sign s (+1 -> d = +1/8, -1 -> d = -1/8). */
 static inline void iq1_levels(int s, float lev[3]) {
     const float d = s > 0 ? 0.125f : -0.125f;
-    lev[0] = -1.0f + d; lev[1] = d; lev[2] = 1.0f + d;
+    lev[0] = -1.0f + d;
+    lev[1] = d;
+    lev[2] = 1.0f + d;
 }
 
 /* Level value of digit L for group delta sign s. */
@@ -40,7 +42,11 @@ static inline float iq1_level(int L, int s) { return (float)(L - 1) + (s > 0 ? 0
  * IQ1_S / IQ1_S_R4 solver for 32 values: scale >= 0, delta sign, 4 grid indices, on normalised
  * values |x| <= 1 and weights 0 <= w <= 1; no candidate (all weights zero, or fp32 underflow) makes the
  * guarded form below fall back. */
-typedef struct { float scale; int shift; uint16_t idx[4]; } iq1s_block;
+typedef struct {
+    float scale;
+    int shift;
+    uint16_t idx[4];
+} iq1s_block;
 
 /* solve32_guarded: the IQ1_S solver made total, on raw values: sum x^2 < 1e-14 -> the zero grid vector
  * (index 1029, scale 0, shift +); otherwise x and the importance qw (NULL = none) are normalised by their block maxima,
@@ -51,7 +57,12 @@ typedef struct { float scale; int shift; uint16_t idx[4]; } iq1s_block;
 /* IQ1_M / IQ1_M_R4 solver for 16 values = 2 groups of 8 with their own delta.
  * k = shift combination: bit 1 = group 0 negative, bit 0 = group 1 negative. Same input expectations
  * as the IQ1_S solver. */
-typedef struct { float scale; int k; uint16_t idx[2]; int8_t L[16]; } iq1m_block;
+typedef struct {
+    float scale;
+    int k;
+    uint16_t idx[2];
+    int8_t L[16];
+} iq1m_block;
 
 /* solve16_guarded: the IQ1_M solver made total, on raw values (the R4 guards for one 16-block):
  *   max|x| < amax_eps or sum x^2 < 1e-14 -> zero block (index 1029 twice, scale 0, shift bits clear);
@@ -64,13 +75,16 @@ typedef struct { float scale; int k; uint16_t idx[2]; int8_t L[16]; } iq1m_block
  * to get the reconstruction levels q, then d[r] = sum(w q x) / sum(w q^2) with w = importance or 1
  * (both normalised by their maxima, so the sums cannot overflow); `fallback[r]` where that is not
  * positive. Returns non-zero only when memory ran out. */
-int iq1_refit_r4_row_scales(iq1_dequantize_fn dequantize, const float *x, int64_t k, const float *imatrix,
-                            uint8_t *grp, const float fallback[4]);
+int iq1_refit_r4_row_scales(iq1_dequantize_fn dequantize, const float *x, int64_t k, const float *imatrix, uint8_t *grp,
+                            const float fallback[4]);
 
 /* max |x[i]| over n values (for a non-negative importance vector: its maximum). */
 static inline float iq1_abs_max(const float *x, int64_t n) {
     float m = 0.0f;
-    for (int64_t i = 0; i < n; ++i) { const float a = fabsf(x[i]); if (a > m) m = a; }
+    for (int64_t i = 0; i < n; ++i) {
+        const float a = fabsf(x[i]);
+        if (a > m) m = a;
+    }
     return m;
 }
 

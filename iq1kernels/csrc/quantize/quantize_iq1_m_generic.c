@@ -26,7 +26,7 @@ static void quantize_superblock(const iq1_solver *sv, const iq1_quant_tables *t,
         if (res[j].scale > max_scale) max_scale = res[j].scale;
     }
     memset(blk, 0, IQ1M_BLOCK_BYTES);
-    if (max_scale == 0.0f) return;                            /* all zero bytes: decodes to zeros */
+    if (max_scale == 0.0f) return; /* all zero bytes: decodes to zeros */
     uint8_t *qs = blk, *qh = blk + 32;
     uint16_t sc[4] = { 0, 0, 0, 0 };
     int ls[16];

@@ -13,7 +13,7 @@ int iq1_quantize_iq1_m_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
     if (!t) return 1;
     const int64_t nblk = k / 32, gbytes = iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
-    float *scales = malloc(sizeof(float) * 8 * nblk);      /* half scales until the row max is known */
+    float *scales = malloc(sizeof(float) * 8 * nblk); /* half scales until the row max is known */
     if (!scales) return 1;
     for (int64_t r = r0; r < r1; r += 4) {
         uint8_t *grp = w + (r / 4) * gbytes;
@@ -33,8 +33,8 @@ int iq1_quantize_iq1_m_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
                 for (int hf = 0; hf < 2; ++hf) {
                     blk[4 * (2 * hf) + row] = (uint8_t)(half[hf].idx[0] & 255);
                     blk[4 * (2 * hf + 1) + row] = (uint8_t)(half[hf].idx[1] & 255);
-                    blk[16 + 4 * hf + row] = (uint8_t)((half[hf].idx[0] >> 8) | ((half[hf].idx[1] >> 8) << 4) |
-                                                       shift_mask[half[hf].k]);
+                    blk[16 + 4 * hf + row] =
+                        (uint8_t)((half[hf].idx[0] >> 8) | ((half[hf].idx[1] >> 8) << 4) | shift_mask[half[hf].k]);
                     scales[8 * ib + 2 * row + hf] = half[hf].scale;
                     if (half[hf].scale > max_scale[row]) max_scale[row] = half[hf].scale;
                 }
@@ -42,7 +42,7 @@ int iq1_quantize_iq1_m_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
         }
         float fallback[4];
         for (int row = 0; row < 4; ++row) {
-            fallback[row] = 1.0625f * max_scale[row] / 15.0f;      /* the reference's row scale */
+            fallback[row] = 1.0625f * max_scale[row] / 15.0f; /* the reference's row scale */
             const float inv = max_scale[row] > 0 ? 15.0f / max_scale[row] : 0.0f;
             for (int64_t ib = 0; ib < nblk; ++ib) {
                 int ls[2];
@@ -53,7 +53,10 @@ int iq1_quantize_iq1_m_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
                 grp[8 + ib * IQ1M_R4_BLOCK_BYTES + 24 + row] = (uint8_t)(ls[0] | (ls[1] << 4));
             }
         }
-        if (iq1_refit_r4_row_scales(iq1_dequantize_iq1_m_r4_generic, x + r * k, k, imatrix, grp, fallback)) { free(scales); return 1; }
+        if (iq1_refit_r4_row_scales(iq1_dequantize_iq1_m_r4_generic, x + r * k, k, imatrix, grp, fallback)) {
+            free(scales);
+            return 1;
+        }
     }
     free(scales);
     return 0;

@@ -13,7 +13,7 @@ static void quantize_superblock(const iq1_solver *sv, const iq1_quant_tables *t,
                                 uint8_t *blk) {
     float sumx2 = 0.0f;
     for (int i = 0; i < 256; ++i) sumx2 += x[i] * x[i];
-    const float sigma2 = 2.0f * sumx2 / 256.0f;           /* raw units; +Inf for huge x is handled */
+    const float sigma2 = 2.0f * sumx2 / 256.0f; /* raw units; +Inf for huge x is handled */
     iq1s_block res[8];
     float max_scale = 0.0f;
     for (int ib = 0; ib < 8; ++ib) {

@@ -18,7 +18,7 @@ int iq1_quantize_iq1_s_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
     const iq1_quant_tables *t = iq1_quant_tables_get();
     if (!t) return 1;
     const int64_t nblk = k / 32, gbytes = iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
-    float *scales = malloc(sizeof(float) * 4 * nblk);      /* block scales until the row max is known */
+    float *scales = malloc(sizeof(float) * 4 * nblk); /* block scales until the row max is known */
     if (!scales) return 1;
     for (int64_t r = r0; r < r1; r += 4) {
         uint8_t *grp = w + (r / 4) * gbytes;
@@ -39,7 +39,7 @@ int iq1_quantize_iq1_s_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
         }
         float fallback[4];
         for (int row = 0; row < 4; ++row) {
-            fallback[row] = 1.0625f * max_scale[row] / 15.0f;      /* the reference's row scale */
+            fallback[row] = 1.0625f * max_scale[row] / 15.0f; /* the reference's row scale */
             const float inv = max_scale[row] > 0 ? 15.0f / max_scale[row] : 0.0f;
             for (int64_t ib = 0; ib < nblk; ++ib) {
                 uint8_t *qhp = grp + 8 + ib * IQ1S_R4_BLOCK_BYTES + 16 + 2 * row;
@@ -49,7 +49,10 @@ int iq1_quantize_iq1_s_r4_with(const iq1_solver *sv, IQ1_QUANTIZE_ARGS) {
                 memcpy(qhp, &qh, 2);
             }
         }
-        if (iq1_refit_r4_row_scales(iq1_dequantize_iq1_s_r4_generic, x + r * k, k, imatrix, grp, fallback)) { free(scales); return 1; }
+        if (iq1_refit_r4_row_scales(iq1_dequantize_iq1_s_r4_generic, x + r * k, k, imatrix, grp, fallback)) {
+            free(scales);
+            return 1;
+        }
     }
     free(scales);
     return 0;

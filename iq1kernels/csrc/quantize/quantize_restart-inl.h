@@ -19,7 +19,7 @@ static inline unsigned lane_bits(int n) { return n >= IQ1_LANES ? (1u << IQ1_LAN
 /* the scalar search from split (i1_0, i2_0) on, IQ1_LANES splits per vector test */
 static void run32(const split32_sums *p, tie_list *tl, int i1_0, int i2_0, const VF *full) {
     for (int i1 = i1_0; i1 <= 32; ++i1) {
-        if (!row_may_pass(full[i1], tl->lo)) continue;       /* no split of this row passes */
+        if (!row_may_pass(full[i1], tl->lo)) continue; /* no split of this row passes */
         for (int base = i1 == i1_0 ? i2_0 : i1; base <= 32; base += IQ1_LANES) {
             const unsigned valid = lane_bits(33 - base);
             const cands32 c = cands32_at(p, i1, base);
@@ -36,12 +36,12 @@ static void run32(const split32_sums *p, tie_list *tl, int i1_0, int i2_0, const
 
 /* restart at the best estimate, else at the best estimate before it; sequence position i1 * 128 + i2 * 2 + s */
 static void search_splits32(const split32_sums *p, tie_list *tl) {
-    VF full[33], best = vf_zero();            /* full[i1]: lane-wise maxima of row i1 */
+    VF full[33], best = vf_zero(); /* full[i1]: lane-wise maxima of row i1 */
     VI code = vi_zero();
     for (int i1 = 0; i1 <= 32; ++i1) full[i1] = row32_estimates(p, i1, 1 << 30, &best, &code);
     int limit = 1 << 30;
     for (int attempt = 0; attempt < 2; ++attempt) {
-        if (attempt) {                        /* the best before the first choice */
+        if (attempt) { /* the best before the first choice */
             best = vf_zero();
             code = vi_zero();
             for (int i1 = 0; i1 <= limit >> 7; ++i1) row32_estimates(p, i1, limit, &best, &code);
@@ -72,7 +72,7 @@ static inline unsigned passing16(unsigned live, const cands16 *c, float lo) {
 
 static void run16(const split16_sums *p, tie_list *tl, int i1_0, int i2_0, const VF *full) {
     for (int i1 = i1_0; i1 <= 16; ++i1) {
-        if (!row_may_pass(full[i1], tl->lo)) continue;       /* no split of this row passes */
+        if (!row_may_pass(full[i1], tl->lo)) continue; /* no split of this row passes */
         for (int base = i1 == i1_0 ? i2_0 : i1; base <= 16; base += IQ1_LANES) {
             const unsigned valid = lane_bits(17 - base);
             const cands16 c = cands16_at(p, i1, base);

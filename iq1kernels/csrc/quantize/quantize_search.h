@@ -45,8 +45,17 @@ int iq1_quantize_iq1_m_r4_neon(IQ1_QUANTIZE_ARGS);
 #endif
 
 /* Counters for tools/quant_profile, which builds with IQ1_SEARCH_COUNTING; nothing in the package. */
-enum { IQ1_CNT_SEARCHES, IQ1_CNT_SCALAR_STEPS, IQ1_CNT_NEW_BEST, IQ1_CNT_PUSH, IQ1_CNT_RESTART, IQ1_CNT_TIES,
-       IQ1_CNT_OFFGRID, IQ1_CNT_NEIGHBOURS, IQ1_CNT_N };
+enum {
+    IQ1_CNT_SEARCHES,
+    IQ1_CNT_SCALAR_STEPS,
+    IQ1_CNT_NEW_BEST,
+    IQ1_CNT_PUSH,
+    IQ1_CNT_RESTART,
+    IQ1_CNT_TIES,
+    IQ1_CNT_OFFGRID,
+    IQ1_CNT_NEIGHBOURS,
+    IQ1_CNT_N
+};
 #ifdef IQ1_SEARCH_COUNTING
 extern long long iq1_search_counts[IQ1_CNT_N];
 #define IQ1_SEARCH_COUNT(what, n) (iq1_search_counts[what] += (n))
@@ -63,8 +72,8 @@ extern long long iq1_search_counts[IQ1_CNT_N];
  * sqx = x1 - SX[i2], sq2 = w1 - B SW[i2]. Index s = 0: d = +1/8, s = 1: d = -1/8 (constants exact). */
 static const float IQ1_LEV_P2[2] = { 1.125f, 0.875f };
 static const float IQ1_LEV_P2SQ[2] = { 1.265625f, 0.765625f };
-static const float IQ1_LEV_A[2] = { 0.75f, 1.25f };       /* 1 - 2d = P0^2 - P1^2 */
-static const float IQ1_LEV_B[2] = { 1.25f, 0.75f };       /* 1 + 2d = P2^2 - P1^2 */
+static const float IQ1_LEV_A[2] = { 0.75f, 1.25f }; /* 1 - 2d = P0^2 - P1^2 */
+static const float IQ1_LEV_B[2] = { 1.25f, 0.75f }; /* 1 + 2d = P2^2 - P1^2 */
 
 /* Near-ties. The split objective ignores the grid; splits whose scores are equal in exact arithmetic
  * (a constant block: all values on the top level, or all on the middle one with 8x the scale) are then
@@ -74,11 +83,23 @@ static const float IQ1_LEV_B[2] = { 1.25f, 0.75f };       /* 1 + 2d = P2^2 - P1^
  * one, all are projected onto the grid and the best final score wins. */
 #define IQ1_TIE_TOL 1e-5f
 #define IQ1_MAX_TIES 16
-typedef struct { float score; int i1, i2, s; } split_cand;
+typedef struct {
+    float score;
+    int i1, i2, s;
+} split_cand;
 
-typedef struct { split_cand c[IQ1_MAX_TIES]; int n, bi; float best, lo; } tie_list;   /* c[bi]: the best */
+typedef struct {
+    split_cand c[IQ1_MAX_TIES];
+    int n, bi;
+    float best, lo;
+} tie_list; /* c[bi]: the best */
 
-static inline void ties_init(tie_list *tl, float best0) { tl->n = 0; tl->bi = -1; tl->best = best0; tl->lo = best0; }
+static inline void ties_init(tie_list *tl, float best0) {
+    tl->n = 0;
+    tl->bi = -1;
+    tl->best = best0;
+    tl->lo = best0;
+}
 
 /* a candidate that passed sqx^2 > best * sq2: the new best */
 static inline void ties_new_best(tie_list *tl, float score, int i1, int i2, int s) {
@@ -86,7 +107,8 @@ static inline void ties_new_best(tie_list *tl, float score, int i1, int i2, int 
     tl->best = score;
     tl->lo = score - score * IQ1_TIE_TOL;
     int m = 0;
-    for (int j = 0; j < tl->n; ++j) if (tl->c[j].score >= tl->lo) tl->c[m++] = tl->c[j];
+    for (int j = 0; j < tl->n; ++j)
+        if (tl->c[j].score >= tl->lo) tl->c[m++] = tl->c[j];
     tl->n = m < IQ1_MAX_TIES ? m : IQ1_MAX_TIES - 1;
     tl->bi = tl->n;
     tl->c[tl->n++] = (split_cand){ score, i1, i2, s };
@@ -101,12 +123,12 @@ static inline void ties_push(tie_list *tl, float score, int i1, int i2, int s) {
  * least lo (1 - 2^-22) (a, the product and the score each round by at most 2^-24; lo >= 1e-6 and the
  * normal range of a and sq2 that the estimates require keep every quantity normal). So a row whose upper
  * bounds are all below fl(lo * IQ1_ROW_SKIP) < lo (1 - 2^-22) has no candidate that passes. */
-#define IQ1_ROW_SKIP 0.99999904632568359375f      /* 1 - 2^-20 */
+#define IQ1_ROW_SKIP 0.99999904632568359375f /* 1 - 2^-20 */
 
 /* Prefix sums of a 32-block (IQ1_S) with the hoisted i1 terms; arrays padded for 16-wide loads. */
 typedef struct {
-    float SX[48], SW[48];          /* [0 .. 32] used */
-    float X1[2][48], W1[2][48];    /* X1[s][i] = cx[s] - SX[i], W1[s][i] = cw[s] + A[s] SW[i] */
+    float SX[48], SW[48];       /* [0 .. 32] used */
+    float X1[2][48], W1[2][48]; /* X1[s][i] = cx[s] - SX[i], W1[s][i] = cw[s] + A[s] SW[i] */
 } split32_sums;
 
 /* IQ1_S: the delta signs s_from .. 1 of split (i1, i2), in the scalar search's order and with its exact
@@ -117,7 +139,7 @@ static inline void split32_pair(const split32_sums *p, int i1, int i2, int s_fro
         const float sqx = p->X1[s][i1] - p->SX[i2];
         const float sq2 = p->W1[s][i1] - IQ1_LEV_B[s] * p->SW[i2];
         const float a = sqx * sqx;
-        if (!(sq2 > 0) || !(a >= tl->lo * sq2)) continue;     /* the common case: one test */
+        if (!(sq2 > 0) || !(a >= tl->lo * sq2)) continue; /* the common case: one test */
         if (a > tl->best * sq2) ties_new_best(tl, sqx / sq2 * sqx, i1, i2, s);
         else ties_push(tl, sqx / sq2 * sqx, i1, i2, s);
     }
@@ -142,8 +164,8 @@ static inline int ties_restart_at(tie_list *tl, float pm, float sqx, float sq2, 
 /* Prefix sums of a 16-block (IQ1_M) per group h (original positions 0..7 / 8..15) over the common
  * sorted order, with the hoisted i1 terms; padded for 16-wide loads. */
 typedef struct {
-    float SX[2][32], SW[2][32];           /* [h][0 .. 16] used */
-    float X1[2][2][32], W1[2][2][32];     /* [h][s][i]: cx[h][s] - SX[h][i], cw[h][s] + A[s] SW[h][i] */
+    float SX[2][32], SW[2][32];       /* [h][0 .. 16] used */
+    float X1[2][2][32], W1[2][2][32]; /* [h][s][i]: cx[h][s] - SX[h][i], cw[h][s] + A[s] SW[h][i] */
 } split16_sums;
 
 /* IQ1_M: sums of the 4 shift combinations (k: s0 = bit 1, s1 = bit 0) of split (i1, i2). */

@@ -68,12 +68,13 @@ static inline unsigned passing(unsigned live, __m256 a, __m256 sq2, float lo) {
  * Newton step r0 (2 - sq2 r0) from r0 = rcp(sq2) (relative error e0 < 1.5 * 2^-12): |sq2 r - 1| <=
  * e0^2 + 3 * 2^-24 (1 + e0)^2 < 2^-21, so the estimate times IQ1_EST_MARGIN bounds the exact fp32 score
  * from above (a, the product and the score round by 2^-24 each). */
-#define IQ1_EST_MARGIN 1.000003814697265625f   /* 1 + 2^-18 > (1 + 2^-21) (1 + 2^-24)^5 */
+#define IQ1_EST_MARGIN 1.000003814697265625f /* 1 + 2^-18 > (1 + 2^-21) (1 + 2^-24)^5 */
 static inline __m256 estimate(__m256 live, __m256 a, __m256 sq2) {
     const __m256 tiny = _mm256_set1_ps(1e-30f), huge = _mm256_set1_ps(1e30f);
     const __m256 pos = _mm256_and_ps(live, _mm256_cmp_ps(sq2, _mm256_setzero_ps(), _CMP_GT_OQ));
-    const __m256 ok = _mm256_and_ps(_mm256_and_ps(pos, _mm256_cmp_ps(a, tiny, _CMP_GE_OQ)),
-                                    _mm256_and_ps(_mm256_cmp_ps(sq2, tiny, _CMP_GE_OQ), _mm256_cmp_ps(sq2, huge, _CMP_LE_OQ)));
+    const __m256 ok =
+        _mm256_and_ps(_mm256_and_ps(pos, _mm256_cmp_ps(a, tiny, _CMP_GE_OQ)),
+                      _mm256_and_ps(_mm256_cmp_ps(sq2, tiny, _CMP_GE_OQ), _mm256_cmp_ps(sq2, huge, _CMP_LE_OQ)));
     const __m256 r0 = _mm256_rcp_ps(sq2);
     const __m256 r1 = _mm256_mul_ps(r0, _mm256_sub_ps(_mm256_set1_ps(2.0f), _mm256_mul_ps(sq2, r0)));
     const __m256 r = _mm256_and_ps(ok, _mm256_mul_ps(a, r1));
@@ -81,7 +82,9 @@ static inline __m256 estimate(__m256 live, __m256 a, __m256 sq2) {
 }
 
 /* IQ1_S: a^2 and sq2 of the 8 splits (i1, base .. base + 7), both signs */
-typedef struct { __m256 a[2], q[2]; } cands32;
+typedef struct {
+    __m256 a[2], q[2];
+} cands32;
 static inline cands32 cands32_at(const split32_sums *p, int i1, int base) {
     const __m256 sx = _mm256_loadu_ps(p->SX + base), sw = _mm256_loadu_ps(p->SW + base);
     cands32 c;
@@ -126,7 +129,9 @@ static inline __m256 row32_estimates(const split32_sums *p, int i1, int limit, _
 }
 
 /* IQ1_M: a^2 and sq2 of the 4 combinations of the 8 splits (i1, base .. base + 7) */
-typedef struct { __m256 a[4], q[4]; } cands16;
+typedef struct {
+    __m256 a[4], q[4];
+} cands16;
 static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
     __m256 gx[2][2], gw[2][2];
     for (int h = 0; h < 2; ++h) {
@@ -193,7 +198,8 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
         }
         const __m256 lt = _mm256_and_ps(lanes_below(count - n0), _mm256_cmp_ps(d2, best, _CMP_LT_OQ));
         best = _mm256_blendv_ps(best, d2, lt);
-        best_n = _mm256_blendv_epi8(best_n, _mm256_add_epi32(lane_index(), _mm256_set1_epi32(n0)), _mm256_castps_si256(lt));
+        best_n =
+            _mm256_blendv_epi8(best_n, _mm256_add_epi32(lane_index(), _mm256_set1_epi32(n0)), _mm256_castps_si256(lt));
     }
     __m128 m = _mm_min_ps(_mm256_castps256_ps128(best), _mm256_extractf128_ps(best, 1));
     m = _mm_min_ps(m, _mm_movehl_ps(m, m));
@@ -203,13 +209,23 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
     return first_at(best, top, best_n);
 }
 
-/* iq1_solver_avx2 and its functions iq1_quantize_grid_index_avx2, iq1_quantize_project32_avx2, iq1_quantize_solve32_avx2, iq1_quantize_solve32_guarded_avx2, iq1_quantize_project16_avx2, iq1_quantize_solve16_avx2, iq1_quantize_solve16_guarded_avx2 */
+/* iq1_solver_avx2 and its functions iq1_quantize_grid_index_avx2, iq1_quantize_project32_avx2,
+ * iq1_quantize_solve32_avx2, iq1_quantize_solve32_guarded_avx2, iq1_quantize_project16_avx2,
+ * iq1_quantize_solve16_avx2, iq1_quantize_solve16_guarded_avx2 */
 #define IQ1_VARIANT avx2
 #include "quantize_solve-inl.h"
 #undef IQ1_VARIANT
 
-int iq1_quantize_iq1_s_avx2(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_with(&iq1_solver_avx2, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_m_avx2(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_with(&iq1_solver_avx2, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_s_r4_avx2(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_r4_with(&iq1_solver_avx2, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_m_r4_avx2(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_r4_with(&iq1_solver_avx2, x, k, r0, r1, imatrix, w); }
+int iq1_quantize_iq1_s_avx2(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_s_with(&iq1_solver_avx2, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_m_avx2(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_m_with(&iq1_solver_avx2, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_s_r4_avx2(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_s_r4_with(&iq1_solver_avx2, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_m_r4_avx2(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_m_r4_with(&iq1_solver_avx2, x, k, r0, r1, imatrix, w);
+}
 #endif

@@ -20,7 +20,8 @@ static inline int first_at(__m512 best, float top, __m512i v) {
     int32_t c[16], m = 0x7fffffff;
     _mm512_storeu_ps(b, best);
     _mm512_storeu_si512(c, v);
-    for (int i = 0; i < 16; ++i) if (b[i] == top && c[i] < m) m = c[i];
+    for (int i = 0; i < 16; ++i)
+        if (b[i] == top && c[i] < m) m = c[i];
     return m;
 }
 
@@ -57,11 +58,12 @@ static inline __mmask16 passing(__mmask16 live, __m512 a, __m512 sq2, float lo) 
  * e0 < 2^-14): |sq2 r - 1| <= e0^2 + 3 * 2^-24 (1 + e0)^2 < 2^-21, so the estimate times IQ1_EST_MARGIN
  * is an upper bound of the exact fp32 score (a, the product and the score round by 2^-24 each). The step
  * makes the bound tight enough that near-ties rarely spoil a restart. */
-#define IQ1_EST_MARGIN 1.000003814697265625f   /* 1 + 2^-18 > (1 + 2^-21) (1 + 2^-24)^5 */
+#define IQ1_EST_MARGIN 1.000003814697265625f /* 1 + 2^-18 > (1 + 2^-21) (1 + 2^-24)^5 */
 static inline __m512 estimate(__mmask16 live, __m512 a, __m512 sq2) {
     const __m512 tiny = _mm512_set1_ps(1e-30f), huge = _mm512_set1_ps(1e30f);
     const __mmask16 pos = (__mmask16)(live & _mm512_cmp_ps_mask(sq2, _mm512_setzero_ps(), _CMP_GT_OQ));
-    __mmask16 ok = (__mmask16)(pos & _mm512_cmp_ps_mask(a, tiny, _CMP_GE_OQ) & _mm512_cmp_ps_mask(sq2, tiny, _CMP_GE_OQ));
+    __mmask16 ok =
+        (__mmask16)(pos & _mm512_cmp_ps_mask(a, tiny, _CMP_GE_OQ) & _mm512_cmp_ps_mask(sq2, tiny, _CMP_GE_OQ));
     ok = (__mmask16)(ok & _mm512_cmp_ps_mask(sq2, huge, _CMP_LE_OQ));
     const __m512 r0 = _mm512_rcp14_ps(sq2);
     const __m512 r1 = _mm512_mul_ps(r0, _mm512_sub_ps(_mm512_set1_ps(2.0f), _mm512_mul_ps(sq2, r0)));
@@ -70,7 +72,9 @@ static inline __m512 estimate(__mmask16 live, __m512 a, __m512 sq2) {
 }
 
 /* IQ1_S: a^2 and sq2 of the 16 splits (i1, base .. base + 15), both signs */
-typedef struct { __m512 a[2], q[2]; } cands32;
+typedef struct {
+    __m512 a[2], q[2];
+} cands32;
 static inline cands32 cands32_at(const split32_sums *p, int i1, int base) {
     const __m512 sx = _mm512_loadu_ps(p->SX + base), sw = _mm512_loadu_ps(p->SW + base);
     cands32 c;
@@ -114,7 +118,9 @@ static inline __m512 row32_estimates(const split32_sums *p, int i1, int limit, _
 }
 
 /* IQ1_M: a^2 and sq2 of the 4 combinations of the 16 splits (i1, base .. base + 15) */
-typedef struct { __m512 a[4], q[4]; } cands16;
+typedef struct {
+    __m512 a[4], q[4];
+} cands16;
 static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
     __m512 gx[2][2], gw[2][2];
     for (int h = 0; h < 2; ++h) {
@@ -174,27 +180,37 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
         const __m512i c = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(codes + n0)));
         __m512 d2 = _mm512_setzero_ps();
         for (int j = 0; j < 8; ++j) {
-            const __m512i idx = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 2 * j), three),
-                                                _mm512_set1_epi32(4 * j));
+            const __m512i idx =
+                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 2 * j), three), _mm512_set1_epi32(4 * j));
             d2 = _mm512_add_ps(d2, _mm512_permutex2var_ps(e_lo, idx, e_hi));
         }
         const __mmask16 lt = (__mmask16)(lanes_below(count - n0) & _mm512_cmp_ps_mask(d2, best, _CMP_LT_OQ));
         best = _mm512_mask_mov_ps(best, lt, d2);
         best_n = _mm512_mask_mov_epi32(best_n, lt, _mm512_add_epi32(lane, _mm512_set1_epi32(n0)));
     }
-    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);      /* min = -max(-x), exactly */
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u); /* min = -max(-x), exactly */
     const float m = -_mm512_reduce_max_ps(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(best), sign)));
     if (!(m < FLT_MAX)) return 0;
     return first_at(best, m, best_n);
 }
 
-/* iq1_solver_avx512 and its functions iq1_quantize_grid_index_avx512, iq1_quantize_project32_avx512, iq1_quantize_solve32_avx512, iq1_quantize_solve32_guarded_avx512, iq1_quantize_project16_avx512, iq1_quantize_solve16_avx512, iq1_quantize_solve16_guarded_avx512 */
+/* iq1_solver_avx512 and its functions iq1_quantize_grid_index_avx512, iq1_quantize_project32_avx512,
+ * iq1_quantize_solve32_avx512, iq1_quantize_solve32_guarded_avx512, iq1_quantize_project16_avx512,
+ * iq1_quantize_solve16_avx512, iq1_quantize_solve16_guarded_avx512 */
 #define IQ1_VARIANT avx512
 #include "quantize_solve-inl.h"
 #undef IQ1_VARIANT
 
-int iq1_quantize_iq1_s_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_m_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_s_r4_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_r4_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_m_r4_avx512(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_r4_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w); }
+int iq1_quantize_iq1_s_avx512(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_s_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_m_avx512(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_m_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_s_r4_avx512(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_s_r4_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_m_r4_avx512(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_m_r4_with(&iq1_solver_avx512, x, k, r0, r1, imatrix, w);
+}
 #endif

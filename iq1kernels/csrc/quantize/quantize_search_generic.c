@@ -31,12 +31,17 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
         const uint16_t c = codes[n];
         float d2 = 0.0f;
         for (int j = 0; j < 8; ++j) d2 += e[j][(c >> (2 * j)) & 3];
-        if (d2 < best) { best = d2; best_n = n; }
+        if (d2 < best) {
+            best = d2;
+            best_n = n;
+        }
     }
     return best_n;
 }
 
-/* iq1_solver_generic and its functions iq1_quantize_grid_index_generic, iq1_quantize_project32_generic, iq1_quantize_solve32_generic, iq1_quantize_solve32_guarded_generic, iq1_quantize_project16_generic, iq1_quantize_solve16_generic, iq1_quantize_solve16_guarded_generic */
+/* iq1_solver_generic and its functions iq1_quantize_grid_index_generic, iq1_quantize_project32_generic,
+ * iq1_quantize_solve32_generic, iq1_quantize_solve32_guarded_generic, iq1_quantize_project16_generic,
+ * iq1_quantize_solve16_generic, iq1_quantize_solve16_guarded_generic */
 #define IQ1_VARIANT generic
 #include "quantize_solve-inl.h"
 #undef IQ1_VARIANT

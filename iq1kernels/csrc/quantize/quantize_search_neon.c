@@ -6,7 +6,10 @@
 #include <arm_neon.h>
 #include "quantize_search.h"
 
-static inline uint32x4_t lane_index(void) { const uint32_t l[4] = { 0, 1, 2, 3 }; return vld1q_u32(l); }
+static inline uint32x4_t lane_index(void) {
+    const uint32_t l[4] = { 0, 1, 2, 3 };
+    return vld1q_u32(l);
+}
 /* all-ones in lanes 0 .. n-1 */
 static inline uint32x4_t lanes_below(int n) { return vcltq_u32(lane_index(), vdupq_n_u32((uint32_t)(n < 0 ? 0 : n))); }
 static inline unsigned bits(uint32x4_t m) {
@@ -59,7 +62,9 @@ static inline float32x4_t scores(uint32x4_t live, float32x4_t sqx, float32x4_t s
 }
 
 /* IQ1_S: sqx, sqx^2 and sq2 of the 4 splits (i1, base .. base + 3), both signs */
-typedef struct { float32x4_t x[2], a[2], q[2]; } cands32;
+typedef struct {
+    float32x4_t x[2], a[2], q[2];
+} cands32;
 static inline cands32 cands32_at(const split32_sums *p, int i1, int base) {
     const float32x4_t sx = vld1q_f32(p->SX + base), sw = vld1q_f32(p->SW + base);
     cands32 c;
@@ -81,7 +86,8 @@ static inline int row_may_pass(float32x4_t full, float lo) {
 /* Exact scores (the estimates of quantize_restart-inl.h) of the candidates of row i1 with sequence position
  * (i1 * 128 + i2 * 2 + s) below `limit`: their lane-wise maximum, and into best / code (if given) each
  * lane's first largest one. */
-static inline float32x4_t row32_estimates(const split32_sums *p, int i1, int limit, float32x4_t *best, int32x4_t *code) {
+static inline float32x4_t row32_estimates(const split32_sums *p, int i1, int limit, float32x4_t *best,
+                                          int32x4_t *code) {
     const int32_t l2[4] = { 0, 2, 4, 6 };
     float32x4_t rm = vdupq_n_f32(0.0f);
     for (int base = i1; base <= 32; base += 4) {
@@ -103,7 +109,9 @@ static inline float32x4_t row32_estimates(const split32_sums *p, int i1, int lim
 }
 
 /* IQ1_M: sqx, sqx^2 and sq2 of the 4 combinations of the 4 splits (i1, base .. base + 3) */
-typedef struct { float32x4_t x[4], a[4], q[4]; } cands16;
+typedef struct {
+    float32x4_t x[4], a[4], q[4];
+} cands16;
 static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
     float32x4_t gx[2][2], gw[2][2];
     for (int h = 0; h < 2; ++h) {
@@ -122,7 +130,8 @@ static inline cands16 cands16_at(const split16_sums *p, int i1, int base) {
     return c;
 }
 
-static inline float32x4_t row16_estimates(const split16_sums *p, int i1, int limit, float32x4_t *best, int32x4_t *code) {
+static inline float32x4_t row16_estimates(const split16_sums *p, int i1, int limit, float32x4_t *best,
+                                          int32x4_t *code) {
     const int32_t l4[4] = { 0, 4, 8, 12 };
     float32x4_t rm = vdupq_n_f32(0.0f);
     for (int base = i1; base <= 16; base += 4) {
@@ -177,13 +186,23 @@ static int best_neighbour(const uint16_t *codes, int count, const float e[8][4])
     return first_at(best, top, best_n);
 }
 
-/* iq1_solver_neon and its functions iq1_quantize_grid_index_neon, iq1_quantize_project32_neon, iq1_quantize_solve32_neon, iq1_quantize_solve32_guarded_neon, iq1_quantize_project16_neon, iq1_quantize_solve16_neon, iq1_quantize_solve16_guarded_neon */
+/* iq1_solver_neon and its functions iq1_quantize_grid_index_neon, iq1_quantize_project32_neon,
+ * iq1_quantize_solve32_neon, iq1_quantize_solve32_guarded_neon, iq1_quantize_project16_neon,
+ * iq1_quantize_solve16_neon, iq1_quantize_solve16_guarded_neon */
 #define IQ1_VARIANT neon
 #include "quantize_solve-inl.h"
 #undef IQ1_VARIANT
 
-int iq1_quantize_iq1_s_neon(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_m_neon(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_s_r4_neon(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_s_r4_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w); }
-int iq1_quantize_iq1_m_r4_neon(IQ1_QUANTIZE_ARGS) { return iq1_quantize_iq1_m_r4_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w); }
+int iq1_quantize_iq1_s_neon(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_s_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_m_neon(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_m_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_s_r4_neon(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_s_r4_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w);
+}
+int iq1_quantize_iq1_m_r4_neon(IQ1_QUANTIZE_ARGS) {
+    return iq1_quantize_iq1_m_r4_with(&iq1_solver_neon, x, k, r0, r1, imatrix, w);
+}
 #endif

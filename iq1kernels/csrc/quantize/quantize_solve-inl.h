@@ -32,8 +32,8 @@
 /* Grid index of the 8 digits L (on-grid directly; off-grid via the neighbour with the least weighted
  * squared error at `scale`, first strict minimum in list order, whose digits then replace L).
  * Sets *offgrid when a neighbour was used. */
-static int grid_index(const iq1_quant_tables *t, const float *x, const float *w, float scale,
-                      const float lev[3], int8_t L[8], int *offgrid) {
+static int grid_index(const iq1_quant_tables *t, const float *x, const float *w, float scale, const float lev[3],
+                      int8_t L[8], int *offgrid) {
     int code = 0;
     for (int j = 0; j < 8; ++j) code |= L[j] << (2 * j);
     const int32_t k = t->kmap[code];
@@ -48,10 +48,10 @@ static int grid_index(const iq1_quant_tables *t, const float *x, const float *w,
             const float diff = scale * lev[l] - x[j];
             e[j][l] = w[j] * diff * diff;
         }
-        e[j][3] = 0.0f;                                    /* digit 3 never occurs in a grid code */
+        e[j][3] = 0.0f; /* digit 3 never occurs in a grid code */
     }
     const int32_t off = -k - 1;
-    const int n = best_neighbour(t->codes + off + 1, t->neighbours[off], (const float (*)[4])e);
+    const int n = best_neighbour(t->codes + off + 1, t->neighbours[off], (const float(*)[4])e);
     const int best_idx = t->neighbours[off + 1 + n];
     const uint16_t c = iq1_grid_codes[best_idx];
     for (int j = 0; j < 8; ++j) L[j] = (int8_t)((c >> (2 * j)) & 3);
@@ -64,7 +64,8 @@ static int grid_index(const iq1_quant_tables *t, const float *x, const float *w,
  * super-block maximum, from which the 3-bit block scales of all its neighbours are derived. */
 static int pick_tie(const float *score, const float *scale, int n) {
     float top = score[0];
-    for (int j = 1; j < n; ++j) if (score[j] > top) top = score[j];
+    for (int j = 1; j < n; ++j)
+        if (score[j] > top) top = score[j];
     const float lo = top - top * IQ1_TIE_TOL;
     int b = -1;
     for (int j = 0; j < n; ++j)
@@ -74,27 +75,31 @@ static int pick_tie(const float *score, const float *scale, int n) {
 
 /* digits of a split, mirrored for a negative scale, projected onto the grid; scale refit when a
  * neighbour was used. Returns the final least-squares score (sum w q x)^2 / sum w q^2 (0 if none). */
-static float project32(const iq1_quant_tables *t, const float *x, const float *w, const int *order,
-                       const split_cand *c, iq1s_block *out) {
+static float project32(const iq1_quant_tables *t, const float *x, const float *w, const int *order, const split_cand *c,
+                       iq1s_block *out) {
     enum { N = 32 };
     float P[3];
     iq1_levels(c->s ? -1 : 1, P);
     int8_t L[N];
     for (int i = 0; i < N; ++i) L[order[i]] = (int8_t)(i < c->i1 ? 0 : i < c->i2 ? 1 : 2);
     float sumqx = 0.0f, sumq2 = 0.0f;
-    for (int i = 0; i < N; ++i) { sumqx += w[i] * P[L[i]] * x[i]; sumq2 += w[i] * P[L[i]] * P[L[i]]; }
+    for (int i = 0; i < N; ++i) {
+        sumqx += w[i] * P[L[i]] * x[i];
+        sumq2 += w[i] * P[L[i]] * P[L[i]];
+    }
     float scale = sumq2 > 0 ? sumqx / sumq2 : 0.0f;
     int shift = c->s ? -1 : 1;
     if (scale < 0) {
         for (int i = 0; i < N; ++i) L[i] = (int8_t)(2 - L[i]);
-        scale = -scale; shift = -shift;
+        scale = -scale;
+        shift = -shift;
     }
     float lev[3];
     iq1_levels(shift, lev);
     int offgrid = 0;
     for (int g = 0; g < 4; ++g)
         out->idx[g] = (uint16_t)grid_index(t, x + 8 * g, w + 8 * g, scale, lev, L + 8 * g, &offgrid);
-    float score = scale * scale * sumq2;           /* on the grid: the split's own optimum */
+    float score = scale * scale * sumq2; /* on the grid: the split's own optimum */
     if (offgrid) {
         sumqx = sumq2 = 0.0f;
         for (int i = 0; i < N; ++i) {
@@ -103,7 +108,10 @@ static float project32(const iq1_quant_tables *t, const float *x, const float *w
             sumq2 += w[i] * q * q;
         }
         score = 0.0f;
-        if (sumqx > 0 && sumq2 > 0) { scale = sumqx / sumq2; score = scale * sumqx; }
+        if (sumqx > 0 && sumq2 > 0) {
+            scale = sumqx / sumq2;
+            score = scale * sumqx;
+        }
     }
     out->scale = scale;
     out->shift = shift;
@@ -120,10 +128,13 @@ static int solve32(const iq1_quant_tables *t, const float *x, const float *w, iq
         p.SX[i + 1] = p.SX[i] + w[order[i]] * x[order[i]];
         p.SW[i + 1] = p.SW[i] + w[order[i]];
     }
-    for (int i = N + 1; i < 48; ++i) p.SX[i] = p.SW[i] = 0.0f;     /* padding: never a candidate */
+    for (int i = N + 1; i < 48; ++i) p.SX[i] = p.SW[i] = 0.0f; /* padding: never a candidate */
     for (int s = 0; s < 2; ++s) {
         const float cx = IQ1_LEV_P2[s] * p.SX[N], cw = IQ1_LEV_P2SQ[s] * p.SW[N];
-        for (int i = 0; i < 48; ++i) { p.X1[s][i] = cx - p.SX[i]; p.W1[s][i] = cw + IQ1_LEV_A[s] * p.SW[i]; }
+        for (int i = 0; i < 48; ++i) {
+            p.X1[s][i] = cx - p.SX[i];
+            p.W1[s][i] = cw + IQ1_LEV_A[s] * p.SW[i];
+        }
     }
     tie_list tl;
     ties_init(&tl, -FLT_MIN);
@@ -131,7 +142,10 @@ static int solve32(const iq1_quant_tables *t, const float *x, const float *w, iq
     IQ1_SEARCH_COUNT(IQ1_CNT_SEARCHES, 1);
     IQ1_SEARCH_COUNT(IQ1_CNT_TIES, tl.n);
     if (tl.n == 0) return 0;
-    if (tl.n == 1) { project32(t, x, w, order, &tl.c[0], out); return 1; }
+    if (tl.n == 1) {
+        project32(t, x, w, order, &tl.c[0], out);
+        return 1;
+    }
     iq1s_block cand[IQ1_MAX_TIES];
     float score[IQ1_MAX_TIES], scale[IQ1_MAX_TIES];
     for (int j = 0; j < tl.n; ++j) {
@@ -199,8 +213,8 @@ static iq1s_block solve32_guarded(const iq1_quant_tables *t, const float *x, con
 /* IQ1_M digits of a split (combination k), mirrored for a negative scale, projected onto the grid; when
  * a neighbour was used, the shift combination and scale are re-chosen for the final digits.
  * Returns the final least-squares score. */
-static float project16(const iq1_quant_tables *t, const float *x, const float *w, const int *order,
-                       const split_cand *c, iq1m_block *out) {
+static float project16(const iq1_quant_tables *t, const float *x, const float *w, const int *order, const split_cand *c,
+                       iq1m_block *out) {
     enum { N = 16 };
     int8_t *L = out->L;
     int k = c->s;
@@ -214,7 +228,8 @@ static float project16(const iq1_quant_tables *t, const float *x, const float *w
     float scale = sumq2 > 0 ? sumqx / sumq2 : 0.0f;
     if (scale < 0) {
         for (int i = 0; i < N; ++i) L[i] = (int8_t)(2 - L[i]);
-        scale = -scale; k = 3 - k;
+        scale = -scale;
+        k = 3 - k;
     }
     int offgrid = 0;
     for (int h = 0; h < 2; ++h) {
@@ -223,7 +238,7 @@ static float project16(const iq1_quant_tables *t, const float *x, const float *w
         out->idx[h] = (uint16_t)grid_index(t, x + 8 * h, w + 8 * h, scale, lev, L + 8 * h, &offgrid);
     }
     float score = scale * scale * sumq2;
-    if (offgrid) {          /* re-choose the shift combination and the scale for the final digits */
+    if (offgrid) { /* re-choose the shift combination and the scale for the final digits */
         float best2 = 0.0f;
         for (int kk = 0; kk < 4; ++kk) {
             float sqx = 0.0f, sq2 = 0.0f;
@@ -232,9 +247,13 @@ static float project16(const iq1_quant_tables *t, const float *x, const float *w
                 sqx += w[i] * q * x[i];
                 sq2 += w[i] * q * q;
             }
-            if (sqx > 0 && sq2 > 0 && sqx * sqx > best2 * sq2) { best2 = sqx * sqx / sq2; scale = sqx / sq2; k = kk; }
+            if (sqx > 0 && sq2 > 0 && sqx * sqx > best2 * sq2) {
+                best2 = sqx * sqx / sq2;
+                scale = sqx / sq2;
+                k = kk;
+            }
         }
-        score = best2;      /* none positive: keep the split's scale and shifts (score 0) */
+        score = best2; /* none positive: keep the split's scale and shifts (score 0) */
     }
     out->scale = scale;
     out->k = k;
@@ -255,7 +274,7 @@ static int solve16(const iq1_quant_tables *t, const float *x, const float *w, iq
         p.SW[!h][i + 1] = p.SW[!h][i];
     }
     for (int h = 0; h < 2; ++h) {
-        for (int i = N + 1; i < 32; ++i) p.SX[h][i] = p.SW[h][i] = 0.0f;    /* padding: never a candidate */
+        for (int i = N + 1; i < 32; ++i) p.SX[h][i] = p.SW[h][i] = 0.0f; /* padding: never a candidate */
         for (int s = 0; s < 2; ++s) {
             const float cx = IQ1_LEV_P2[s] * p.SX[h][N], cw = IQ1_LEV_P2SQ[s] * p.SW[h][N];
             for (int i = 0; i < 32; ++i) {
@@ -270,7 +289,10 @@ static int solve16(const iq1_quant_tables *t, const float *x, const float *w, iq
     IQ1_SEARCH_COUNT(IQ1_CNT_SEARCHES, 1);
     IQ1_SEARCH_COUNT(IQ1_CNT_TIES, tl.n);
     if (tl.n == 0) return 0;
-    if (tl.n == 1) { project16(t, x, w, order, &tl.c[0], out); return 1; }
+    if (tl.n == 1) {
+        project16(t, x, w, order, &tl.c[0], out);
+        return 1;
+    }
     iq1m_block cand[IQ1_MAX_TIES];
     float score[IQ1_MAX_TIES], scale[IQ1_MAX_TIES];
     for (int j = 0; j < tl.n; ++j) {
@@ -282,9 +304,10 @@ static int solve16(const iq1_quant_tables *t, const float *x, const float *w, iq
 }
 
 static void iq1m_zero(iq1m_block *res) {
-    res->scale = 0.0f; res->k = 0;
+    res->scale = 0.0f;
+    res->k = 0;
     res->idx[0] = res->idx[1] = IQ1_ZERO_INDEX;
-    for (int i = 0; i < 16; ++i) res->L[i] = 1;            /* digits of the zero vector */
+    for (int i = 0; i < 16; ++i) res->L[i] = 1; /* digits of the zero vector */
 }
 
 static iq1m_block solve16_guarded(const iq1_quant_tables *t, const float *x, const float *qw, float sigma2,
@@ -294,10 +317,14 @@ static iq1m_block solve16_guarded(const iq1_quant_tables *t, const float *x, con
     float sumx2 = 0.0f;
     for (int i = 0; i < N; ++i) sumx2 += x[i] * x[i];
     const float amax0 = iq1_abs_max(x, N);
-    if (!(amax0 >= amax_eps) || !(sumx2 >= IQ1_EPS_SUMSQ)) { iq1m_zero(&res); return res; }
+    if (!(amax0 >= amax_eps) || !(sumx2 >= IQ1_EPS_SUMSQ)) {
+        iq1m_zero(&res);
+        return res;
+    }
     float xn[N], base[N], w[N];
     const float amax = normalise(x, N, xn);
-    if (x2_default) for (int i = 0; i < N; ++i) base[i] = fmaxf(xn[i] * xn[i], IQ1_W_FLOOR);
+    if (x2_default)
+        for (int i = 0; i < N; ++i) base[i] = fmaxf(xn[i] * xn[i], IQ1_W_FLOOR);
     else sigma_weights(xn, N, sigma2, amax, base);
     const float qmax = qw ? iq1_abs_max(qw, N) : 0.0f;
     int ok = 0;
@@ -313,7 +340,10 @@ static iq1m_block solve16_guarded(const iq1_quant_tables *t, const float *x, con
         for (int i = 0; i < N; ++i) w[i] = 1.0f;
         ok = solve16(t, xn, w, &res);
     }
-    if (!ok) { iq1m_zero(&res); return res; }
+    if (!ok) {
+        iq1m_zero(&res);
+        return res;
+    }
     res.scale = iq1_raw_scale(res.scale, amax);
     return res;
 }

@@ -5,16 +5,16 @@
 #include "quantize_search.h"
 
 #if defined(__x86_64__)
-#define AVX512_TABLE(NAME, REQUIRES, MM)                                                              \
-    {                                                                                                 \
-        .name = NAME, .requires = REQUIRES, .quantize_act = iq1_quantize_act_avx512,                 \
-        .quantize_act_half = { iq1_quantize_act_f16_avx512, iq1_quantize_act_bf16_avx512 },          \
-        .dequantize = { iq1_dequantize_iq1_s_avx512, iq1_dequantize_iq1_m_avx512,                    \
-                        iq1_dequantize_iq1_s_r4_avx512, iq1_dequantize_iq1_m_r4_avx512 },           \
-        .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,          \
-                    iq1_matmul_iq1_m_r4_##MM },                                                       \
-        .quantize = { iq1_quantize_iq1_s_avx512, iq1_quantize_iq1_m_avx512,                          \
-                      iq1_quantize_iq1_s_r4_avx512, iq1_quantize_iq1_m_r4_avx512 },                 \
+#define AVX512_TABLE(NAME, REQUIRES, MM)                                                                          \
+    {                                                                                                             \
+        .name = NAME, .requires = REQUIRES, .quantize_act = iq1_quantize_act_avx512,                              \
+        .quantize_act_half = { iq1_quantize_act_f16_avx512, iq1_quantize_act_bf16_avx512 },                       \
+        .dequantize = { iq1_dequantize_iq1_s_avx512, iq1_dequantize_iq1_m_avx512, iq1_dequantize_iq1_s_r4_avx512, \
+                        iq1_dequantize_iq1_m_r4_avx512 },                                                         \
+        .matmul = { iq1_matmul_iq1_s_##MM, iq1_matmul_iq1_m_##MM, iq1_matmul_iq1_s_r4_##MM,                       \
+                    iq1_matmul_iq1_m_r4_##MM },                                                                   \
+        .quantize = { iq1_quantize_iq1_s_avx512, iq1_quantize_iq1_m_avx512, iq1_quantize_iq1_s_r4_avx512,         \
+                      iq1_quantize_iq1_m_r4_avx512 },                                                             \
     }
 
 #define AVX512_BASE "avx2 fma f16c avx512f avx512bw avx512vl avx512dq"

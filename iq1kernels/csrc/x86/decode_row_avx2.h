@@ -20,22 +20,23 @@
 #define IQ1_DECODE_ROW_AVX2_H
 #include <immintrin.h>
 #include "common.h"
-#include "grid_index_avx2.h"   /* iq1_indices8_avx2, iq1_r4_row_bytes_avx2 */
+#include "grid_index_avx2.h" /* iq1_indices8_avx2, iq1_r4_row_bytes_avx2 */
 
 #define IQ1_INLINE static inline __attribute__((always_inline))
 
 /* What a decoder leaves in memory for one row and 128-block (the grid lookups happen in iq1_expand_row_avx2) */
 typedef struct {
-    uint32_t ix[16];   /* grid index of each group of 8 values */
-    int32_t coef[8];   /* dword g: int16 pair (coef_g, coef_g+8), coef = sc * (sigma - 8) */
-    int16_t sc[8];     /* scale per 16 values */
+    uint32_t ix[16]; /* grid index of each group of 8 values */
+    int32_t coef[8]; /* dword g: int16 pair (coef_g, coef_g+8), coef = sc * (sigma - 8) */
+    int16_t sc[8];   /* scale per 16 values */
     float dw;
     float pad[3];
 } __attribute__((aligned(32))) iq1_row_prep_avx2;
 
 /* [grid a, grid b | grid c, grid d] */
 IQ1_INLINE __m256i iq1_grid4_avx2(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-    return iq1_entries4_avx2((const char *)iq1_grid_unsigned, 8 * (uint64_t)a, 8 * (uint64_t)b, 8 * (uint64_t)c, 8 * (uint64_t)d);
+    return iq1_entries4_avx2((const char *)iq1_grid_unsigned, 8 * (uint64_t)a, 8 * (uint64_t)b, 8 * (uint64_t)c,
+                             8 * (uint64_t)d);
 }
 
 /* x = [G0 G1 | G4 G5], y = [G2 G3 | G6 G7] (8-byte groups) -> lo = first dwords of G0..G7, hi = second */
@@ -47,14 +48,16 @@ IQ1_INLINE void iq1_split2_avx2(__m256i x, __m256i y, __m256i *lo, __m256i *hi) 
 /* The 128 values (mul * sc * u, u8) in split order v[0..3] (see the top). mul is 1 or 8. */
 IQ1_INLINE void iq1_expand_row_avx2(const iq1_row_prep_avx2 *p, int mul, __m256i v[4]) {
     const uint32_t *ix = p->ix;
-    iq1_split2_avx2(iq1_grid4_avx2(ix[0], ix[1], ix[4], ix[5]), iq1_grid4_avx2(ix[2], ix[3], ix[6], ix[7]), &v[0], &v[1]);
-    iq1_split2_avx2(iq1_grid4_avx2(ix[8], ix[9], ix[12], ix[13]), iq1_grid4_avx2(ix[10], ix[11], ix[14], ix[15]), &v[2], &v[3]);
+    iq1_split2_avx2(iq1_grid4_avx2(ix[0], ix[1], ix[4], ix[5]), iq1_grid4_avx2(ix[2], ix[3], ix[6], ix[7]), &v[0],
+                    &v[1]);
+    iq1_split2_avx2(iq1_grid4_avx2(ix[8], ix[9], ix[12], ix[13]), iq1_grid4_avx2(ix[10], ix[11], ix[14], ix[15]), &v[2],
+                    &v[3]);
     __m128i sc = _mm_load_si128((const __m128i *)p->sc);
     if (mul == 8) sc = _mm_slli_epi16(sc, 3);
     const __m256i scb = _mm256_broadcastsi128_si256(sc);
     /* word j of a lane: group 4 L + j / 2 of the vector's 8, scale (group) / 2 */
-    const __m256i ca = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3,
-                                        4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7);
+    const __m256i ca = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6,
+                                        7, 6, 7, 6, 7);
     const __m256i scA = _mm256_shuffle_epi8(scb, ca);
     const __m256i scB = _mm256_shuffle_epi8(scb, _mm256_add_epi8(ca, _mm256_set1_epi8(8)));
     /* u <= 2 and mul * sc <= 120: a 16-bit multiply scales both bytes of a word without carry between them */
@@ -72,13 +75,13 @@ IQ1_INLINE void iq1_finish_row_avx2(__m256i ia, __m256i ib, __m128i sc, float dw
     _mm256_store_si256((__m256i *)(o->ix + 8), _mm256_and_si256(ib, m));
     _mm_store_si128((__m128i *)o->sc, sc);
     /* words [A0..A3 B0..B3 | A4..A7 B4..B7] -> [A0 B0 A1 B1 A2 B2 A3 B3 | A4 B4 ...]: dword g = (g, g + 8) */
-    const __m256i order = _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15,
-                                           0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+    const __m256i order = _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, 1, 8, 9, 2, 3, 10,
+                                           11, 4, 5, 12, 13, 6, 7, 14, 15);
     const __m256i w = _mm256_shuffle_epi8(_mm256_packs_epi32(ia, ib), order);
-    const __m256i neg = _mm256_srli_epi16(w, 11);                                         /* 0 or 1 */
+    const __m256i neg = _mm256_srli_epi16(w, 11); /* 0 or 1 */
     /* the scale of group g is sc[g / 2]: dword d of lane L (g = 4 L + d) pairs sc[g / 2] and sc[4 + g / 2] */
-    const __m256i pick = _mm256_setr_epi8(0, 1, 8, 9, 0, 1, 8, 9, 2, 3, 10, 11, 2, 3, 10, 11,
-                                          4, 5, 12, 13, 4, 5, 12, 13, 6, 7, 14, 15, 6, 7, 14, 15);
+    const __m256i pick = _mm256_setr_epi8(0, 1, 8, 9, 0, 1, 8, 9, 2, 3, 10, 11, 2, 3, 10, 11, 4, 5, 12, 13, 4, 5, 12,
+                                          13, 6, 7, 14, 15, 6, 7, 14, 15);
     const __m256i scw = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(sc), pick);
     const __m256i coef = _mm256_mullo_epi16(scw, _mm256_sub_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg)));
     _mm256_store_si256((__m256i *)o->coef, coef);
@@ -90,8 +93,10 @@ IQ1_INLINE void iq1_finish_row_avx2(__m256i ia, __m256i ib, __m128i sc, float dw
 IQ1_INLINE void iq1_split_act_avx2(const int8_t *q, int64_t n, int8_t *split, uint32_t *sums) {
     const __m256i off = _mm256_set1_epi8((char)0x80), z = _mm256_setzero_si256();
     for (int64_t i = 0; i < n; i += 128) {
-        const __m256i q0 = _mm256_loadu_si256((const __m256i *)(q + i)), q1 = _mm256_loadu_si256((const __m256i *)(q + i + 32));
-        const __m256i q2 = _mm256_loadu_si256((const __m256i *)(q + i + 64)), q3 = _mm256_loadu_si256((const __m256i *)(q + i + 96));
+        const __m256i q0 = _mm256_loadu_si256((const __m256i *)(q + i)),
+                      q1 = _mm256_loadu_si256((const __m256i *)(q + i + 32));
+        const __m256i q2 = _mm256_loadu_si256((const __m256i *)(q + i + 64)),
+                      q3 = _mm256_loadu_si256((const __m256i *)(q + i + 96));
         __m256i v0, v1, v2, v3;
         iq1_split2_avx2(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31), &v0, &v1);
         iq1_split2_avx2(_mm256_permute2x128_si256(q2, q3, 0x20), _mm256_permute2x128_si256(q2, q3, 0x31), &v2, &v3);
@@ -100,11 +105,14 @@ IQ1_INLINE void iq1_split_act_avx2(const int8_t *q, int64_t n, int8_t *split, ui
         _mm256_store_si256((__m256i *)(split + i + 64), v2);
         _mm256_store_si256((__m256i *)(split + i + 96), v3);
         /* vpsadbw sums q + 128 over each 8 bytes (<= 2040: 16 bits) */
-        const __m256i s0 = _mm256_sad_epu8(_mm256_xor_si256(q0, off), z), s1 = _mm256_sad_epu8(_mm256_xor_si256(q1, off), z);
-        const __m256i s2 = _mm256_sad_epu8(_mm256_xor_si256(q2, off), z), s3 = _mm256_sad_epu8(_mm256_xor_si256(q3, off), z);
-        const __m256i t0 = _mm256_or_si256(s0, _mm256_slli_epi64(s2, 16));   /* qword g: (g, g + 8), g = 0..3 */
-        const __m256i t1 = _mm256_or_si256(s1, _mm256_slli_epi64(s3, 16));   /* g = 4..7 */
-        const __m256i p = _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(t0), _mm256_castsi256_ps(t1), 0x88));
+        const __m256i s0 = _mm256_sad_epu8(_mm256_xor_si256(q0, off), z),
+                      s1 = _mm256_sad_epu8(_mm256_xor_si256(q1, off), z);
+        const __m256i s2 = _mm256_sad_epu8(_mm256_xor_si256(q2, off), z),
+                      s3 = _mm256_sad_epu8(_mm256_xor_si256(q3, off), z);
+        const __m256i t0 = _mm256_or_si256(s0, _mm256_slli_epi64(s2, 16)); /* qword g: (g, g + 8), g = 0..3 */
+        const __m256i t1 = _mm256_or_si256(s1, _mm256_slli_epi64(s3, 16)); /* g = 4..7 */
+        const __m256i p =
+            _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(t0), _mm256_castsi256_ps(t1), 0x88));
         const __m256i s = _mm256_sub_epi16(_mm256_permute4x64_epi64(p, 0xD8), _mm256_set1_epi16(1024));
         _mm256_store_si256((__m256i *)(sums + i / 16), s);
     }

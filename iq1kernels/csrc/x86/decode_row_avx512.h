@@ -12,7 +12,8 @@
  * integers before converting it (exact, so the result cannot depend on the order or the kernel).
  *
  * Grid entries are fetched with scalar 8-byte loads from iq1_grid_unsigned: on the CPUs measured a
- * vpgatherqq costs more per element (docs/PERFORMANCE.md, Kernel design measurements, "gathered lookups"). Include after the file's
+ * vpgatherqq costs more per element (docs/PERFORMANCE.md, Kernel design measurements, "gathered lookups"). Include
+ * after the file's
  * #pragma GCC target (AVX-512 F/BW/VL/DQ). */
 #ifndef IQ1_DECODE_ROW_AVX512_H
 #define IQ1_DECODE_ROW_AVX512_H
@@ -26,35 +27,39 @@
  * when the stores have long completed; reading the indices back right after the vector store stalls on
  * store forwarding and costs more than the lookups themselves. */
 typedef struct {
-    uint32_t ix[16];   /* grid index of each group of 8 values */
-    int16_t coef[16];  /* sc * (sigma - 8) per group */
-    int16_t sc[8];     /* scale per 16 values */
+    uint32_t ix[16];  /* grid index of each group of 8 values */
+    int16_t coef[16]; /* sc * (sigma - 8) per group */
+    int16_t sc[8];    /* scale per 16 values */
     float dw;
-    float pad[3];      /* 128 bytes: a GEMM strip's 16 x 32 of them are 64 KB */
+    float pad[3]; /* 128 bytes: a GEMM strip's 16 x 32 of them are 64 KB */
 } __attribute__((aligned(64))) iq1_row_prep_avx512;
 
 /* two grid entries (8 bytes each) in one 128-bit lane */
 IQ1_INLINE __m128i iq1_grid_pair_avx512(uint32_t a, uint32_t b) {
-    return _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)&iq1_grid_unsigned[a]), (long long)iq1_grid_unsigned[b], 1);
+    return _mm_insert_epi64(_mm_loadl_epi64((const __m128i *)&iq1_grid_unsigned[a]), (long long)iq1_grid_unsigned[b],
+                            1);
 }
 
 IQ1_INLINE __m512i iq1_grid8_avx512(const uint32_t *ix) {
-    const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1_grid_pair_avx512(ix[0], ix[1])), iq1_grid_pair_avx512(ix[2], ix[3]), 1);
-    const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1_grid_pair_avx512(ix[4], ix[5])), iq1_grid_pair_avx512(ix[6], ix[7]), 1);
+    const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1_grid_pair_avx512(ix[0], ix[1])),
+                                               iq1_grid_pair_avx512(ix[2], ix[3]), 1);
+    const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(iq1_grid_pair_avx512(ix[4], ix[5])),
+                                               iq1_grid_pair_avx512(ix[6], ix[7]), 1);
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
 /* The 128 values mul * sc * u (u8): lo = values 0..63, hi = 64..127. mul is 1 or 8. */
 IQ1_INLINE void iq1_expand_row_avx512(const iq1_row_prep_avx512 *p, int mul, __m512i *lo, __m512i *hi) {
     /* word j of lo (bytes 2j, 2j + 1) has the scale sc[j / 8]; of hi sc[4 + j / 8] */
-    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
-                                         1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+                                         0, 0, 0, 0, 0, 0);
     __m128i sc = _mm_load_si128((const __m128i *)p->sc);
     if (mul == 8) sc = _mm_slli_epi16(sc, 3);
     const __m512i scv = _mm512_castsi128_si512(sc);
     /* u <= 2 and mul * sc <= 120: a 16-bit multiply scales both bytes of a word without carry between them */
     *lo = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix), _mm512_permutexvar_epi16(sel, scv));
-    *hi = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix + 8), _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
+    *hi = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix + 8),
+                             _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
 }
 
 /* idx: lane g = grid index of group g (bits 0..10) and its delta sign (bit 11); sc: 8 int16 scales, one per
@@ -62,10 +67,11 @@ IQ1_INLINE void iq1_expand_row_avx512(const iq1_row_prep_avx512 *p, int mul, __m
 IQ1_INLINE void iq1_finish_row_avx512(__m512i idx, __m128i sc, float dw, iq1_row_prep_avx512 *o) {
     _mm512_store_si512(o->ix, _mm512_and_si512(idx, _mm512_set1_epi32(2047)));
     _mm_store_si128((__m128i *)o->sc, sc);
-    const __m256i neg = _mm512_cvtepi32_epi16(_mm512_srli_epi32(idx, 11));               /* 0 or 1 */
+    const __m256i neg = _mm512_cvtepi32_epi16(_mm512_srli_epi32(idx, 11)); /* 0 or 1 */
     const __m256i scg = _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
                                                  _mm256_castsi128_si256(sc));
-    _mm256_store_si256((__m256i *)o->coef, _mm256_mullo_epi16(scg, _mm256_sub_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg))));
+    _mm256_store_si256((__m256i *)o->coef,
+                       _mm256_mullo_epi16(scg, _mm256_sub_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg))));
     o->dw = dw;
 }
 
@@ -77,7 +83,8 @@ IQ1_INLINE void iq1_act_sums_avx512(const int8_t *q, int64_t n, uint32_t *sums) 
         const __m512i a = _mm512_loadu_si512(q + i), b = _mm512_loadu_si512(q + i + 64);
         const __m512i sa = _mm512_sub_epi64(_mm512_sad_epu8(_mm512_xor_si512(a, off), _mm512_setzero_si512()), bias);
         const __m512i sb = _mm512_sub_epi64(_mm512_sad_epu8(_mm512_xor_si512(b, off), _mm512_setzero_si512()), bias);
-        const __m512i s = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(sa)), _mm512_cvtepi64_epi32(sb), 1);
+        const __m512i s =
+            _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(sa)), _mm512_cvtepi64_epi32(sb), 1);
         _mm512_storeu_si512(sums + i / 8, _mm512_and_si512(s, _mm512_set1_epi32(0xffff)));
     }
 }
@@ -111,16 +118,18 @@ IQ1_INLINE void iq1_decode_row_iq1_s_avx512(const uint8_t *w, int64_t k, int64_t
     const int half = (int)(b & 1);
     const __m128i low = _mm_loadu_si128((const __m128i *)(blk + 2 + 16 * half));
     const __m128i qh4 = _mm_loadl_epi64((const __m128i *)(blk + 34 + 8 * half));
-    iq1_finish_row_avx512(iq1s_indices_avx512(low, qh4), iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
+    iq1_finish_row_avx512(iq1s_indices_avx512(low, qh4), iq1s_scales_from_qh(qh4),
+                          0.125f * _cvtsh_ss(iq1_load_u16(blk)), o);
 }
 
-IQ1_INLINE void iq1_decode_row_iq1_s_r4_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx512 *o) {
+IQ1_INLINE void iq1_decode_row_iq1_s_r4_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b,
+                                               iq1_row_prep_avx512 *o) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1S_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
     const __m128i qh4 = iq1s_r4_row_qh(blk, row);
     iq1_finish_row_avx512(iq1s_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1S_R4_BLOCK_BYTES, row), qh4),
-                iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
+                          iq1s_scales_from_qh(qh4), 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
 IQ1_INLINE void iq1_decode_row_iq1_m_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx512 *o) {
@@ -132,14 +141,15 @@ IQ1_INLINE void iq1_decode_row_iq1_m_avx512(const uint8_t *w, int64_t k, int64_t
     iq1_finish_row_avx512(iq1m_indices_avx512(low, qh8), sc, 0.125f * _cvtsh_ss(iq1m_scale_bits(blk + 48)), o);
 }
 
-IQ1_INLINE void iq1_decode_row_iq1_m_r4_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b, iq1_row_prep_avx512 *o) {
+IQ1_INLINE void iq1_decode_row_iq1_m_r4_avx512(const uint8_t *w, int64_t k, int64_t r, int64_t b,
+                                               iq1_row_prep_avx512 *o) {
     const uint8_t *grp = w + (r / 4) * iq1_r4_group_bytes(k, IQ1M_R4_BLOCK_BYTES);
     const int row = (int)(r & 3);
     const uint8_t *blk = grp + 8 + 4 * b * IQ1M_R4_BLOCK_BYTES;
     __m128i qh8, scv;
     iq1m_r4_row_qh_scales(blk, row, &qh8, &scv);
-    iq1_finish_row_avx512(iq1m_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8),
-                scv, 0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
+    iq1_finish_row_avx512(iq1m_indices_avx512(iq1_r4_row_bytes_avx2(blk, IQ1M_R4_BLOCK_BYTES, row), qh8), scv,
+                          0.125f * _cvtsh_ss(iq1_load_u16(grp + 2 * row)), o);
 }
 
 /* 16 x 16 int32 transpose: r[i] lane j -> r[j] lane i */
@@ -159,7 +169,8 @@ IQ1_INLINE void iq1_transpose16_avx512(__m512i r[16]) {
     for (int m = 0; m < 4; ++m) t[m] = r[m], t[4 + m] = r[4 + m], t[8 + m] = r[8 + m], t[12 + m] = r[12 + m];
     for (int m = 0; m < 4; ++m) {
         const __m512i s0 = _mm512_shuffle_i32x4(t[m], t[4 + m], 0x44), s1 = _mm512_shuffle_i32x4(t[m], t[4 + m], 0xEE);
-        const __m512i s2 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0x44), s3 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0xEE);
+        const __m512i s2 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0x44),
+                      s3 = _mm512_shuffle_i32x4(t[8 + m], t[12 + m], 0xEE);
         r[m] = _mm512_shuffle_i32x4(s0, s2, 0x88);
         r[4 + m] = _mm512_shuffle_i32x4(s0, s2, 0xDD);
         r[8 + m] = _mm512_shuffle_i32x4(s1, s3, 0x88);

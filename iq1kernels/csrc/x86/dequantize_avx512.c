@@ -15,7 +15,8 @@ static inline void two_groups(float *y, int a, int b, float dl_a, float dl_b, fl
     _mm512_storeu_ps(y, _mm512_mul_ps(dl, _mm512_add_ps(gv, delta)));
 }
 
-/* iq1_dequantize_iq1_s_avx512, iq1_dequantize_iq1_m_avx512, iq1_dequantize_iq1_s_r4_avx512, iq1_dequantize_iq1_m_r4_avx512 */
+/* iq1_dequantize_iq1_s_avx512, iq1_dequantize_iq1_m_avx512, iq1_dequantize_iq1_s_r4_avx512,
+ * iq1_dequantize_iq1_m_r4_avx512 */
 #define IQ1_VARIANT avx512
 #include "dequantize_formats-inl.h"
 #undef IQ1_VARIANT

@@ -19,7 +19,8 @@
  * C 0-3 (2 row x 2 column blocks), B 4-5 (the two column blocks), A 6-7 (P, Q). */
 
 /* Decode rows [r, r + nr) (nr <= 32; missing rows are zero) of blocks [b0, b0 + nb) into st. */
-static void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb, iq1_strip_avx512_amx *st) {
+static void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
+                                 iq1_strip_avx512_amx *st) {
     iq1_row_prep_avx512 prep;
     for (int j = 0; j < nb; ++j)
         for (int i = 0; i < 32; ++i) {
@@ -40,8 +41,8 @@ static void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr,
 }
 
 /* columns [c0, c1); -1 when the buffers cannot be allocated */
-static int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
-                           int64_t c0, int64_t c1, float *y, int64_t ldy) {
+static int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0, int64_t c1,
+                          float *y, int64_t ldy) {
     const int64_t nbx = k / IQ1_QK_ACT;
     iq1_strip_avx512_amx *st = (iq1_strip_avx512_amx *)aligned_alloc(64, sizeof(iq1_strip_avx512_amx));
     const int64_t groups = (c1 - c0 + IQ1_AMX_BLOCK_COLS - 1) / IQ1_AMX_BLOCK_COLS;
@@ -62,9 +63,9 @@ static int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, c
             IQ1_NAME(gemm_strip)(w, k, r, nr, b0, nb, st);
             for (int64_t g = 0; g < groups; ++g) {
                 const int64_t c = c0 + IQ1_AMX_BLOCK_COLS * g;
-                iq1_tile_avx512_amx(st, nb, xt + g * nb * IQ1_AMX_BLOCK_COLS * IQ1_QK_ACT, dx + g * nb * IQ1_AMX_BLOCK_COLS, nr,
-                                    (int)(c1 - c < IQ1_AMX_BLOCK_COLS ? c1 - c : IQ1_AMX_BLOCK_COLS), y + c * ldy + r, ldy,
-                                    b0 > 0);
+                iq1_tile_avx512_amx(
+                    st, nb, xt + g * nb * IQ1_AMX_BLOCK_COLS * IQ1_QK_ACT, dx + g * nb * IQ1_AMX_BLOCK_COLS, nr,
+                    (int)(c1 - c < IQ1_AMX_BLOCK_COLS ? c1 - c : IQ1_AMX_BLOCK_COLS), y + c * ldy + r, ldy, b0 > 0);
             }
         }
     }
@@ -82,8 +83,8 @@ static int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, c
  *       IQ1_AMX_BLOCK_COLS (32) columns, the last one padded (without its buffers: as a small batch);
  *   a smaller batch: IQ1_AMX_FEW_COLUMNS, the format's avx512_vnni plan (gemm_avx512-inl.h; the
  *       gathering avx512_vnni_gather one for the R4 formats), which gives the same bits. */
-static void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
-                           int64_t c0, int64_t c1, float *y, int64_t ldy) {
+static void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                           int64_t c1, float *y, int64_t ldy) {
     for (int64_t c = c0; c < c1; c += IQ1_AMX_BATCH_COLS) {
         const int64_t ce = c1 - c < IQ1_AMX_BATCH_COLS ? c1 : c + IQ1_AMX_BATCH_COLS;
         if (ce - c < IQ1_AMX_MIN_COLS || IQ1_NAME(gemm)(w, k, r0, r1, x, c, ce, y, ldy) != 0)

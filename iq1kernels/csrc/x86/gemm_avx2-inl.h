@@ -17,7 +17,7 @@
 /* Decode rows [r, r + nr) (nr <= 8; missing rows are zero) of blocks [b0, b0 + nb) into st: W[j][q] =
  * quad q (split order) of block j for the 8 rows, C[j][p] = coefficient pair p, D[j] = dw. */
 static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
-                                       iq1_strip_avx2 *st) {
+                                          iq1_strip_avx2 *st) {
     /* decoded row by row (sequential reads), expanded block by block once all stores are done */
     for (int i = 0; i < nr; ++i)
         for (int j = 0; j < nb; ++j) IQ1_DECODE_ROW(w, k, r + i, b0 + j, &st->prep[i][j]);
@@ -54,8 +54,8 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
 /* 8 rows x NC columns over the strip's nb blocks; a column group's activations are interleaved per quad
  * (xs[j][q][n]), pair (bs[j][p][n]) and block (dx[j][n]) so that one pointer serves all columns */
 IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 *st, int nb, const int32_t *xs,
-                                            const int32_t *bs, const float *dx, int nr, float *y, int64_t ldy,
-                                            int add) {
+                                             const int32_t *bs, const float *dx, int nr, float *y, int64_t ldy,
+                                             int add) {
     /* the fp32 sums live in memory (one load / store per block and column, next to 32 integer products):
      * the 16 registers hold the NC integer accumulators, the weights and the broadcasts */
     float facc[IQ1_GEMM_COLS_AVX2][8] __attribute__((aligned(32)));
@@ -72,7 +72,8 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
 #pragma GCC unroll 4
         for (int q = 0; q < 32; ++q) {
             const __m256i wq = _mm256_load_si256((const __m256i *)st->W[j][q]);
-            for (int n = 0; n < NC; ++n) acc[n] = _mm256_dpbusd_avx_epi32(acc[n], wq, _mm256_set1_epi32(xq[q * NC + n]));
+            for (int n = 0; n < NC; ++n)
+                acc[n] = _mm256_dpbusd_avx_epi32(acc[n], wq, _mm256_set1_epi32(xq[q * NC + n]));
         }
 #else
         const __m256i one = _mm256_set1_epi16(1);
@@ -88,7 +89,7 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
                 const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(w2, _mm256_set1_epi32(xq[(q + 2) * NC + n])),
                                                      _mm256_maddubs_epi16(w3, _mm256_set1_epi32(xq[(q + 3) * NC + n])));
                 acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(_mm256_add_epi16(p01, p23), one));
-                IQ1_IN_REGISTER(acc[n]);   /* else 7 of the 8 live in memory ("accumulator spills") */
+                IQ1_IN_REGISTER(acc[n]); /* else 7 of the 8 live in memory ("accumulator spills") */
             }
         }
         for (int n = 0; n < NC; ++n) acc[n] = _mm256_slli_epi32(acc[n], 3);
@@ -106,7 +107,8 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
         }
         const __m256 dwv = _mm256_load_ps(st->D[j]);
         for (int n = 0; n < NC; ++n)
-            _mm256_store_ps(facc[n], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[n]), _mm256_mul_ps(dwv, _mm256_set1_ps(dx[j * NC + n])),
+            _mm256_store_ps(facc[n], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[n]),
+                                                     _mm256_mul_ps(dwv, _mm256_set1_ps(dx[j * NC + n])),
                                                      _mm256_load_ps(facc[n])));
     }
     for (int n = 0; n < NC; ++n) {
@@ -117,14 +119,15 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
 
 /* columns [c0, c1) of blocks [b0, b0 + nb) in the interleaved layout the tile (gemm_tile) reads, NC columns a group:
  * group g starts at xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2 (bs, dx likewise) */
-static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb,
-                                          int32_t *xs, int32_t *bs, float *dx) {
+static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb, int32_t *xs,
+                                         int32_t *bs, float *dx) {
     const int64_t k = x->k, nbx = k / IQ1_QK_ACT;
     int8_t split[IQ1_QK_ACT] __attribute__((aligned(64)));
     uint32_t sums[8] __attribute__((aligned(64)));
     for (int64_t c = c0; c < c1; ++c) {
         const int64_t g = (c - c0) / IQ1_GEMM_COLS_AVX2, n = (c - c0) % IQ1_GEMM_COLS_AVX2;
-        const int64_t NC = c1 - (c0 + g * IQ1_GEMM_COLS_AVX2) < IQ1_GEMM_COLS_AVX2 ? c1 - (c0 + g * IQ1_GEMM_COLS_AVX2) : IQ1_GEMM_COLS_AVX2;
+        const int64_t NC = c1 - (c0 + g * IQ1_GEMM_COLS_AVX2) < IQ1_GEMM_COLS_AVX2 ? c1 - (c0 + g * IQ1_GEMM_COLS_AVX2)
+                                                                                   : IQ1_GEMM_COLS_AVX2;
         int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2, *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
         float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX2;
         for (int j = 0; j < nb; ++j) {
@@ -132,9 +135,9 @@ static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c
             iq1_split_act_avx2(x->qs + c * k + b * IQ1_QK_ACT, IQ1_QK_ACT, split, sums);
             for (int q = 0; q < 32; ++q) memcpy(&xg[(j * 32 + q) * NC + n], split + 4 * q, 4);
 #if !IQ1_DELTA_PER_32
-            for (int p = 0; p < 8; ++p) bg[(j * 8 + p) * NC + n] = (int32_t)sums[p];   /* (g, g + 8) */
+            for (int p = 0; p < 8; ++p) bg[(j * 8 + p) * NC + n] = (int32_t)sums[p]; /* (g, g + 8) */
 #else
-            {   /* 32-block sums: pairs (0, 2) and (1, 3), matching C[j][0] and C[j][1] */
+            { /* 32-block sums: pairs (0, 2) and (1, 3), matching C[j][0] and C[j][1] */
                 const int16_t *s = x->bsums + c * (k / 32) + 4 * b;
                 bg[(j * 2 + 0) * NC + n] = (int32_t)((uint32_t)(uint16_t)s[0] | ((uint32_t)(uint16_t)s[2] << 16));
                 bg[(j * 2 + 1) * NC + n] = (int32_t)((uint32_t)(uint16_t)s[1] | ((uint32_t)(uint16_t)s[3] << 16));
@@ -145,8 +148,8 @@ static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c
     }
 }
 
-static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
-                                     int64_t c0, int64_t c1, float *y, int64_t ldy) {
+static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                                   int64_t c1, float *y, int64_t ldy) {
     const int64_t nbx = k / IQ1_QK_ACT, ncols = c1 - c0;
     const int64_t groups = (ncols + IQ1_GEMM_COLS_AVX2 - 1) / IQ1_GEMM_COLS_AVX2;
     const size_t xs_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * 32 * IQ1_GEMM_COLS_AVX2);
@@ -154,7 +157,11 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
     const size_t dx_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * IQ1_GEMM_COLS_AVX2);
     iq1_strip_avx2 *st = (iq1_strip_avx2 *)aligned_alloc(64, sizeof(iq1_strip_avx2));
     int32_t *xs = (int32_t *)malloc(4 * (xs_n + bs_n + dx_n));
-    if (!st || !xs) { free(st); free(xs); return -1; }
+    if (!st || !xs) {
+        free(st);
+        free(xs);
+        return -1;
+    }
     int32_t *bs = xs + xs_n;
     float *dx = (float *)(bs + bs_n);
     for (int64_t b0 = 0; b0 < nbx; b0 += IQ1_GEMM_CHUNK_BLOCKS_AVX2) {
@@ -166,14 +173,18 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
             for (int64_t g = 0; g < groups; ++g) {
                 const int64_t c = c0 + g * IQ1_GEMM_COLS_AVX2;
                 const int nc = (int)(c1 - c < IQ1_GEMM_COLS_AVX2 ? c1 - c : IQ1_GEMM_COLS_AVX2);
-                const int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2, *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
+                const int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2,
+                              *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
                 const float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX2;
                 float *yg = y + c * ldy + r;
-                switch (nc) {   /* a constant column count keeps the accumulators in registers */
+                switch (nc) { /* a constant column count keeps the accumulators in registers */
+                    /* clang-format off */
 #define IQ1_GEMM_CASE(N) case N: IQ1_NAME(gemm_tile)(N, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
-                IQ1_GEMM_CASE(1) IQ1_GEMM_CASE(2) IQ1_GEMM_CASE(3) IQ1_GEMM_CASE(4) IQ1_GEMM_CASE(5) IQ1_GEMM_CASE(6) IQ1_GEMM_CASE(7)
+                IQ1_GEMM_CASE(1) IQ1_GEMM_CASE(2) IQ1_GEMM_CASE(3) IQ1_GEMM_CASE(4)
+                IQ1_GEMM_CASE(5) IQ1_GEMM_CASE(6) IQ1_GEMM_CASE(7)
                 default: IQ1_NAME(gemm_tile)(IQ1_GEMM_COLS_AVX2, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
 #undef IQ1_GEMM_CASE
+                    /* clang-format on */
                 }
             }
         }
@@ -186,15 +197,16 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
 /* ---- The AVX2 kernel plan: which kernel serves how many columns (the thresholds: core/kernel_plan.h) ----
  * core/driver.c gives each thread rows [r0, r1) and columns [c0, c1); of those n = c1 - c0 columns
  *   in batches of IQ1_GEMM_BATCH_COLS (768): the GEMM's activation copy stays a few MB however large n is;
- *   a batch of more than IQ1_GEMV_MAX_COLS (16): the GEMM iq1_gemm_<format>_<variant> (8 rows x 8 columns register tile;
+ *   a batch of more than IQ1_GEMV_MAX_COLS (16): the GEMM iq1_gemm_<format>_<variant> (8 rows x 8 columns register
+ * tile;
  *       it needs heap buffers, and without them the GEMV, stack only, gives the same bits);
  *   a batch of up to 16: the GEMV iq1_gemv_<format>_avx2, in passes of IQ1_GEMV_PASS_COLS (8):
  *       a pass of IQ1_GEMV_COLUMNS_MIN (3) to 8 columns: iq1_gemv_columns_<format>_avx2,
  *       a pass of 1 or 2 columns: iq1_gemv_rows_<format>_avx2.
  * Every kernel forms the same exact integer per row and 128-block and the same fp32 FMA chain: a column's
  * result does not depend on the kernel. */
-static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
-                           int64_t c0, int64_t c1, float *y, int64_t ldy) {
+static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                                    int64_t c1, float *y, int64_t ldy) {
     for (int64_t c = c0; c < c1; c += IQ1_GEMM_BATCH_COLS) {
         const int64_t ce = c1 - c < IQ1_GEMM_BATCH_COLS ? c1 : c + IQ1_GEMM_BATCH_COLS;
         if (ce - c > IQ1_GEMV_MAX_COLS && IQ1_NAME(gemm)(w, k, r0, r1, x, c, ce, y, ldy) == 0) continue;

@@ -6,8 +6,8 @@
 #include "common.h"
 #include "decode_row_avx2.h"
 
-#define IQ1_GEMM_CHUNK_AVX2 4096       /* k values per GEMM strip */
-#define IQ1_GEMM_COLS_AVX2 8           /* columns of the GEMM register tile (8 rows x 8 columns) */
+#define IQ1_GEMM_CHUNK_AVX2 4096 /* k values per GEMM strip */
+#define IQ1_GEMM_COLS_AVX2 8     /* columns of the GEMM register tile (8 rows x 8 columns) */
 #define IQ1_GEMM_CHUNK_BLOCKS_AVX2 (IQ1_GEMM_CHUNK_AVX2 / IQ1_QK_ACT)
 
 /* One GEMM strip: 8 rows x IQ1_GEMM_CHUNK_AVX2 values, rows in the int32 lanes */

@@ -19,8 +19,8 @@
 
 /* the GEMV's passes of IQ1_GEMV_PASS_COLS columns: 1 or 2 with the rows in the lanes, more with the columns
  * (the kernel plan, IQ1_NAME(plan) below) */
-static IQ1_ATTR void IQ1_NAME(gemv)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
-                                      int64_t c0, int64_t c1, float *y, int64_t ldy) {
+static IQ1_ATTR void IQ1_NAME(gemv)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                                    int64_t c1, float *y, int64_t ldy) {
     for (int64_t c = c0; c < c1; c += IQ1_GEMV_PASS_COLS) {
         const int nc = (int)(c1 - c < IQ1_GEMV_PASS_COLS ? c1 - c : IQ1_GEMV_PASS_COLS);
         if (nc >= IQ1_GEMV_COLUMNS_MIN) IQ1_NAME(gemv_columns)(w, k, r0, r1, x, c, nc, y, ldy);
@@ -33,9 +33,9 @@ static IQ1_ATTR void IQ1_NAME(gemv)(const uint8_t *w, int64_t k, int64_t r0, int
 /* Decode rows [r, r + nr) (nr <= 16; missing rows are zero) of blocks [b0, b0 + nb) into st: W[j][q] =
  * quad q (values 4q..4q+3) of block j for the 16 rows, C[j][p] = coefficient pair p, D[j] = dw. */
 static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
-                                       iq1_strip_avx512 *st) {
+                                          iq1_strip_avx512 *st) {
     __m512i lo[16], hi[16], cp[16];
-    const int per = 16 / IQ1_GEMM_PAIRS;                  /* blocks per coefficient transpose */
+    const int per = 16 / IQ1_GEMM_PAIRS; /* blocks per coefficient transpose */
     /* decoded row by row (sequential reads), expanded block by block once all stores are done */
     for (int i = 0; i < nr; ++i)
         for (int j = 0; j < nb; ++j) IQ1_DECODE_ROW(w, k, r + i, b0 + j, &st->prep[i][j]);
@@ -62,15 +62,16 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
             }
         }
         iq1_transpose16_avx512(cp);
-        for (int q = 0; q < 16 && j0 + q / IQ1_GEMM_PAIRS < nb; ++q) _mm512_store_si512(st->C[j0 + q / IQ1_GEMM_PAIRS][q % IQ1_GEMM_PAIRS], cp[q]);
+        for (int q = 0; q < 16 && j0 + q / IQ1_GEMM_PAIRS < nb; ++q)
+            _mm512_store_si512(st->C[j0 + q / IQ1_GEMM_PAIRS][q % IQ1_GEMM_PAIRS], cp[q]);
     }
 }
 
 /* 16 rows x NC columns over the strip's nb blocks; a column group's activations are interleaved per quad
  * (xs[j][q][n]), pair (bs[j][p][n]) and block (dx[j][n]) so that one pointer serves all columns */
 IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx512 *st, int nb, const int32_t *xs,
-                                            const int32_t *bs, const float *dx, int nr, float *y, int64_t ldy,
-                                            int add) {
+                                             const int32_t *bs, const float *dx, int nr, float *y, int64_t ldy,
+                                             int add) {
     /* a later chunk continues the sums where the previous one stored them: additions stay in block order,
      * the same as in the GEMV */
     const __mmask16 rows = (__mmask16)((1u << nr) - 1);
@@ -110,26 +111,31 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx51
         }
         const __m512 dwv = _mm512_load_ps(st->D[j]);
         for (int n = 0; n < NC; ++n)
-            facc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[n]), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[j * NC + n])), facc[n]);
+            facc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[n]), _mm512_mul_ps(dwv, _mm512_set1_ps(dx[j * NC + n])),
+                                      facc[n]);
     }
     for (int n = 0; n < NC; ++n) _mm512_mask_storeu_ps(y + n * ldy, rows, facc[n]);
 }
 
 /* columns [c0, c1) of blocks [b0, b0 + nb) in the interleaved layout the tile (gemm_tile) reads, NC columns a group:
  * group g starts at xs + g * nb * 32 * IQ1_GEMM_COLS_AVX512 (bs, dx likewise) */
-static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb,
-                                          int32_t *xs, int32_t *bs, float *dx) {
+static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb, int32_t *xs,
+                                         int32_t *bs, float *dx) {
     const int64_t k = x->k, nbx = k / IQ1_QK_ACT;
     uint32_t sums[16] __attribute__((aligned(64)));
     for (int64_t c = c0; c < c1; ++c) {
         const int64_t g = (c - c0) / IQ1_GEMM_COLS_AVX512, n = (c - c0) % IQ1_GEMM_COLS_AVX512;
-        const int64_t NC = c1 - (c0 + g * IQ1_GEMM_COLS_AVX512) < IQ1_GEMM_COLS_AVX512 ? c1 - (c0 + g * IQ1_GEMM_COLS_AVX512) : IQ1_GEMM_COLS_AVX512;
-        int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX512, *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX512;
+        const int64_t NC = c1 - (c0 + g * IQ1_GEMM_COLS_AVX512) < IQ1_GEMM_COLS_AVX512
+                               ? c1 - (c0 + g * IQ1_GEMM_COLS_AVX512)
+                               : IQ1_GEMM_COLS_AVX512;
+        int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX512,
+                *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX512;
         float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX512;
         for (int j = 0; j < nb; ++j) {
             const int64_t b = b0 + j;
             const int8_t *qs = x->qs + c * k + b * IQ1_QK_ACT;
-            if (IQ1_GEMM_PAIRS == 8) iq1_act_sums_avx512(qs, IQ1_QK_ACT, sums);   /* per-8 sums: only per-8 coefficients need them */
+            if (IQ1_GEMM_PAIRS == 8)
+                iq1_act_sums_avx512(qs, IQ1_QK_ACT, sums); /* per-8 sums: only per-8 coefficients need them */
             for (int q = 0; q < 32; ++q) memcpy(&xg[(j * 32 + q) * NC + n], qs + 4 * q, 4);
             for (int p = 0; p < IQ1_GEMM_PAIRS; ++p) {
                 /* pair p: groups (2p, 2p + 1) per 8, or 32-blocks (2p, 2p + 1) */
@@ -148,8 +154,8 @@ static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c
     }
 }
 
-static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
-                                     int64_t c0, int64_t c1, float *y, int64_t ldy) {
+static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                                   int64_t c1, float *y, int64_t ldy) {
     const int64_t nbx = k / IQ1_QK_ACT, chunk_blocks = IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT, ncols = c1 - c0;
     const int64_t groups = (ncols + IQ1_GEMM_COLS_AVX512 - 1) / IQ1_GEMM_COLS_AVX512;
     const size_t xs_n = (size_t)(groups * chunk_blocks * 32 * IQ1_GEMM_COLS_AVX512);
@@ -157,7 +163,11 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
     const size_t dx_n = (size_t)(groups * chunk_blocks * IQ1_GEMM_COLS_AVX512);
     iq1_strip_avx512 *st = (iq1_strip_avx512 *)aligned_alloc(64, sizeof(iq1_strip_avx512));
     int32_t *xs = (int32_t *)malloc(4 * (xs_n + bs_n + dx_n));
-    if (!st || !xs) { free(st); free(xs); return -1; }
+    if (!st || !xs) {
+        free(st);
+        free(xs);
+        return -1;
+    }
     int32_t *bs = xs + xs_n;
     float *dx = (float *)(bs + bs_n);
     for (int64_t b0 = 0; b0 < nbx; b0 += chunk_blocks) {
@@ -169,15 +179,18 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
             for (int64_t g = 0; g < groups; ++g) {
                 const int64_t c = c0 + g * IQ1_GEMM_COLS_AVX512;
                 const int nc = (int)(c1 - c < IQ1_GEMM_COLS_AVX512 ? c1 - c : IQ1_GEMM_COLS_AVX512);
-                const int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX512, *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX512;
+                const int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX512,
+                              *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX512;
                 const float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX512;
                 float *yg = y + c * ldy + r;
-                switch (nc) {   /* a constant column count keeps the accumulators in registers */
+                switch (nc) { /* a constant column count keeps the accumulators in registers */
+                    /* clang-format off */
 #define IQ1_GEMM_CASE(N) case N: IQ1_NAME(gemm_tile)(N, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
                 IQ1_GEMM_CASE(1) IQ1_GEMM_CASE(2) IQ1_GEMM_CASE(3) IQ1_GEMM_CASE(4) IQ1_GEMM_CASE(5) IQ1_GEMM_CASE(6)
                 IQ1_GEMM_CASE(7) IQ1_GEMM_CASE(8) IQ1_GEMM_CASE(9) IQ1_GEMM_CASE(10) IQ1_GEMM_CASE(11)
                 default: IQ1_NAME(gemm_tile)(IQ1_GEMM_COLS_AVX512, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
 #undef IQ1_GEMM_CASE
+                    /* clang-format on */
                 }
             }
         }
@@ -190,15 +203,16 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
 /* ---- The AVX-512 kernel plan: which kernel serves how many columns (the thresholds: core/kernel_plan.h) ----
  * core/driver.c gives each thread rows [r0, r1) and columns [c0, c1); of those n = c1 - c0 columns
  *   in batches of IQ1_GEMM_BATCH_COLS (768): the GEMM's activation copy stays a few MB however large n is;
- *   a batch of more than IQ1_GEMV_MAX_COLS (16): the GEMM iq1_gemm_<format>_<variant> (16 rows x 12 columns register tile;
+ *   a batch of more than IQ1_GEMV_MAX_COLS (16): the GEMM iq1_gemm_<format>_<variant> (16 rows x 12 columns register
+ * tile;
  *       it needs heap buffers, and without them the GEMV, stack only, gives the same bits);
  *   a batch of up to 16: the GEMV iq1_gemv_<format>_<variant>, in passes of IQ1_GEMV_PASS_COLS (8):
  *       a pass of IQ1_GEMV_COLUMNS_MIN (3) to 8 columns: iq1_gemv_columns_<format>_<variant>,
  *       a pass of 1 or 2 columns: iq1_gemv_rows_<format>_<variant>.
  * Every kernel forms the same exact integer per row and 128-block and the same fp32 FMA chain: a column's
  * result does not depend on the kernel. */
-static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
-                           int64_t c0, int64_t c1, float *y, int64_t ldy) {
+static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                                    int64_t c1, float *y, int64_t ldy) {
     for (int64_t c = c0; c < c1; c += IQ1_GEMM_BATCH_COLS) {
         const int64_t ce = c1 - c < IQ1_GEMM_BATCH_COLS ? c1 : c + IQ1_GEMM_BATCH_COLS;
         if (ce - c > IQ1_GEMV_MAX_COLS && IQ1_NAME(gemm)(w, k, r0, r1, x, c, ce, y, ldy) == 0) continue;

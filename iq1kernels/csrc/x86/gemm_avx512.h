@@ -7,15 +7,15 @@
 #include "common.h"
 #include "decode_row_avx512.h"
 
-#define IQ1_GEMM_CHUNK_AVX512 4096       /* k values per GEMM strip */
-#define IQ1_GEMM_COLS_AVX512 12          /* columns of the GEMM register tile (16 rows x 12 columns) */
+#define IQ1_GEMM_CHUNK_AVX512 4096 /* k values per GEMM strip */
+#define IQ1_GEMM_COLS_AVX512 12    /* columns of the GEMM register tile (16 rows x 12 columns) */
 
 /* One GEMM strip: 16 rows x IQ1_GEMM_CHUNK_AVX512 values, rows in the int32 lanes */
 typedef struct {
-    int32_t W[IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT][32][16];   /* [block][quad][row]: 4 weight bytes          */
-    int32_t C[IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT][8][16];    /* [block][pair][row]: 2 int16 coefficients    */
-    float D[IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT][16];         /* [block][row]: dw                            */
-    iq1_row_prep_avx512 prep[16][IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT];  /* [row][block]: the decoder's output         */
+    int32_t W[IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT][32][16];            /* [block][quad][row]: 4 weight bytes          */
+    int32_t C[IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT][8][16];             /* [block][pair][row]: 2 int16 coefficients    */
+    float D[IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT][16];                  /* [block][row]: dw                            */
+    iq1_row_prep_avx512 prep[16][IQ1_GEMM_CHUNK_AVX512 / IQ1_QK_ACT]; /* [row][block]: the decoder's output         */
 } __attribute__((aligned(64))) iq1_strip_avx512;
 
 /* The delta-correction coefficients of one row and block as int16 pairs (dwords), placed in slot `slot` of v:
@@ -27,7 +27,8 @@ IQ1_INLINE __m512i iq1_place_pairs_delta8_avx512(__m512i v, __m256i coef, int sl
 
 IQ1_INLINE __m512i iq1_place_pairs_delta32_avx512(__m512i v, __m256i coef, int slot) {
     /* words 0, 4, 8, 12 (one per 32-block) -> dwords 2 slot, 2 slot + 1 */
-    const __m256i c4 = _mm256_permutexvar_epi16(_mm256_setr_epi16(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), coef);
+    const __m256i c4 =
+        _mm256_permutexvar_epi16(_mm256_setr_epi16(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), coef);
     return _mm512_or_si512(v, _mm512_maskz_broadcastq_epi64((__mmask8)(1u << slot), _mm256_castsi256_si128(c4)));
 }
 

@@ -7,7 +7,8 @@
 #include "common.h"
 #include "decode_quad_avx2.h"
 
-#define IQ1_COLUMNS_CHUNK_BLOCKS_AVX2 32     /* 128-blocks per chunk of k (a chunk re-walks the rows: "columns GEMV chunk") */
+#define IQ1_COLUMNS_CHUNK_BLOCKS_AVX2 \
+    32 /* 128-blocks per chunk of k (a chunk re-walks the rows: "columns GEMV chunk") */
 
 /* the 8 activations of group g, broadcast to the four rows */
 IQ1_INLINE __m256i iq1_gemv_act_avx2(const int8_t *q, int g) {
@@ -24,7 +25,10 @@ IQ1_INLINE __m128i iq1_gemv_rows4_avx2(__m256i a) {
 
 /* the first nr (<= 4) lanes of v to y (a masked store in the loop costs a register: "row stores") */
 IQ1_INLINE void iq1_gemv_store_rows_avx2(float *y, int nr, __m128 v) {
-    if (nr == 4) { _mm_storeu_ps(y, v); return; }
+    if (nr == 4) {
+        _mm_storeu_ps(y, v);
+        return;
+    }
     float t[4];
     _mm_storeu_ps(t, v);
     for (int i = 0; i < nr; ++i) y[i] = t[i];
@@ -40,14 +44,17 @@ IQ1_INLINE __m256i iq1_columns_scale_avx2(const iq1_quad_avx2 *p, int s, int i) 
 /* the running fp32 sums of the item's rows [r, r + nr) and NQ column quads: facc[h][i] = row i, columns
  * 4 h .. 4 h + 3; from y (a later chunk) or zero; to y, ncols columns. A full quad of four rows is one
  * 4 x 4 transpose and four row-vector loads or stores. */
-IQ1_INLINE void iq1_columns_load_avx2(const int NQ, float facc[2][4][4], const float *y, int64_t ldy, int nr, int ncols, int add) {
+IQ1_INLINE void iq1_columns_load_avx2(const int NQ, float facc[2][4][4], const float *y, int64_t ldy, int nr, int ncols,
+                                      int add) {
     for (int h = 0; h < NQ; ++h) {
         if (add && nr == 4 && 4 * h + 4 <= ncols) {
             __m128 c0 = _mm_loadu_ps(y + (4 * h) * ldy), c1 = _mm_loadu_ps(y + (4 * h + 1) * ldy);
             __m128 c2 = _mm_loadu_ps(y + (4 * h + 2) * ldy), c3 = _mm_loadu_ps(y + (4 * h + 3) * ldy);
             _MM_TRANSPOSE4_PS(c0, c1, c2, c3);
-            _mm_store_ps(facc[h][0], c0); _mm_store_ps(facc[h][1], c1);
-            _mm_store_ps(facc[h][2], c2); _mm_store_ps(facc[h][3], c3);
+            _mm_store_ps(facc[h][0], c0);
+            _mm_store_ps(facc[h][1], c1);
+            _mm_store_ps(facc[h][2], c2);
+            _mm_store_ps(facc[h][3], c3);
             continue;
         }
         for (int i = 0; i < 4; ++i)
@@ -62,8 +69,10 @@ IQ1_INLINE void iq1_columns_store_avx2(const int NQ, float facc[2][4][4], float 
             __m128 r0 = _mm_load_ps(facc[h][0]), r1 = _mm_load_ps(facc[h][1]);
             __m128 r2 = _mm_load_ps(facc[h][2]), r3 = _mm_load_ps(facc[h][3]);
             _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-            _mm_storeu_ps(y + (4 * h) * ldy, r0); _mm_storeu_ps(y + (4 * h + 1) * ldy, r1);
-            _mm_storeu_ps(y + (4 * h + 2) * ldy, r2); _mm_storeu_ps(y + (4 * h + 3) * ldy, r3);
+            _mm_storeu_ps(y + (4 * h) * ldy, r0);
+            _mm_storeu_ps(y + (4 * h + 1) * ldy, r1);
+            _mm_storeu_ps(y + (4 * h + 2) * ldy, r2);
+            _mm_storeu_ps(y + (4 * h + 3) * ldy, r3);
             continue;
         }
         for (int n = 0; n < 4 && 4 * h + n < ncols; ++n)

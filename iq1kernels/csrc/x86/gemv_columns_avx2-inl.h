@@ -10,7 +10,8 @@
  * stack), and is multiplied with one row's grid entry, broadcast straight from the grid table (vpbroadcastq: a
  * lookup is one load). vpmaddubsw then vpmaddwd with the row's slot scale leave int32 [c0 c0 c1 c1 | c2 c2 c3
  * c3] for that row. The rows-in-lanes GEMV instead pays, per four rows and per column, one activation
- * broadcast for every group; beyond two columns those loads bound it, while here a group's activations are loaded once per row quad for four columns.
+ * broadcast for every group; beyond two columns those loads bound it, while here a group's activations are loaded
+ * once per row quad for four columns.
  *   IQ1_S / IQ1_S_R4: unsigned grid u = g + 1 times the signed q; the delta by the bsums (iq1_quad_avx2.cc).
  *   IQ1_M / IQ1_M_R4: unsigned u = 8 (g + delta) + 9 (iq1_grid_v8u, same offsets as iq1_grid_v8) times
  *   q, minus 9 sc times each 16 values' activation sum (made in the copy): no vpsignb per column, which
@@ -20,19 +21,20 @@
  * many share a call. */
 
 typedef struct {
-    int8_t x[2][IQ1_COLUMNS_CHUNK_BLOCKS_AVX2][16][32];    /* [quad][block][group]: the 8 values of each of 4 columns */
+    int8_t x[2][IQ1_COLUMNS_CHUNK_BLOCKS_AVX2][16][32]; /* [quad][block][group]: the 8 values of each of 4 columns */
 #if IQ1_DELTA_PER_32
-    int16_t bs[2][IQ1_COLUMNS_CHUNK_BLOCKS_AVX2][16];      /* [quad][block]: the four 32-block sums of each column    */
+    int16_t bs[2][IQ1_COLUMNS_CHUNK_BLOCKS_AVX2][16]; /* [quad][block]: the four 32-block sums of each column    */
 #else
-    int16_t s9[2][IQ1_COLUMNS_CHUNK_BLOCKS_AVX2][2][16];   /* [quad][block][slots 0-3, 4-7]: 9 x the 16-value sums    */
+    int16_t s9[2][IQ1_COLUMNS_CHUNK_BLOCKS_AVX2][2][16]; /* [quad][block][slots 0-3, 4-7]: 9 x the 16-value sums    */
 #endif
-    float d[2][IQ1_COLUMNS_CHUNK_BLOCKS_AVX2][4];          /* [quad][block]: the columns' block scales                */
+    float d[2][IQ1_COLUMNS_CHUNK_BLOCKS_AVX2][4]; /* [quad][block]: the columns' block scales                */
 } __attribute__((aligned(32))) IQ1_NAME(columns_act);
 
 /* columns [c, c + ncols) of blocks [b0, b0 + nb) into xa; the lanes of missing columns are zero */
-static void IQ1_NAME(columns_fill)(const iq1_act *x, int64_t c, int ncols, int64_t b0, int nb, IQ1_NAME(columns_act) *xa) {
+static void IQ1_NAME(columns_fill)(const iq1_act *x, int64_t c, int ncols, int64_t b0, int nb,
+                                   IQ1_NAME(columns_act) * xa) {
     const int64_t k = x->k, nbx = k / IQ1_QK_ACT;
-    if (ncols % 4) {   /* the last quad has missing columns */
+    if (ncols % 4) { /* the last quad has missing columns */
         const int h = ncols / 4;
         memset(xa->x[h], 0, sizeof xa->x[h]);
 #if IQ1_DELTA_PER_32
@@ -73,8 +75,9 @@ IQ1_INLINE __m256i IQ1_NAME(columns_entry)(const iq1_quad_avx2 *p, int i, int g)
 /* One 128-block (j of the chunk) of the four rows (p) against NQ column quads: A[h][i] = int32 [c0 c0 c1
  * c1 | c2 c2 c3 c3] of row i and quad h. Each grid entry is loaded once for all quads; the slot's
  * activations stay in registers over the four rows. Also runs the next block's decoder, a part at a time. */
-IQ1_INLINE void IQ1_NAME(columns_block)(const int NQ, const iq1_quad_avx2 *p, const IQ1_NAME(columns_act) *xa, int64_t j, __m256i A[2][4],
-                               const iq1_rows4_avx2 *next, int64_t next_b, iq1_quad_avx2 *np) {
+IQ1_INLINE void IQ1_NAME(columns_block)(const int NQ, const iq1_quad_avx2 *p, const IQ1_NAME(columns_act) * xa,
+                                        int64_t j, __m256i A[2][4], const iq1_rows4_avx2 *next, int64_t next_b,
+                                        iq1_quad_avx2 *np) {
     for (int h = 0; h < NQ; ++h)
         for (int i = 0; i < 4; ++i) A[h][i] = _mm256_setzero_si256();
 #if IQ1_DELTA_PER_32
@@ -89,10 +92,13 @@ IQ1_INLINE void IQ1_NAME(columns_block)(const int NQ, const iq1_quad_avx2 *p, co
             const __m256i sc = iq1_columns_scale_avx2(p, s, i);
             for (int h = 0; h < NQ; ++h) {
                 /* u <= 2, |q| <= 127: four groups <= 4 * 508 a word */
-                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], x[h][0]), _mm256_maddubs_epi16(u[1], x[h][1]));
-                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], x[h][2]), _mm256_maddubs_epi16(u[3], x[h][3]));
+                const __m256i p01 =
+                    _mm256_add_epi16(_mm256_maddubs_epi16(u[0], x[h][0]), _mm256_maddubs_epi16(u[1], x[h][1]));
+                const __m256i p23 =
+                    _mm256_add_epi16(_mm256_maddubs_epi16(u[2], x[h][2]), _mm256_maddubs_epi16(u[3], x[h][3]));
                 A[h][i] = _mm256_add_epi32(A[h][i], _mm256_madd_epi16(_mm256_add_epi16(p01, p23), sc));
-                if (NQ == 1) IQ1_IN_REGISTER(A[h][i]);   /* at 8 columns the eight x fill the registers: only
+                if (NQ == 1)
+                    IQ1_IN_REGISTER(A[h][i]); /* at 8 columns the eight x fill the registers: only
                                                           * for one quad ("accumulator spills") */
             }
         }
@@ -117,9 +123,10 @@ IQ1_INLINE void IQ1_NAME(columns_block)(const int NQ, const iq1_quad_avx2 *p, co
             const __m256i sc = iq1_columns_scale_avx2(p, s, i);
             for (int h = 0; h < NQ; ++h) {
                 /* u = v + 9 <= 18: two groups <= 2 * 2 * 18 * 127 a word */
-                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(u0, x[h][0]), _mm256_maddubs_epi16(u1, x[h][1]));
+                const __m256i p01 =
+                    _mm256_add_epi16(_mm256_maddubs_epi16(u0, x[h][0]), _mm256_maddubs_epi16(u1, x[h][1]));
                 A[h][i] = _mm256_add_epi32(A[h][i], _mm256_madd_epi16(p01, sc));
-                IQ1_IN_REGISTER(A[h][i]);   /* else spilled ("accumulator spills") */
+                IQ1_IN_REGISTER(A[h][i]); /* else spilled ("accumulator spills") */
             }
         }
         if (s & 1) IQ1_DECODE_QUAD(next, next_b, s / 2, np);
@@ -132,8 +139,9 @@ IQ1_INLINE void IQ1_NAME(columns_block)(const int NQ, const iq1_quad_avx2 *p, co
         memcpy(&c0, &cm[0][4 * i], 8);
         memcpy(&c1, &cm[1][4 * i], 8);
         for (int h = 0; h < NQ; ++h) {
-            const __m256i m = _mm256_add_epi32(_mm256_madd_epi16(_mm256_set1_epi64x(c0), _mm256_load_si256((const __m256i *)xa->s9[h][j][0])),
-                                               _mm256_madd_epi16(_mm256_set1_epi64x(c1), _mm256_load_si256((const __m256i *)xa->s9[h][j][1])));
+            const __m256i m = _mm256_add_epi32(
+                _mm256_madd_epi16(_mm256_set1_epi64x(c0), _mm256_load_si256((const __m256i *)xa->s9[h][j][0])),
+                _mm256_madd_epi16(_mm256_set1_epi64x(c1), _mm256_load_si256((const __m256i *)xa->s9[h][j][1])));
             A[h][i] = _mm256_sub_epi32(A[h][i], m);
         }
     }
@@ -142,7 +150,8 @@ IQ1_INLINE void IQ1_NAME(columns_block)(const int NQ, const iq1_quad_avx2 *p, co
 
 /* rows [r0, r1) x ncols (<= 4 NQ) columns (y: the first column) over the chunk's nb blocks from b0 */
 IQ1_INLINE void IQ1_NAME(columns_chunk)(const int NQ, const uint8_t *w, int64_t k, int64_t r0, int64_t r1,
-                               const IQ1_NAME(columns_act) *xa, int64_t b0, int nb, int ncols, float *y, int64_t ldy) {
+                                        const IQ1_NAME(columns_act) * xa, int64_t b0, int nb, int ncols, float *y,
+                                        int64_t ldy) {
     iq1_quad_avx2 prep[2];
     float facc[2][4][4] __attribute__((aligned(16)));
     int64_t r = r0, j = 0;
@@ -161,8 +170,8 @@ IQ1_INLINE void IQ1_NAME(columns_chunk)(const int NQ, const uint8_t *w, int64_t 
         for (int h = 0; h < NQ; ++h) {
             const __m128 d = _mm_load_ps(xa->d[h][j]);
             for (int i = 0; i < 4; ++i)
-                _mm_store_ps(facc[h][i], _mm_fmadd_ps(_mm_cvtepi32_ps(iq1_gemv_rows4_avx2(A[h][i])), _mm_mul_ps(_mm_set1_ps(p->dw[i]), d),
-                                                      _mm_load_ps(facc[h][i])));
+                _mm_store_ps(facc[h][i], _mm_fmadd_ps(_mm_cvtepi32_ps(iq1_gemv_rows4_avx2(A[h][i])),
+                                                      _mm_mul_ps(_mm_set1_ps(p->dw[i]), d), _mm_load_ps(facc[h][i])));
         }
         if (jn == 0) iq1_columns_store_avx2(NQ, facc, y + r, ldy, nr, ncols);
         if (!more) break;
@@ -177,7 +186,7 @@ IQ1_INLINE void IQ1_NAME(columns_chunk)(const int NQ, const uint8_t *w, int64_t 
 
 /* rows [r0, r1) x columns [c, c + ncols), 1 <= ncols <= 8, all of k in chunks */
 static void IQ1_NAME(gemv_columns)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c,
-                       int ncols, float *y, int64_t ldy) {
+                                   int ncols, float *y, int64_t ldy) {
     IQ1_NAME(columns_act) xa;
     const int64_t nbx = k / IQ1_QK_ACT;
     for (int64_t b0 = 0; b0 < nbx; b0 += IQ1_COLUMNS_CHUNK_BLOCKS_AVX2) {

@@ -24,8 +24,9 @@
 /* One 128-block (j of the chunk) of the eight rows (p) against the chunk's columns: A[i] = int32 [c0 c0 |
  * ... | c7 c7] of row i. Each slot's activations stay in registers over the eight rows. Also runs the next
  * item's decoder, a part at a time. */
-IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_block)(const iq1_quad2_avx512 *p, const iq1_columns_act_avx512 *xa, int64_t j, __m512i A[8],
-                                               const iq1_rows8_avx512 *next, int64_t next_b, iq1_quad2_avx512 *np) {
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_block)(const iq1_quad2_avx512 *p, const iq1_columns_act_avx512 *xa, int64_t j,
+                                                 __m512i A[8], const iq1_rows8_avx512 *next, int64_t next_b,
+                                                 iq1_quad2_avx512 *np) {
     for (int i = 0; i < 8; ++i) A[i] = _mm512_setzero_si512();
 #if IQ1_DELTA_PER_32
 #pragma GCC unroll 4
@@ -34,12 +35,18 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_block)(const iq1_quad2_avx512 *p, cons
         for (int t = 0; t < 4; ++t) xs[t] = _mm512_load_si512(xa->x[j][4 * s + t]);
         for (int i = 0; i < 8; ++i) {
             /* u <= 2, |q| <= 128: four groups <= 4 * 512 a word */
-            const __m512i p01 = _mm512_add_epi16(_mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s), xs[0]),
-                                                 _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s + 1), xs[1]));
-            const __m512i p23 = _mm512_add_epi16(_mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s + 2), xs[2]),
-                                                 _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s + 3), xs[3]));
+            const __m512i p01 = _mm512_add_epi16(
+                _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s),
+                                     xs[0]),
+                _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s + 1),
+                                     xs[1]));
+            const __m512i p23 = _mm512_add_epi16(
+                _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s + 2),
+                                     xs[2]),
+                _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 4 * s + 3),
+                                     xs[3]));
             A[i] = IQ1_NAME(scaled)(A[i], _mm512_add_epi16(p01, p23), iq1_columns_scale_avx512(p, s, i));
-            if (!IQ1_VNNI) IQ1_IN_REGISTER(A[i]);   /* else GCC re-associates and spills the plain chains */
+            if (!IQ1_VNNI) IQ1_IN_REGISTER(A[i]); /* else GCC re-associates and spills the plain chains */
         }
         IQ1_DECODE_QUAD2(next, next_b, 2 * s, np);
         IQ1_DECODE_QUAD2(next, next_b, 2 * s + 1, np);
@@ -56,22 +63,25 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_block)(const iq1_quad2_avx512 *p, cons
         const __m512i x0 = _mm512_load_si512(xa->x[j][2 * s]), x1 = _mm512_load_si512(xa->x[j][2 * s + 1]);
         for (int i = 0; i < 8; ++i) {
             /* u = v + 9 <= 18: two groups <= 2 * 2 * 18 * 128 a word */
-            const __m512i p01 = _mm512_add_epi16(_mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 2 * s), x0),
-                                                 _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 2 * s + 1), x1));
+            const __m512i p01 = _mm512_add_epi16(
+                _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 2 * s), x0),
+                _mm512_maddubs_epi16(iq1_columns_entry_avx512(IQ1_COLUMNS_GRID, IQ1_QUAD_ROW_MAJOR, p, i, 2 * s + 1),
+                                     x1));
             A[i] = IQ1_NAME(scaled)(A[i], p01, iq1_columns_scale_avx512(p, s, i));
             if (!IQ1_VNNI) IQ1_IN_REGISTER(A[i]);
         }
         IQ1_DECODE_QUAD2(next, next_b, s, np);
     }
     /* minus the +9: sum over the slots of sc * 9 * (the slot's activation sum) */
-    int16_t cm[2][2][16] __attribute__((aligned(32)));   /* [quad][half] */
+    int16_t cm[2][2][16] __attribute__((aligned(32))); /* [quad][half] */
     for (int h = 0; h < 2; ++h) iq1_quad_row_scales_avx2(&p->q[h], cm[h]);
     const __m512i s90 = _mm512_load_si512(xa->s9[j][0]), s91 = _mm512_load_si512(xa->s9[j][1]);
     for (int i = 0; i < 8; ++i) {
         long long c0, c1;
         memcpy(&c0, &cm[i >> 2][0][4 * (i & 3)], 8);
         memcpy(&c1, &cm[i >> 2][1][4 * (i & 3)], 8);
-        const __m512i m = _mm512_add_epi32(_mm512_madd_epi16(_mm512_set1_epi64(c0), s90), _mm512_madd_epi16(_mm512_set1_epi64(c1), s91));
+        const __m512i m = _mm512_add_epi32(_mm512_madd_epi16(_mm512_set1_epi64(c0), s90),
+                                           _mm512_madd_epi16(_mm512_set1_epi64(c1), s91));
         A[i] = _mm512_sub_epi32(A[i], m);
     }
 #endif
@@ -79,8 +89,9 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_block)(const iq1_quad2_avx512 *p, cons
 
 /* rows [r0, r1) x ncols (3..8) columns (y: the first column) over the chunk's nb blocks from b0. The
  * running fp32 sums of the item's rows are facc[i] (the eight columns of row i). */
-IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_chunk)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_columns_act_avx512 *xa,
-                                               int64_t b0, int nb, int ncols, float *y, int64_t ldy) {
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_chunk)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1,
+                                                 const iq1_columns_act_avx512 *xa, int64_t b0, int nb, int ncols,
+                                                 float *y, int64_t ldy) {
     iq1_quad2_avx512 prep[2];
     float facc[8][8] __attribute__((aligned(32)));
     int64_t r = r0, j = 0;
@@ -101,7 +112,8 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_chunk)(const uint8_t *w, int64_t k, in
         const __m256 d = _mm256_load_ps(xa->d[j]);
         for (int i = 0; i < 8; ++i)
             _mm256_store_ps(facc[i], _mm256_fmadd_ps(_mm256_cvtepi32_ps(iq1_pair_sums8_avx512(A[i])),
-                                                     _mm256_mul_ps(_mm256_set1_ps(p->q[i >> 2].dw[i & 3]), d), _mm256_load_ps(facc[i])));
+                                                     _mm256_mul_ps(_mm256_set1_ps(p->q[i >> 2].dw[i & 3]), d),
+                                                     _mm256_load_ps(facc[i])));
         if (jn == 0)
             for (int n = 0; n < ncols; ++n)
                 for (int i = 0; i < nr; ++i) y[n * ldy + r + i] = facc[i][n];
@@ -114,8 +126,8 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(columns_chunk)(const uint8_t *w, int64_t k, in
 }
 
 /* rows [r0, r1) x columns [c, c + ncols), 3 <= ncols <= 8, all of k in chunks */
-static IQ1_ATTR void IQ1_NAME(gemv_columns)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c,
-                                       int ncols, float *y, int64_t ldy) {
+static IQ1_ATTR void IQ1_NAME(gemv_columns)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x,
+                                            int64_t c, int ncols, float *y, int64_t ldy) {
     iq1_columns_act_avx512 xa;
     const int64_t nbx = k / IQ1_QK_ACT;
     for (int64_t b0 = 0; b0 < nbx; b0 += IQ1_COLUMNS_CHUNK_BLOCKS_AVX512) {

@@ -1,6 +1,7 @@
 /* The "avx512_amx" matmul of the four formats: the AMX int8 tile GEMM (gemm_amx-inl.h) from IQ1_AMX_MIN_COLS
  * columns on, in blocks of IQ1_AMX_BLOCK_COLS columns (the last one padded; core/kernel_plan.h); calls with fewer
- * columns go to the avx512_vnni kernels (same bits). Runs only where the CPU has AMX-TILE / AMX-INT8 and Linux granted this
+ * columns go to the avx512_vnni kernels (same bits). Runs only where the CPU has AMX-TILE / AMX-INT8 and Linux
+ * granted this
  * process the tile state (cpu_features.c asks for it; the backend is not offered otherwise). */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,amx-tile,amx-int8")
@@ -10,7 +11,7 @@
 #include "decode_row_avx512.h"
 #include "kernel_plan.h"
 
-#define IQ1_AMX_CHUNK_BLOCKS 32                    /* 128-blocks per strip: 4096 values, a 256 KB strip */
+#define IQ1_AMX_CHUNK_BLOCKS 32 /* 128-blocks per strip: 4096 values, a 256 KB strip */
 _Static_assert(IQ1_AMX_BLOCK_COLS == 32, "a tile step is 32 rows x 2 B tiles of 16 columns");
 #define IQ1_DECODE_ROW IQ1_NAME3(decode_row, IQ1_FORMAT, avx512)
 
@@ -18,7 +19,7 @@ _Static_assert(IQ1_AMX_BLOCK_COLS == 32, "a tile step is 32 rows x 2 B tiles of 
 typedef struct {
     int8_t P[IQ1_AMX_CHUNK_BLOCKS][2][2][16][64];
     int8_t Q[IQ1_AMX_CHUNK_BLOCKS][2][2][16][64];
-    float D[IQ1_AMX_CHUNK_BLOCKS][32];             /* dw of the 32 rows */
+    float D[IQ1_AMX_CHUNK_BLOCKS][32]; /* dw of the 32 rows */
 } __attribute__((aligned(64))) iq1_strip_avx512_amx;
 
 /* palette 1, all eight tiles 16 rows x 64 bytes */
@@ -37,10 +38,12 @@ static void iq1_tiles_on_avx512_amx(void) {
     _tile_loadconfig(&cfg);
 }
 
-/* Columns [c0, c1) and blocks [b0, b0 + nb) as B tiles, in groups of IQ1_AMX_BLOCK_COLS = 32 columns (the last one padded with zero
+/* Columns [c0, c1) and blocks [b0, b0 + nb) as B tiles, in groups of IQ1_AMX_BLOCK_COLS = 32 columns (the last one
+ * padded with zero
  * columns): xt[group][block][half][column block] = 16 quads x (16 columns x 4 values), the VNNI layout (a 16 x 16
  * transpose of the columns' 64-value rows read as dwords); and the scales as dx[group][block][32]. */
-static void iq1_pack_act_avx512_amx(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb, int8_t *xt, float *dx) {
+static void iq1_pack_act_avx512_amx(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb, int8_t *xt,
+                                    float *dx) {
     const int64_t k = x->k, nbx = k / IQ1_QK_ACT, groups = (c1 - c0 + IQ1_AMX_BLOCK_COLS - 1) / IQ1_AMX_BLOCK_COLS;
     for (int64_t g = 0; g < groups; ++g) {
         for (int cb = 0; cb < 2; ++cb) {
@@ -59,17 +62,18 @@ static void iq1_pack_act_avx512_amx(const iq1_act *x, int64_t c0, int64_t c1, in
         }
         for (int col = 0; col < IQ1_AMX_BLOCK_COLS; ++col) {
             const int64_t c = c0 + IQ1_AMX_BLOCK_COLS * g + col;
-            for (int j = 0; j < nb; ++j) dx[(g * nb + j) * IQ1_AMX_BLOCK_COLS + col] = c < c1 ? x->d[c * nbx + b0 + j] : 0.0f;
+            for (int j = 0; j < nb; ++j)
+                dx[(g * nb + j) * IQ1_AMX_BLOCK_COLS + col] = c < c1 ? x->d[c * nbx + b0 + j] : 0.0f;
         }
     }
 }
 
 /* One row's 128-block as A tile rows: P (values 0..63 in plo, 64..127 in phi) and Q (qlo, qhi: the group's
  * byte repeated over its 8 values). */
-IQ1_INLINE void iq1_expand_row_avx512_amx(const iq1_row_prep_avx512 *p, __m512i *plo, __m512i *phi,
-                                                              __m512i *qlo, __m512i *qhi) {
-    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
-                                         1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+IQ1_INLINE void iq1_expand_row_avx512_amx(const iq1_row_prep_avx512 *p, __m512i *plo, __m512i *phi, __m512i *qlo,
+                                          __m512i *qhi) {
+    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+                                         0, 0, 0, 0, 0, 0);
     const __m128i sc = _mm_load_si128((const __m128i *)p->sc);
     const __m512i sc8 = _mm512_castsi128_si512(_mm_slli_epi16(sc, 3));
     const __m512i s_lo = _mm512_permutexvar_epi16(sel, sc8);
@@ -85,15 +89,15 @@ IQ1_INLINE void iq1_expand_row_avx512_amx(const iq1_row_prep_avx512 *p, __m512i 
     const __m128i qb = _mm256_cvtepi16_epi8(_mm256_add_epi16(coef, _mm256_slli_epi16(scg, 3)));
     const __m512i q4 = _mm512_broadcast_i32x4(qb);
     /* lane L of the low half: groups 2L, 2L + 1 (8 bytes each); of the high half: 8 + 2L, 9 + 2L */
-    const __m512i rep = _mm512_set_epi64(0x0707070707070707, 0x0606060606060606, 0x0505050505050505, 0x0404040404040404,
-                                         0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000);
+    const __m512i rep =
+        _mm512_set_epi64(0x0707070707070707, 0x0606060606060606, 0x0505050505050505, 0x0404040404040404,
+                         0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000);
     *qlo = _mm512_shuffle_epi8(q4, rep);
     *qhi = _mm512_shuffle_epi8(q4, _mm512_add_epi8(rep, _mm512_set1_epi8(8)));
 }
 
 /* 16 x 16 floats between the accumulator (rows of 16 columns) and y (columns of 16 rows) */
-IQ1_INLINE void iq1_y_to_acc_avx512_amx(const float *y, int64_t ldy, __mmask16 rows, int nc,
-                                                                float (*acc)[32]) {
+IQ1_INLINE void iq1_y_to_acc_avx512_amx(const float *y, int64_t ldy, __mmask16 rows, int nc, float (*acc)[32]) {
     __m512i v[16];
     for (int i = 0; i < 16; ++i)
         v[i] = i < nc ? _mm512_castps_si512(_mm512_maskz_loadu_ps(rows, y + i * ldy)) : _mm512_setzero_si512();
@@ -101,8 +105,7 @@ IQ1_INLINE void iq1_y_to_acc_avx512_amx(const float *y, int64_t ldy, __mmask16 r
     for (int r = 0; r < 16; ++r) _mm512_store_si512(acc[r], v[r]);
 }
 
-IQ1_INLINE void iq1_acc_to_y_avx512_amx(float (*acc)[32], float *y, int64_t ldy, __mmask16 rows,
-                                                                int nc) {
+IQ1_INLINE void iq1_acc_to_y_avx512_amx(float (*acc)[32], float *y, int64_t ldy, __mmask16 rows, int nc) {
     __m512i v[16];
     for (int r = 0; r < 16; ++r) v[r] = _mm512_load_si512(acc[r]);
     iq1_transpose16_avx512(v);
@@ -111,8 +114,8 @@ IQ1_INLINE void iq1_acc_to_y_avx512_amx(float (*acc)[32], float *y, int64_t ldy,
 
 /* The int32 tiles of one block, out[row block][column block][row][column], into the accumulators:
  * acc = fma(isum, dw dx, acc) */
-IQ1_INLINE void iq1_accumulate_avx512_amx(const int32_t out[2][2][16][16], const float *dw,
-                                                                  const float *dx, int two, float acc[32][32]) {
+IQ1_INLINE void iq1_accumulate_avx512_amx(const int32_t out[2][2][16][16], const float *dw, const float *dx, int two,
+                                          float acc[32][32]) {
     const __m512 dx0 = _mm512_load_ps(dx), dx1 = _mm512_load_ps(dx + 16);
     for (int rb = 0; rb < 1 + two; ++rb)
         for (int i = 0; i < 16; ++i) {
@@ -126,22 +129,24 @@ IQ1_INLINE void iq1_accumulate_avx512_amx(const int32_t out[2][2][16][16], const
 }
 
 /* Up to 32 rows x 32 columns (of which the first nc are real) over the strip's nb blocks, from a group of
- * iq1_pack_act_avx512_amx's output. Software pipelined: the tiles of block j are stored while block j - 1 is added into the
+ * iq1_pack_act_avx512_amx's output. Software pipelined: the tiles of block j are stored while block j - 1 is added
+ * into the
  * accumulators, so no load waits for a tile store still in flight. The accumulators stay in a local array over
  * the blocks: y's columns are ldy floats apart, often a multiple of 4 KB, so that they all fall into one L1 set. */
-static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const int8_t *xt, const float *dx, int nr, int nc, float *y,
-                      int64_t ldy, int add) {
+static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const int8_t *xt, const float *dx, int nr,
+                                int nc, float *y, int64_t ldy, int add) {
     const int two = nr > 16;
     const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
     const __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xFFFF : nr > 16 ? (1u << (nr - 16)) - 1 : 0);
-    int32_t out[2][2][2][16][16] __attribute__((aligned(64)));   /* [j & 1][row block][column block] */
+    int32_t out[2][2][2][16][16] __attribute__((aligned(64))); /* [j & 1][row block][column block] */
     float acc[32][32] __attribute__((aligned(64)));
     for (int rb = 0; rb < 2; ++rb)
         for (int cb = 0; cb < 2; ++cb) {
             const int n = nc - 16 * cb < 0 ? 0 : nc - 16 * cb < 16 ? nc - 16 * cb : 16;
-            float (*a)[32] = (float (*)[32])&acc[16 * rb][16 * cb];
+            float(*a)[32] = (float(*)[32]) & acc[16 * rb][16 * cb];
             if (add && (rb == 0 || two)) iq1_y_to_acc_avx512_amx(y + 16 * cb * ldy + 16 * rb, ldy, rb ? m1 : m0, n, a);
-            else for (int r = 0; r < 16; ++r) _mm512_store_ps(a[r], _mm512_setzero_ps());
+            else
+                for (int r = 0; r < 16; ++r) _mm512_store_ps(a[r], _mm512_setzero_ps());
         }
     for (int j = 0; j <= nb; ++j) {
         if (j < nb) {
@@ -168,7 +173,7 @@ static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const in
                     _tile_dpbssd(3, 7, 5);
                 }
             }
-            int32_t (*o)[2][16][16] = out[j & 1];
+            int32_t(*o)[2][16][16] = out[j & 1];
             _tile_stored(0, o[0][0], 64);
             _tile_stored(1, o[0][1], 64);
             if (two) {
@@ -177,12 +182,15 @@ static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const in
             }
         }
         if (j > 0)
-            iq1_accumulate_avx512_amx((const int32_t (*)[2][16][16])out[(j - 1) & 1], st->D[j - 1], dx + (j - 1) * IQ1_AMX_BLOCK_COLS, two, acc);
+            iq1_accumulate_avx512_amx((const int32_t(*)[2][16][16])out[(j - 1) & 1], st->D[j - 1],
+                                      dx + (j - 1) * IQ1_AMX_BLOCK_COLS, two, acc);
     }
     for (int rb = 0; rb < 1 + two; ++rb)
         for (int cb = 0; cb < 2; ++cb) {
             const int n = nc - 16 * cb < 0 ? 0 : nc - 16 * cb < 16 ? nc - 16 * cb : 16;
-            if (n) iq1_acc_to_y_avx512_amx((float (*)[32])&acc[16 * rb][16 * cb], y + 16 * cb * ldy + 16 * rb, ldy, rb ? m1 : m0, n);
+            if (n)
+                iq1_acc_to_y_avx512_amx((float(*)[32]) & acc[16 * rb][16 * cb], y + 16 * cb * ldy + 16 * rb, ldy,
+                                        rb ? m1 : m0, n);
         }
 }
 

@@ -33,11 +33,11 @@
 /* the GEMV's passes of IQ1_GEMV_PASS_COLS columns: 1 or 2 with the rows in the lanes, more with the columns
  * (the kernel plan, IQ1_NAME(plan) of gemm_avx2-inl.h) */
 static void IQ1_NAME(gemv)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
-                      int64_t c1, float *y, int64_t ldy) {
+                           int64_t c1, float *y, int64_t ldy) {
     for (int64_t c = c0; c < c1; c += IQ1_GEMV_PASS_COLS) {
         const int nc = (int)(c1 - c < IQ1_GEMV_PASS_COLS ? c1 - c : IQ1_GEMV_PASS_COLS);
         if (nc >= IQ1_GEMV_COLUMNS_MIN) IQ1_NAME(gemv_columns)(w, k, r0, r1, x, c, nc, y, ldy);
-        else if (nc == 2) IQ1_NAME(gemv_rows)(2, w, k, r0, r1, x, c, y, ldy);   /* constant counts: registers */
+        else if (nc == 2) IQ1_NAME(gemv_rows)(2, w, k, r0, r1, x, c, y, ldy); /* constant counts: registers */
         else IQ1_NAME(gemv_rows)(1, w, k, r0, r1, x, c, y, ldy);
     }
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decode_row_avx512.h"
-#include "decode_quad_avx2.h"   /* the GEMV's 4-row decoders (AVX2 instructions, two per 8-row item) */
+#include "decode_quad_avx2.h" /* the GEMV's 4-row decoders (AVX2 instructions, two per 8-row item) */
 #include "gemm_avx512.h"
 #include "gemv_avx512.h"
 #include "kernel_plan.h"

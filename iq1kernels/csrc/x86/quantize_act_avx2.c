@@ -40,7 +40,7 @@ static inline void block(const __m256 v[16], float *d, int16_t *bsums, int8_t *q
     *d = amax / 127.0f;
     for (int s = 0; s < 4; ++s) {
         __m256i q[4];
-        for (int t = 0; t < 4; ++t) q[t] = _mm256_cvtps_epi32(_mm256_mul_ps(v[4 * s + t], id));   /* nearest even */
+        for (int t = 0; t < 4; ++t) q[t] = _mm256_cvtps_epi32(_mm256_mul_ps(v[4 * s + t], id)); /* nearest even */
         bsums[s] = (int16_t)hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
         /* pack 32 int32 -> 32 int8 (values in [-127, 127]); packs interleave lanes, permute restores order */
         const __m256i p16 = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
@@ -56,13 +56,13 @@ static inline __m256 load_bf16(const uint16_t *x) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)x)), 16));
 }
 
-#define ROW(NAME, T, LOAD)                                                                            \
-    void NAME(const T *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {                         \
-        for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) {                                                \
-            __m256 v[16];                                                                             \
-            for (int i = 0; i < 16; ++i) v[i] = LOAD(x + IQ1_QK_ACT * b + 8 * i);                      \
-            block(v, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);                                      \
-        }                                                                                             \
+#define ROW(NAME, T, LOAD)                                                        \
+    void NAME(const T *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {      \
+        for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) {                            \
+            __m256 v[16];                                                         \
+            for (int i = 0; i < 16; ++i) v[i] = LOAD(x + IQ1_QK_ACT * b + 8 * i); \
+            block(v, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);                  \
+        }                                                                         \
     }
 ROW(iq1_quantize_act_avx2, float, load_f32)
 ROW(iq1_quantize_act_f16_avx2, uint16_t, load_f16)

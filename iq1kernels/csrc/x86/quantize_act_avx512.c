@@ -29,7 +29,7 @@ static inline void block(const __m512 v[8], float *d, int16_t *bsums, int8_t *qs
     const __m512 id = _mm512_set1_ps(127.0f / amax);
     *d = amax / 127.0f;
     for (int s = 0; s < 4; ++s) {
-        const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v[2 * s], id));       /* nearest even */
+        const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v[2 * s], id)); /* nearest even */
         const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v[2 * s + 1], id));
         _mm_storeu_si128((__m128i *)(qs + 32 * s), _mm512_cvtepi32_epi8(q0));
         _mm_storeu_si128((__m128i *)(qs + 32 * s + 16), _mm512_cvtepi32_epi8(q1));
@@ -43,13 +43,13 @@ static inline __m512 load_bf16(const uint16_t *x) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)x)), 16));
 }
 
-#define ROW(NAME, T, LOAD)                                                                            \
-    void NAME(const T *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {                         \
-        for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) {                                                \
-            __m512 v[8];                                                                              \
-            for (int i = 0; i < 8; ++i) v[i] = LOAD(x + IQ1_QK_ACT * b + 16 * i);                      \
-            block(v, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);                                      \
-        }                                                                                             \
+#define ROW(NAME, T, LOAD)                                                        \
+    void NAME(const T *x, int64_t k, float *d, int16_t *bsums, int8_t *qs) {      \
+        for (int64_t b = 0; b < k / IQ1_QK_ACT; ++b) {                            \
+            __m512 v[8];                                                          \
+            for (int i = 0; i < 8; ++i) v[i] = LOAD(x + IQ1_QK_ACT * b + 16 * i); \
+            block(v, d + b, bsums + 4 * b, qs + IQ1_QK_ACT * b);                  \
+        }                                                                         \
     }
 ROW(iq1_quantize_act_avx512, float, load_f32)
 ROW(iq1_quantize_act_f16_avx512, uint16_t, load_f16)

@@ -39,6 +39,23 @@ cdef extern from "iq1.h" nogil:
     int iq1_run_quantize(const iq1_backend *b, int t, const float *x, int64_t m, int64_t k,
                          const float *imatrix, uint8_t *w, int nthreads)
 
+cdef extern from "formats.h" nogil:
+    ctypedef struct iq1_format_info:
+        const char *name
+        int ggml_id, block_k, block_bytes, rows_per_group, group_head_bytes, k_multiple, delta_k
+    enum: IQ1_NTYPES
+    const iq1_format_info iq1_formats[]
+
+cdef extern from "kernel_plan.h":
+    enum:
+        IQ1_GEMV_PASS_COLS
+        IQ1_GEMV_COLUMNS_MIN
+        IQ1_GEMV_MAX_COLS
+        IQ1_GEMM_BATCH_COLS
+        IQ1_AMX_MIN_COLS
+        IQ1_AMX_BLOCK_COLS
+        IQ1_AMX_BATCH_COLS
+
 cdef extern from "omp.h" nogil:
     int omp_get_max_threads()
 
@@ -76,10 +93,31 @@ cdef const iq1_backend *_table(int variant) except NULL:
     raise ValueError(f"no kernel variant {variant} in the {ISA} module")
 
 
+def format_table():
+    """The C format table (csrc/core/formats.h), one dict per format in type-code order."""
+    cdef const iq1_format_info *f
+    cdef int code
+    out = []
+    for code in range(IQ1_NTYPES):
+        f = &iq1_formats[code]
+        out.append({"name": f.name.decode(), "code": code, "ggml_id": f.ggml_id, "block_k": f.block_k,
+                    "block_bytes": f.block_bytes, "rows_per_group": f.rows_per_group,
+                    "group_head_bytes": f.group_head_bytes, "k_multiple": f.k_multiple, "delta_k": f.delta_k})
+    return tuple(out)
+
+
+def kernel_plan():
+    """The column counts at which the x86 kernel plans change kernels (csrc/core/kernel_plan.h), by name."""
+    return {"GEMV_PASS_COLS": IQ1_GEMV_PASS_COLS, "GEMV_COLUMNS_MIN": IQ1_GEMV_COLUMNS_MIN,
+            "GEMV_MAX_COLS": IQ1_GEMV_MAX_COLS, "GEMM_BATCH_COLS": IQ1_GEMM_BATCH_COLS,
+            "AMX_MIN_COLS": IQ1_AMX_MIN_COLS, "AMX_BLOCK_COLS": IQ1_AMX_BLOCK_COLS,
+            "AMX_BATCH_COLS": IQ1_AMX_BATCH_COLS}
+
+
 cdef int _check_type(int qtype, int64_t m, int64_t k) except -1:
-    if qtype < 0 or qtype > 3:
+    if qtype < 0 or qtype >= IQ1_NTYPES:
         raise ValueError(f"unknown type code {qtype}")
-    if k <= 0 or m <= 0 or k % (256 if qtype < 2 else 128) or m % iq1_rows_per_group(qtype):
+    if k <= 0 or m <= 0 or k % iq1_formats[qtype].k_multiple or m % iq1_formats[qtype].rows_per_group:
         raise ValueError(f"shape ({m}, {k}) is not allowed for type code {qtype}")
     return 0
 

@@ -1,11 +1,11 @@
-"""CPU features, backend choice and the IQ1KERNELS_BACKEND override (DESIGN.md rules 1-3).
+"""CPU features, backend choice and the IQ1KERNELS_BACKEND override.
 
-A backend name is a kernel variant ("generic", "avx2", "avx2_vnni", "avx512", "avx512_vnni", "neon",
-"neon_dotprod"). Variants live in one extension module per ISA (`_backend_<isa>`). A module is imported
-only after the detected CPU flags show that the CPU can run its ISA, so a missing instruction set is an
-error message, never SIGILL. Flags come from py-cpuinfo's fast /proc path (the full query sleeps ~1 s and is
-only made for show_config) and are cross-checked against the compiler's own check (cpuid / getauxval) in
-the baseline-compiled generic module: a flag counts only where both agree.
+A backend name is a kernel variant ("generic", "avx2", "avx2_vnni", "avx512", "avx512_vnni", "avx512_amx",
+"neon", "neon_dotprod"). Variants live in one extension module per ISA (`_backend_<isa>`, the list in
+_isas.py). A module is imported only after the detected CPU flags show that the CPU can run its ISA, so a
+missing instruction set is an error message, never SIGILL. Flags come from py-cpuinfo's fast /proc path (the
+full query sleeps ~1 s and is only made for show_config) and are cross-checked against the compiler's own
+check (cpuid / getauxval) in the baseline-compiled generic module: a flag counts only where both agree.
 """
 
 from __future__ import annotations
@@ -15,24 +15,16 @@ import os
 import platform
 import threading
 
+from ._isas import ISAS, built_on
+
 # The flags the whole ISA module needs before it may be imported (its variants may need more).
-MODULE_REQUIRES = {
-    "generic": (),
-    "avx2": ("avx2", "fma", "f16c"),
-    "avx512": ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq"),
-    "neon": ("asimd",),
-}
+MODULE_REQUIRES = {isa.name: isa.requires for isa in ISAS}
 _MACHINE = platform.machine().lower()
-ISA_MODULES: tuple[str, ...]
-if _MACHINE in ("x86_64", "amd64"):
-    ISA_MODULES = ("generic", "avx2", "avx512")
-elif _MACHINE in ("aarch64", "arm64"):
-    ISA_MODULES = ("generic", "neon")
-else:
-    ISA_MODULES = ("generic",)
+ISA_MODULES: tuple[str, ...] = built_on(_MACHINE)
 # a flag every CPU of the architecture has: py-cpuinfo output without it is not about this CPU
 BASELINE_FLAG = {"x86_64": "sse2", "amd64": "sse2", "aarch64": "asimd", "arm64": "asimd"}
-ALL_VARIANTS = ("generic", "avx2", "avx2_vnni", "avx512", "avx512_vnni", "avx512_amx", "neon", "neon_dotprod")
+ALL_VARIANTS = tuple(v for isa in ISAS for v in isa.variants)
+VARIANT_ISA = {v: isa.name for isa in ISAS for v in isa.variants}
 
 _lock = threading.RLock()
 _modules: dict = {}
@@ -111,7 +103,8 @@ def _module_if_compiled(isa: str):
 
 def compiled_variants():
     """{variant name: (isa module, index, requires)} for every variant built into this installation,
-    importing only modules the CPU can run (rule 1); variants of other modules are listed by name only."""
+    importing only modules the CPU can run (never an instruction the CPU lacks); variants of other modules are
+    listed by name only."""
     out = {}
     for isa in ISA_MODULES:
         if not module_runnable(isa):
@@ -158,7 +151,7 @@ def resolve(name: str | None) -> Backend:
             missing = [f for f in variants[key][2] if not cpu_has(f)]
             why = f"this CPU lacks {', '.join(missing)}"
         else:
-            isa = key.split("_")[0]
+            isa = VARIANT_ISA[key]
             if isa not in ISA_MODULES:
                 why = f"it is not built for this architecture ({_MACHINE})"
             elif not module_runnable(isa):

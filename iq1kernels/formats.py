@@ -1,10 +1,13 @@
-"""The format table: names, GGML ids, block sizes, bytes per row and the shape rules (FORMATS.md §1.7)."""
+"""The formats: names, GGML ids, block sizes, bytes per row and the shape rules, from the C format table
+(csrc/core/formats.h) through the generic module, so that Python and the kernels cannot disagree."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from typing import Union
+
+from . import _dispatch
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,7 @@ class Format:
     block_k: int  # values per block along K (256, or 32 for R4)
     block_bytes: int  # bytes per block (for R4: per block of 4 rows)
     group_meta: int  # bytes at the start of each row group (R4: 4 fp16 row scales)
+    delta_k: int  # values sharing one delta sign (32: IQ1_S, IQ1_S_R4; 8: IQ1_M, IQ1_M_R4)
 
     @property
     def interleaved(self) -> bool:
@@ -60,15 +64,24 @@ class Format:
         return dims
 
 
-FORMATS = {
-    f.name: f
-    for f in (
-        Format("iq1_s", 19, 0, 256, 1, 256, 50, 0),
-        Format("iq1_m", 29, 1, 256, 1, 256, 56, 0),
-        Format("iq1_s_r4", 219, 2, 128, 4, 32, 24, 8),
-        Format("iq1_m_r4", 229, 3, 128, 4, 32, 28, 8),
-    )
-}
+def _from_c_table() -> dict:
+    out = {}
+    for row in _dispatch._generic_module().format_table():
+        out[row["name"]] = Format(
+            row["name"],
+            row["ggml_id"],
+            row["code"],
+            row["k_multiple"],
+            row["rows_per_group"],
+            row["block_k"],
+            row["block_bytes"],
+            row["group_head_bytes"],
+            row["delta_k"],
+        )
+    return out
+
+
+FORMATS = _from_c_table()
 BY_GGML_ID = {f.ggml_id: f for f in FORMATS.values()}
 
 # how an IQ1 type may be named: "iq1_s" (any case), its GGML id (19) or the Format

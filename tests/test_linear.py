@@ -6,9 +6,49 @@ import pytest
 
 import iq1kernels as iq1
 from helpers import assert_linear_close, exact_linear, min_k
-from iq1kernels import synthetic
+from iq1kernels import _dispatch, synthetic
 
 NS = [1, 2, 7, 8, 33, 512]
+
+# the x86 kernel plans' thresholds (csrc/core/kernel_plan.h); the column counts below sit just below, at and
+# above each of them, so that every change of kernel is crossed on every backend
+PLAN = _dispatch._generic_module().kernel_plan()
+
+
+def around(n):
+    return [n - 1, n, n + 1]
+
+
+# every GEMV column count: passes of rows GEMV / columns GEMV, up to the GEMV's maximum, and one more (GEMM)
+GEMV_COUNTS = list(range(1, PLAN["GEMV_MAX_COLS"] + 2))
+TILE_COUNTS = around(PLAN["AMX_MIN_COLS"]) + around(PLAN["AMX_MIN_COLS"] + PLAN["AMX_BLOCK_COLS"])
+BATCH_COUNTS = (
+    around(PLAN["AMX_BATCH_COLS"])
+    + [PLAN["AMX_BATCH_COLS"] + PLAN["AMX_MIN_COLS"] - 1]
+    + around(PLAN["GEMM_BATCH_COLS"])[1:]
+    + [PLAN["GEMM_BATCH_COLS"] + PLAN["GEMV_MAX_COLS"], PLAN["GEMM_BATCH_COLS"] + PLAN["GEMV_MAX_COLS"] + 1]
+)
+
+
+def test_kernel_plan_is_consistent():
+    """The thresholds fit together as the plans use them: a GEMV pass holds the columns GEMV's minimum, the
+    GEMV's maximum is whole passes, below the tile GEMM's minimum; the tile batches are whole tile blocks."""
+    assert set(PLAN) == {
+        "GEMV_PASS_COLS",
+        "GEMV_COLUMNS_MIN",
+        "GEMV_MAX_COLS",
+        "GEMM_BATCH_COLS",
+        "AMX_MIN_COLS",
+        "AMX_BLOCK_COLS",
+        "AMX_BATCH_COLS",
+    }
+    assert 1 < PLAN["GEMV_COLUMNS_MIN"] <= PLAN["GEMV_PASS_COLS"]
+    assert PLAN["GEMV_MAX_COLS"] % PLAN["GEMV_PASS_COLS"] == 0
+    assert PLAN["GEMV_MAX_COLS"] < PLAN["AMX_MIN_COLS"] <= PLAN["AMX_BATCH_COLS"] < PLAN["GEMM_BATCH_COLS"]
+    assert PLAN["AMX_BATCH_COLS"] % PLAN["AMX_BLOCK_COLS"] == 0
+    for isa in _dispatch.ISA_MODULES:  # every module built and runnable here exports the same plan
+        if _dispatch.module_runnable(isa) and _dispatch._module_if_compiled(isa) is not None:
+            assert _dispatch._module_if_compiled(isa).kernel_plan() == PLAN, isa
 
 
 @pytest.mark.parametrize("n", NS)
@@ -22,10 +62,9 @@ def test_linear_shapes(backend, qtype, n):
         assert_linear_close(Y, X, W)
 
 
-@pytest.mark.parametrize("n", list(range(1, 18)) + [31, 33, 255, 513])
+@pytest.mark.parametrize("n", GEMV_COUNTS + TILE_COUNTS + [255] + BATCH_COUNTS)
 def test_odd_column_counts(backend, qtype, n):
-    """Every GEMV column count, the GEMM's partial column groups and batches (N around every column count
-    where the kernel changes)."""
+    """Every GEMV column count, the GEMM's partial column groups, the tile GEMM's blocks and batches."""
     m, k = 12, 2 * min_k(qtype)
     W = synthetic.random_weights(qtype, (m, k), seed=30 + n)
     X = synthetic.random_activations(n, k, seed=31 + n)
@@ -83,7 +122,7 @@ def test_batch_invariance(backend, qtype):
         np.testing.assert_array_equal(iq1.linear(X[c : c + n], W), Y[c : c + n])
 
 
-@pytest.mark.parametrize("n", [31, 32, 33, 63, 64, 65, 96, 97])
+@pytest.mark.parametrize("n", TILE_COUNTS + around(PLAN["AMX_MIN_COLS"] + 2 * PLAN["AMX_BLOCK_COLS"])[1:])
 def test_tile_gemm_thresholds(backend, qtype, n):
     """Column counts around the tile GEMM's blocks of 32 (avx512_amx; the other backends' GEMM at the same
     counts): row counts that are no multiple of its 32-row strips, k past its 4096-value strip, activations at
@@ -102,13 +141,14 @@ def test_tile_gemm_thresholds(backend, qtype, n):
 
 
 def test_many_columns(backend, qtype):
-    """More columns than one GEMM batch (768), the last batch small enough for the GEMV path."""
+    """More columns than one GEMM batch, the last batch small enough for the GEMV path."""
+    batch = PLAN["GEMM_BATCH_COLS"]
     k = min_k(qtype)
     W = synthetic.random_weights(qtype, (20, k), seed=25)
-    X = synthetic.random_activations(1538, k, seed=26)
+    X = synthetic.random_activations(2 * batch + 2, k, seed=26)
     Y = iq1.linear(X, W)
     assert_linear_close(Y, X, W)
-    for c in (0, 767, 768, 1536, 1537):
+    for c in (0, batch - 1, batch, 2 * batch, 2 * batch + 1):
         np.testing.assert_array_equal(iq1.linear(X[c : c + 1], W)[0], Y[c])
 
 

@@ -11,19 +11,19 @@ csrc="$here/../../iq1kernels/csrc"
 out=${1:-$here/conformance-avx512-simde}; shift $(( $# > 0 ? 1 : 0 ))
 [ -f /usr/include/simde/x86/avx512.h ] || { echo "SIMDe headers missing (tools/avx512_simde/install.sh)" >&2; exit 2; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cp "$csrc"/*.c "$csrc"/*.h "$csrc"/*.inc "$work"/
+find "$csrc" -type f \( -name '*.c' -o -name '*.h' \) -exec cp {} "$work"/ \;   # one folder: names are unique
 for f in "$work"/*avx512*; do
-  case "$(basename "$f")" in gemm_amx_*) continue ;; esac   # AMX: SIMDe has no tiles; built natively, never run here
+  case "$(basename "$f")" in matmul_amx_*) continue ;; esac   # AMX: SIMDe has no tiles; built natively, never run here
   sed -i -e 's/^#pragma GCC target.*$//' -e 's/__attribute__((target("[a-z0-9,]*")))//g' "$f"
 done
-sed -i 's/__attribute__((target("avxvnni")))//g' "$work"/matmul_*avx2.[ch]
+sed -i 's/__attribute__((target("avxvnni")))//g' "$work"/*avx2*
 flags=(-std=gnu11 -O2 -g0 -ffp-contract=off -Wall -Wno-unknown-pragmas -Wno-psabi -I "$work" "$@")
 
 compile() {   # source -> object, with the flags its kind needs
   local f=$1 name; name=$(basename "$f" .c)
   case "$name" in
-    gemm_amx_*) gcc "${flags[@]}" -c "$f" -o "$work/$name.o" ;;   # its own target pragma; skipped unless AMX runs
-    *avx512*|matmul_*_avx2) gcc "${flags[@]}" -march=x86-64-v3 "-DIQ1_IN_REGISTER(v)=((void)0)" -I "$here" \
+    matmul_amx_*) gcc "${flags[@]}" -c "$f" -o "$work/$name.o" ;;   # its own target pragma; skipped unless AMX runs
+    *avx512*|matmul_avx2) gcc "${flags[@]}" -march=x86-64-v3 "-DIQ1_IN_REGISTER(v)=((void)0)" -I "$here" \
                               -c "$f" -o "$work/$name.o" ;;   # ./immintrin.h: SIMDe
     cpu_features) gcc "${flags[@]}" -Diq1_cpu_supports=iq1_cpu_supports_host \
                     -Diq1_cpu_supports_all=iq1_cpu_supports_all_host -c "$f" -o "$work/$name.o" ;;  # cpu_emulated.c wraps it

@@ -7,8 +7,7 @@
 int iq1_cpu_supports_host(const char *flag);
 int iq1_cpu_supports_all_host(const char *requires);
 
-static const char *const emulated[] = { "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni",
-                                        "avxvnni" };
+static const char *const emulated[] = { "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni", "avxvnni" };
 #define N_EMULATED (sizeof emulated / sizeof emulated[0])
 
 int iq1_cpu_supports(const char *flag) {

@@ -21,15 +21,15 @@
 #include <string.h>
 
 /* a widening or narrowing conversion of the 16 lanes: FROM (source lane type) -> TO */
-#define IQ1E_CONVERT(NAME, SRC, DST, FROM, TO)                                                       \
-    static inline DST NAME(SRC a) {                                                                \
-        FROM s[16];                                                                                \
-        TO r[16];                                                                                  \
-        memcpy(s, &a, sizeof s);                                                                   \
-        for (int i = 0; i < 16; ++i) r[i] = (TO)s[i];   /* truncating, as vpmovdw / vpmovdb */      \
-        DST v;                                                                                     \
-        memcpy(&v, r, sizeof v);                                                                   \
-        return v;                                                                                  \
+#define IQ1E_CONVERT(NAME, SRC, DST, FROM, TO)                                               \
+    static inline DST NAME(SRC a) {                                                          \
+        FROM s[16];                                                                          \
+        TO r[16];                                                                            \
+        memcpy(s, &a, sizeof s);                                                             \
+        for (int i = 0; i < 16; ++i) r[i] = (TO)s[i]; /* truncating, as vpmovdw / vpmovdb */ \
+        DST v;                                                                               \
+        memcpy(&v, r, sizeof v);                                                             \
+        return v;                                                                            \
     }
 IQ1E_CONVERT(iq1e_cvtepi8_epi32, simde__m128i, simde__m512i, int8_t, int32_t)
 IQ1E_CONVERT(iq1e_cvtepu8_epi32, simde__m128i, simde__m512i, uint8_t, int32_t)
@@ -56,8 +56,7 @@ static inline simde__m512 iq1e_cvtph_ps(simde__m256i a) {
         const uint32_t sign = (uint32_t)(s[i] & 0x8000) << 16, e = (s[i] >> 10) & 0x1f, m = s[i] & 0x3ff;
         if (e == 0x1f) r[i] = sign | 0x7f800000u | (m << 13) | (m ? 0x400000u : 0);
         else if (e) r[i] = sign | ((e + 112) << 23) | (m << 13);
-        else {   /* zero or subnormal: m * 2^-24, exact in binary32 */
-            const float f = (float)m * (1.0f / 16777216.0f);
+        else { /* zero or subnormal: m * 2^-24, exact in binary32 */ const float f = (float)m * (1.0f / 16777216.0f);
             memcpy(&r[i], &f, 4);
             r[i] |= sign;
         }
@@ -82,19 +81,19 @@ static inline simde__m512i iq1e_cvtps_epi32(simde__m512 a) {
 #define _mm512_cvtps_epi32 iq1e_cvtps_epi32
 
 /* masked loads and stores touch only the lanes of the mask (N lanes: 16 for zmm, 8 for ymm) */
-#define IQ1E_MASKED_PS(SUFFIX, VEC, MASK, N)                                                         \
-    static inline VEC iq1e_maskz_loadu_ps##SUFFIX(MASK k, const void *p) {                          \
-        float r[N];                                                                                \
-        for (int i = 0; i < N; ++i) r[i] = (k >> i) & 1 ? ((const float *)p)[i] : 0.0f;           \
-        VEC v;                                                                                     \
-        memcpy(&v, r, sizeof v);                                                                   \
-        return v;                                                                                  \
-    }                                                                                              \
-    static inline void iq1e_mask_storeu_ps##SUFFIX(void *p, MASK k, VEC a) {                        \
-        float s[N];                                                                                \
-        memcpy(s, &a, sizeof s);                                                                   \
-        for (int i = 0; i < N; ++i)                                                                \
-            if ((k >> i) & 1) ((float *)p)[i] = s[i];                                              \
+#define IQ1E_MASKED_PS(SUFFIX, VEC, MASK, N)                                            \
+    static inline VEC iq1e_maskz_loadu_ps##SUFFIX(MASK k, const void *p) {              \
+        float r[N];                                                                     \
+        for (int i = 0; i < N; ++i) r[i] = (k >> i) & 1 ? ((const float *)p)[i] : 0.0f; \
+        VEC v;                                                                          \
+        memcpy(&v, r, sizeof v);                                                        \
+        return v;                                                                       \
+    }                                                                                   \
+    static inline void iq1e_mask_storeu_ps##SUFFIX(void *p, MASK k, VEC a) {            \
+        float s[N];                                                                     \
+        memcpy(s, &a, sizeof s);                                                        \
+        for (int i = 0; i < N; ++i)                                                     \
+            if ((k >> i) & 1) ((float *)p)[i] = s[i];                                   \
     }
 IQ1E_MASKED_PS(512, simde__m512, simde__mmask16, 16)
 IQ1E_MASKED_PS(256, simde__m256, simde__mmask8, 8)
@@ -106,7 +105,7 @@ IQ1E_MASKED_PS(256, simde__m256, simde__mmask8, 8)
 static inline int32_t iq1e_reduce_add_epi32(simde__m512i a) {
     uint32_t s[16], t = 0;
     memcpy(s, &a, sizeof s);
-    for (int i = 0; i < 16; ++i) t += s[i];   /* wraps, as the vector adds */
+    for (int i = 0; i < 16; ++i) t += s[i]; /* wraps, as the vector adds */
     return (int32_t)t;
 }
 static inline float iq1e_reduce_max_ps(simde__m512 a) {

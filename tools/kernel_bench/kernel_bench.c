@@ -11,7 +11,8 @@
 #include "common.h"
 #include "cpu_features.h"
 
-static const char *type_names[IQ1_NTYPES] = { "iq1_s", "iq1_m", "iq1_s_r4", "iq1_m_r4" };
+#define TYPE_NAME_(T, S, name, ...) #name,
+static const char *type_names[IQ1_NTYPES] = { IQ1_FORMATS(TYPE_NAME_) };
 
 static double now(void) {
     struct timespec t;
@@ -20,10 +21,16 @@ static double now(void) {
 }
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+static uint64_t rnd(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
 
 static const iq1_backend *find_backend(const char *name) {
-    const iq1_backend *const *lists[] = { iq1_backends_generic, iq1_backends_avx2, iq1_backends_avx512, iq1_backends_neon };
+#define BACKEND_LIST_(isa) iq1_backends_##isa,
+    const iq1_backend *const *lists[] = { IQ1_ISAS(BACKEND_LIST_) };
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; ++l)
         for (const iq1_backend *const *p = lists[l]; *p; ++p)
             if (!strcmp((*p)->name, name)) return *p;
@@ -57,7 +64,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     int t = -1;
-    for (int i = 0; i < IQ1_NTYPES; ++i) if (!strcmp(argv[1], type_names[i])) t = i;
+    for (int i = 0; i < IQ1_NTYPES; ++i)
+        if (!strcmp(argv[1], type_names[i])) t = i;
     const int64_t m = atoll(argv[2]), k = atoll(argv[3]), n = atoll(argv[4]);
     const int reps = argc > 5 ? atoi(argv[5]) : 20;
     const char *name = argc > 6 ? argv[6] : "avx2";
@@ -76,7 +84,10 @@ int main(int argc, char **argv) {
     int16_t *bs = malloc(2 * n * (k / 32));
     int8_t *qs = malloc(n * k);
     float *y = malloc(sizeof(float) * n * m), *ref = malloc(sizeof(float) * n * m);
-    if (!w || !xf || !d || !bs || !qs || !y || !ref) { fprintf(stderr, "out of memory\n"); return 1; }
+    if (!w || !xf || !d || !bs || !qs || !y || !ref) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
     make_weights(type, m, k, w);
     for (int64_t i = 0; i < n * k; ++i) xf[i] = (float)((int64_t)(rnd() % 2001) - 1000) / 1000.0f;
     for (int64_t c = 0; c < n; ++c) G->quantize_act(xf + c * k, k, d + c * (k / 128), bs + c * (k / 32), qs + c * k);
@@ -95,8 +106,9 @@ int main(int argc, char **argv) {
         const double dt = now() - t0;
         if (dt < best) best = dt;
     }
-    printf("%s %s m=%lld k=%lld n=%lld: %.3f ms  %.2f cycles per group-row at 3.2 GHz  (max rel. diff to generic %.1e)\n",
-           name, type_names[type], (long long)m, (long long)k, (long long)n, best * 1e3,
-           best * 3.2e9 / ((double)m * k / 8.0), worst);
+    printf(
+        "%s %s m=%lld k=%lld n=%lld: %.3f ms  %.2f cycles per group-row at 3.2 GHz  (max rel. diff to generic %.1e)\n",
+        name, type_names[type], (long long)m, (long long)k, (long long)n, best * 1e3,
+        best * 3.2e9 / ((double)m * k / 8.0), worst);
     return worst < 1e-2 ? 0 : 1;
 }

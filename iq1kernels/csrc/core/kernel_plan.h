@@ -1,0 +1,27 @@
+/* The kernel plan's thresholds: the column counts at which the x86 matmuls change kernels, named once. The
+ * plan functions that apply them are iq1_matmul_<format>_<variant> of x86/gemm_avx2-inl.h,
+ * x86/gemm_avx512-inl.h and x86/gemm_amx-inl.h (docs/ARCHITECTURE.md "Kernel plan" walks through them);
+ * docs/PERFORMANCE.md "Kernel design measurements" has the measurement behind each number. The generic module
+ * exports them to Python (kernel_plan()); tests/test_linear.py draws its column counts from them. The NEON and
+ * generic kernels have no thresholds: one kernel serves every column count. */
+#ifndef IQ1_KERNEL_PLAN_H
+#define IQ1_KERNEL_PLAN_H
+
+#define IQ1_GEMV_PASS_COLS \
+    8 /* the GEMVs take the columns in passes of 8 (the driver splits only rows
+                                    * up to one pass, core/driver.c)                                          */
+#define IQ1_GEMV_COLUMNS_MIN \
+    3                        /* a pass of 3..8 columns: the columns GEMV (columns in the lanes);
+                                    * of 1 or 2: the rows GEMV (rows in the lanes)                            */
+#define IQ1_GEMV_MAX_COLS 16 /* up to 16 columns the GEMV (in passes), more the GEMM                    */
+#define IQ1_GEMM_BATCH_COLS \
+    768                       /* the GEMM takes the columns in batches of 768: its copy of the
+                                    * activations stays ~3.5 MB however many columns there are; a last batch
+                                    * of up to IQ1_GEMV_MAX_COLS columns goes to the GEMV                     */
+#define IQ1_AMX_MIN_COLS 32   /* avx512_amx: from 32 columns the AMX tile GEMM, fewer: avx512_vnni's plan */
+#define IQ1_AMX_BLOCK_COLS 32 /* ... in blocks of 32 columns (two 16-column B tiles; the last padded)    */
+#define IQ1_AMX_BATCH_COLS \
+    512 /* ... in batches of 512 columns (bounds its activation copy to 2 MB); a
+                                    * last batch below IQ1_AMX_MIN_COLS goes to avx512_vnni's plan           */
+
+#endif

@@ -1,8 +1,0 @@
-/* IQ1_M x Q8_K128 matmul, portable C. */
-#include "decode128.h"
-#include "matmul_generic.h"
-#include "kernels_generic.h"
-
-void iq1_matmul_iq1_m_generic(IQ1_MATMUL_ARGS) {
-    iq1_matmul_decoded_generic(iq1_decode128_iq1_m, w, k, r0, r1, x, c0, c1, y, ldy);
-}

@@ -1,0 +1,217 @@
+/* Re-included body: the AVX2 GEMM of one format and the backend table's matmul entry, once per variant:
+ * plain (vpmaddubsw + vpmaddwd) and AVX-VNNI (vpdpbusd / vpdpwssd).
+ *   Expects  IQ1_FORMAT, IQ1_TYPE, IQ1_DELTA_PER_32 (as gemv_rows_avx2-inl.h), IQ1_DECODE_ROW (the format's row
+ *            decoder, decode_row_avx2.h), IQ1_GEMM_PAIRS (the coefficient pairs per block), IQ1_VARIANT (avx2 or
+ *            avx2_vnni), IQ1_VNNI (0 or 1), IQ1_ATTR (the variant's target attribute), and the format's
+ *            iq1_gemv_<format>_avx2 (matmul_avx2-inl.h).
+ *   Defines  iq1_matmul_<format>_<variant> (the backend table's entry, kernels_avx2.h), iq1_gemm_<format>_<variant>
+ *            (static) and its helpers iq1_gemm_strip_/tile_/pack_<format>_<variant>.
+ *
+ * The design of gemm_avx512-inl.h on 256-bit vectors: strips of 8 rows are decoded once and transposed so
+ * that the rows are in the int32 lanes, then an 8 x IQ1_GEMM_COLS_AVX2 register tile multiplies them with
+ * broadcast activation quads. Few columns go to the GEMV, which forms the same exact integer per row and block
+ * and the same fp32 FMA chain. */
+
+/* ---- GEMM: strips of 8 rows, rows in the int32 lanes ---- */
+
+/* Decode rows [r, r + nr) (nr <= 8; missing rows are zero) of blocks [b0, b0 + nb) into st: W[j][q] =
+ * quad q (split order) of block j for the 8 rows, C[j][p] = coefficient pair p, D[j] = dw. */
+static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
+                                          iq1_strip_avx2 *st) {
+    /* decoded row by row (sequential reads), expanded block by block once all stores are done */
+    for (int i = 0; i < nr; ++i)
+        for (int j = 0; j < nb; ++j) IQ1_DECODE_ROW(w, k, r + i, b0 + j, &st->prep[i][j]);
+    for (int i = nr; i < 8; ++i)
+        for (int v = 0; v < 4; ++v) st->tmp[i][v] = _mm256_setzero_si256();
+    for (int j = 0; j < nb; ++j) {
+        __m256i cp[8], t[8];
+        for (int i = 0; i < 8; ++i) {
+            if (i < nr) {
+                const iq1_row_prep_avx2 *p = &st->prep[i][j];
+                iq1_expand_row_avx2(p, IQ1_VNNI ? 8 : 1, st->tmp[i]);
+                st->D[j][i] = p->dw;
+                cp[i] = _mm256_load_si256((const __m256i *)p->coef);
+            } else {
+                st->D[j][i] = 0.0f;
+                cp[i] = _mm256_setzero_si256();
+            }
+        }
+        for (int v = 0; v < 4; ++v) {
+            for (int i = 0; i < 8; ++i) t[i] = st->tmp[i][v];
+            iq1_transpose8_avx2(t);
+            for (int m = 0; m < 8; ++m) _mm256_store_si256((__m256i *)st->W[j][8 * v + m], t[m]);
+        }
+        iq1_transpose8_avx2(cp);
+#if !IQ1_DELTA_PER_32
+        for (int p = 0; p < 8; ++p) _mm256_store_si256((__m256i *)st->C[j][p], cp[p]);
+#else
+        _mm256_store_si256((__m256i *)st->C[j][0], cp[0]);
+        _mm256_store_si256((__m256i *)st->C[j][1], cp[4]);
+#endif
+    }
+}
+
+/* 8 rows x NC columns over the strip's nb blocks; a column group's activations are interleaved per quad
+ * (xs[j][q][n]), pair (bs[j][p][n]) and block (dx[j][n]) so that one pointer serves all columns */
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 *st, int nb, const int32_t *xs,
+                                             const int32_t *bs, const float *dx, int nr, float *y, int64_t ldy,
+                                             int add) {
+    /* the fp32 sums live in memory (one load / store per block and column, next to 32 integer products):
+     * the 16 registers hold the NC integer accumulators, the weights and the broadcasts */
+    float facc[IQ1_GEMM_COLS_AVX2][8] __attribute__((aligned(32)));
+    /* a later chunk continues the sums where the previous one stored them: additions stay in block order,
+     * the same as in the GEMV */
+    const __m256i rows = iq1_lane_mask_avx2(nr);
+    for (int n = 0; n < NC; ++n)
+        _mm256_store_ps(facc[n], add ? _mm256_maskload_ps(y + n * ldy, rows) : _mm256_setzero_ps());
+    for (int j = 0; j < nb; ++j) {
+        __m256i acc[IQ1_GEMM_COLS_AVX2];
+        for (int n = 0; n < NC; ++n) acc[n] = _mm256_setzero_si256();
+        const int32_t *xq = xs + (int64_t)j * 32 * NC;
+#if IQ1_VNNI
+#pragma GCC unroll 4
+        for (int q = 0; q < 32; ++q) {
+            const __m256i wq = _mm256_load_si256((const __m256i *)st->W[j][q]);
+            for (int n = 0; n < NC; ++n)
+                acc[n] = _mm256_dpbusd_avx_epi32(acc[n], wq, _mm256_set1_epi32(xq[q * NC + n]));
+        }
+#else
+        const __m256i one = _mm256_set1_epi16(1);
+        /* 4 quads added in int16 before the vpmaddwd: 4 * 2 * 30 * 127 = 30480 < 32768 */
+        for (int q = 0; q < 32; q += 4) {
+            const __m256i w0 = _mm256_load_si256((const __m256i *)st->W[j][q]);
+            const __m256i w1 = _mm256_load_si256((const __m256i *)st->W[j][q + 1]);
+            const __m256i w2 = _mm256_load_si256((const __m256i *)st->W[j][q + 2]);
+            const __m256i w3 = _mm256_load_si256((const __m256i *)st->W[j][q + 3]);
+            for (int n = 0; n < NC; ++n) {
+                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, _mm256_set1_epi32(xq[q * NC + n])),
+                                                     _mm256_maddubs_epi16(w1, _mm256_set1_epi32(xq[(q + 1) * NC + n])));
+                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(w2, _mm256_set1_epi32(xq[(q + 2) * NC + n])),
+                                                     _mm256_maddubs_epi16(w3, _mm256_set1_epi32(xq[(q + 3) * NC + n])));
+                acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(_mm256_add_epi16(p01, p23), one));
+                IQ1_IN_REGISTER(acc[n]); /* else 7 of the 8 live in memory ("accumulator spills") */
+            }
+        }
+        for (int n = 0; n < NC; ++n) acc[n] = _mm256_slli_epi32(acc[n], 3);
+#endif
+        const int32_t *bp = bs + (int64_t)j * IQ1_GEMM_PAIRS * NC;
+        for (int p = 0; p < IQ1_GEMM_PAIRS; ++p) {
+            const __m256i cq = _mm256_load_si256((const __m256i *)st->C[j][p]);
+            for (int n = 0; n < NC; ++n) {
+#if IQ1_VNNI
+                acc[n] = _mm256_dpwssd_avx_epi32(acc[n], cq, _mm256_set1_epi32(bp[p * NC + n]));
+#else
+                acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(cq, _mm256_set1_epi32(bp[p * NC + n])));
+#endif
+            }
+        }
+        const __m256 dwv = _mm256_load_ps(st->D[j]);
+        for (int n = 0; n < NC; ++n)
+            _mm256_store_ps(facc[n], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[n]),
+                                                     _mm256_mul_ps(dwv, _mm256_set1_ps(dx[j * NC + n])),
+                                                     _mm256_load_ps(facc[n])));
+    }
+    for (int n = 0; n < NC; ++n) {
+        if (nr == 8) _mm256_storeu_ps(y + n * ldy, _mm256_load_ps(facc[n]));
+        else _mm256_maskstore_ps(y + n * ldy, rows, _mm256_load_ps(facc[n]));
+    }
+}
+
+/* columns [c0, c1) of blocks [b0, b0 + nb) in the interleaved layout the tile (gemm_tile) reads, NC columns a group:
+ * group g starts at xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2 (bs, dx likewise) */
+static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb, int32_t *xs,
+                                         int32_t *bs, float *dx) {
+    const int64_t k = x->k, nbx = k / IQ1_QK_ACT;
+    int8_t split[IQ1_QK_ACT] __attribute__((aligned(64)));
+    uint32_t sums[8] __attribute__((aligned(64)));
+    for (int64_t c = c0; c < c1; ++c) {
+        const int64_t g = (c - c0) / IQ1_GEMM_COLS_AVX2, n = (c - c0) % IQ1_GEMM_COLS_AVX2;
+        const int64_t NC = c1 - (c0 + g * IQ1_GEMM_COLS_AVX2) < IQ1_GEMM_COLS_AVX2 ? c1 - (c0 + g * IQ1_GEMM_COLS_AVX2)
+                                                                                   : IQ1_GEMM_COLS_AVX2;
+        int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2, *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
+        float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX2;
+        for (int j = 0; j < nb; ++j) {
+            const int64_t b = b0 + j;
+            iq1_split_act_avx2(x->qs + c * k + b * IQ1_QK_ACT, IQ1_QK_ACT, split, sums);
+            for (int q = 0; q < 32; ++q) memcpy(&xg[(j * 32 + q) * NC + n], split + 4 * q, 4);
+#if !IQ1_DELTA_PER_32
+            for (int p = 0; p < 8; ++p) bg[(j * 8 + p) * NC + n] = (int32_t)sums[p]; /* (g, g + 8) */
+#else
+            { /* 32-block sums: pairs (0, 2) and (1, 3), matching C[j][0] and C[j][1] */
+                const int16_t *s = x->bsums + c * (k / 32) + 4 * b;
+                bg[(j * 2 + 0) * NC + n] = (int32_t)((uint32_t)(uint16_t)s[0] | ((uint32_t)(uint16_t)s[2] << 16));
+                bg[(j * 2 + 1) * NC + n] = (int32_t)((uint32_t)(uint16_t)s[1] | ((uint32_t)(uint16_t)s[3] << 16));
+            }
+#endif
+            dg[j * NC + n] = x->d[c * nbx + b];
+        }
+    }
+}
+
+static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                                   int64_t c1, float *y, int64_t ldy) {
+    const int64_t nbx = k / IQ1_QK_ACT, ncols = c1 - c0;
+    const int64_t groups = (ncols + IQ1_GEMM_COLS_AVX2 - 1) / IQ1_GEMM_COLS_AVX2;
+    const size_t xs_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * 32 * IQ1_GEMM_COLS_AVX2);
+    const size_t bs_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2);
+    const size_t dx_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * IQ1_GEMM_COLS_AVX2);
+    iq1_strip_avx2 *st = (iq1_strip_avx2 *)aligned_alloc(64, sizeof(iq1_strip_avx2));
+    int32_t *xs = (int32_t *)malloc(4 * (xs_n + bs_n + dx_n));
+    if (!st || !xs) {
+        free(st);
+        free(xs);
+        return -1;
+    }
+    int32_t *bs = xs + xs_n;
+    float *dx = (float *)(bs + bs_n);
+    for (int64_t b0 = 0; b0 < nbx; b0 += IQ1_GEMM_CHUNK_BLOCKS_AVX2) {
+        const int nb = (int)(nbx - b0 < IQ1_GEMM_CHUNK_BLOCKS_AVX2 ? nbx - b0 : IQ1_GEMM_CHUNK_BLOCKS_AVX2);
+        IQ1_NAME(gemm_pack)(x, c0, c1, b0, nb, xs, bs, dx);
+        for (int64_t r = r0; r < r1; r += 8) {
+            const int nr = (int)(r1 - r < 8 ? r1 - r : 8);
+            IQ1_NAME(gemm_strip)(w, k, r, nr, b0, nb, st);
+            for (int64_t g = 0; g < groups; ++g) {
+                const int64_t c = c0 + g * IQ1_GEMM_COLS_AVX2;
+                const int nc = (int)(c1 - c < IQ1_GEMM_COLS_AVX2 ? c1 - c : IQ1_GEMM_COLS_AVX2);
+                const int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2,
+                              *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
+                const float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX2;
+                float *yg = y + c * ldy + r;
+                switch (nc) { /* a constant column count keeps the accumulators in registers */
+                    /* clang-format off */
+#define IQ1_GEMM_CASE(N) case N: IQ1_NAME(gemm_tile)(N, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
+                IQ1_GEMM_CASE(1) IQ1_GEMM_CASE(2) IQ1_GEMM_CASE(3) IQ1_GEMM_CASE(4)
+                IQ1_GEMM_CASE(5) IQ1_GEMM_CASE(6) IQ1_GEMM_CASE(7)
+                default: IQ1_NAME(gemm_tile)(IQ1_GEMM_COLS_AVX2, st, nb, xg, bg, dg, nr, yg, ldy, b0 > 0); break;
+#undef IQ1_GEMM_CASE
+                    /* clang-format on */
+                }
+            }
+        }
+    }
+    free(st);
+    free(xs);
+    return 0;
+}
+
+/* ---- The AVX2 kernel plan: which kernel serves how many columns (the thresholds: core/kernel_plan.h) ----
+ * core/driver.c gives each thread rows [r0, r1) and columns [c0, c1); of those n = c1 - c0 columns
+ *   in batches of IQ1_GEMM_BATCH_COLS (768): the GEMM's activation copy stays a few MB however large n is;
+ *   a batch of more than IQ1_GEMV_MAX_COLS (16): the GEMM iq1_gemm_<format>_<variant> (8 rows x 8 columns register
+ * tile;
+ *       it needs heap buffers, and without them the GEMV, stack only, gives the same bits);
+ *   a batch of up to 16: the GEMV iq1_gemv_<format>_avx2, in passes of IQ1_GEMV_PASS_COLS (8):
+ *       a pass of IQ1_GEMV_COLUMNS_MIN (3) to 8 columns: iq1_gemv_columns_<format>_avx2,
+ *       a pass of 1 or 2 columns: iq1_gemv_rows_<format>_avx2.
+ * Every kernel forms the same exact integer per row and 128-block and the same fp32 FMA chain: a column's
+ * result does not depend on the kernel. */
+static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
+                                    int64_t c1, float *y, int64_t ldy) {
+    for (int64_t c = c0; c < c1; c += IQ1_GEMM_BATCH_COLS) {
+        const int64_t ce = c1 - c < IQ1_GEMM_BATCH_COLS ? c1 : c + IQ1_GEMM_BATCH_COLS;
+        if (ce - c > IQ1_GEMV_MAX_COLS && IQ1_NAME(gemm)(w, k, r0, r1, x, c, ce, y, ldy) == 0) continue;
+        IQ1_NAME3(gemv, IQ1_FORMAT, avx2)(w, k, r0, r1, x, c, ce, y, ldy);
+    }
+}
+
+IQ1_ATTR void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) { IQ1_NAME(plan)(w, k, r0, r1, x, c0, c1, y, ldy); }

@@ -1,0 +1,56 @@
+/* The AVX2 matmul of the four formats (backends avx2 and avx2_vnni): one instantiation of matmul_avx2-inl.h
+ * each. No AVX-512 instruction here; the AVX-VNNI ones only in the avx2_vnni functions (their target attribute). */
+#if defined(__x86_64__)
+#pragma GCC target("avx2,fma,f16c")
+#include <immintrin.h>
+#include "kernels_avx2.h"
+
+/* IQ1_DELTA_PER_32: the delta sign is constant over 32 values (the S types) or over 8 (the M types) */
+/* iq1_s: iq1_matmul_iq1_s_avx2, iq1_matmul_iq1_s_avx2_vnni, iq1_plan_iq1_s_avx2, iq1_plan_iq1_s_avx2_vnni,
+ * iq1_gemm_iq1_s_avx2, iq1_gemm_iq1_s_avx2_vnni, iq1_gemv_iq1_s_avx2, iq1_gemv_rows_iq1_s_avx2,
+ * iq1_gemv_columns_iq1_s_avx2, iq1_columns_fill_iq1_s_avx2 (IQ1_NAME(op) in matmul_avx2-inl.h and the bodies it
+ * includes) */
+#define IQ1_FORMAT iq1_s
+#define IQ1_TYPE IQ1_S
+#define IQ1_DELTA_PER_32 1
+#include "matmul_avx2-inl.h"
+#undef IQ1_FORMAT
+#undef IQ1_TYPE
+#undef IQ1_DELTA_PER_32
+
+/* iq1_m: iq1_matmul_iq1_m_avx2, iq1_matmul_iq1_m_avx2_vnni, iq1_plan_iq1_m_avx2, iq1_plan_iq1_m_avx2_vnni,
+ * iq1_gemm_iq1_m_avx2, iq1_gemm_iq1_m_avx2_vnni, iq1_gemv_iq1_m_avx2, iq1_gemv_rows_iq1_m_avx2,
+ * iq1_gemv_columns_iq1_m_avx2, iq1_columns_fill_iq1_m_avx2 (IQ1_NAME(op) in matmul_avx2-inl.h and the bodies it
+ * includes) */
+#define IQ1_FORMAT iq1_m
+#define IQ1_TYPE IQ1_M
+#define IQ1_DELTA_PER_32 0
+#include "matmul_avx2-inl.h"
+#undef IQ1_FORMAT
+#undef IQ1_TYPE
+#undef IQ1_DELTA_PER_32
+
+/* iq1_s_r4: iq1_matmul_iq1_s_r4_avx2, iq1_matmul_iq1_s_r4_avx2_vnni, iq1_plan_iq1_s_r4_avx2,
+ * iq1_plan_iq1_s_r4_avx2_vnni, iq1_gemm_iq1_s_r4_avx2, iq1_gemm_iq1_s_r4_avx2_vnni, iq1_gemv_iq1_s_r4_avx2,
+ * iq1_gemv_rows_iq1_s_r4_avx2, iq1_gemv_columns_iq1_s_r4_avx2, iq1_columns_fill_iq1_s_r4_avx2 (IQ1_NAME(op) in
+ * matmul_avx2-inl.h and the bodies it includes) */
+#define IQ1_FORMAT iq1_s_r4
+#define IQ1_TYPE IQ1_S_R4
+#define IQ1_DELTA_PER_32 1
+#include "matmul_avx2-inl.h"
+#undef IQ1_FORMAT
+#undef IQ1_TYPE
+#undef IQ1_DELTA_PER_32
+
+/* iq1_m_r4: iq1_matmul_iq1_m_r4_avx2, iq1_matmul_iq1_m_r4_avx2_vnni, iq1_plan_iq1_m_r4_avx2,
+ * iq1_plan_iq1_m_r4_avx2_vnni, iq1_gemm_iq1_m_r4_avx2, iq1_gemm_iq1_m_r4_avx2_vnni, iq1_gemv_iq1_m_r4_avx2,
+ * iq1_gemv_rows_iq1_m_r4_avx2, iq1_gemv_columns_iq1_m_r4_avx2, iq1_columns_fill_iq1_m_r4_avx2 (IQ1_NAME(op) in
+ * matmul_avx2-inl.h and the bodies it includes) */
+#define IQ1_FORMAT iq1_m_r4
+#define IQ1_TYPE IQ1_M_R4
+#define IQ1_DELTA_PER_32 0
+#include "matmul_avx2-inl.h"
+#undef IQ1_FORMAT
+#undef IQ1_TYPE
+#undef IQ1_DELTA_PER_32
+#endif

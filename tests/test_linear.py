@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import iq1kernels as iq1
-from helpers import assert_linear_close, exact_linear, min_k
+from helpers import QTYPES, assert_linear_close, exact_linear, min_k
 from iq1kernels import _dispatch, synthetic
 
 NS = [1, 2, 7, 8, 33, 512]
@@ -21,10 +21,14 @@ def around(n):
 
 # every GEMV column count: passes of rows GEMV / columns GEMV, up to the GEMV's maximum, and one more (GEMM)
 GEMV_COUNTS = list(range(1, PLAN["GEMV_MAX_COLS"] + 2))
-TILE_COUNTS = around(PLAN["AMX_MIN_COLS"]) + around(PLAN["AMX_MIN_COLS"] + PLAN["AMX_BLOCK_COLS"])
+AMX_MINS = sorted(set(PLAN["AMX_MIN_COLS"].values()))  # one per format
+# around each format's tile minimum, and around one and two whole tile blocks (a padded last block before them)
+TILE_COUNTS = sorted(
+    {c for m in AMX_MINS for c in around(m)} | {c for b in (1, 2) for c in around(b * PLAN["AMX_BLOCK_COLS"])}
+)
 BATCH_COUNTS = (
     around(PLAN["AMX_BATCH_COLS"])
-    + [PLAN["AMX_BATCH_COLS"] + PLAN["AMX_MIN_COLS"] - 1]
+    + [PLAN["AMX_BATCH_COLS"] + m - 1 for m in AMX_MINS]
     + around(PLAN["GEMM_BATCH_COLS"])[1:]
     + [PLAN["GEMM_BATCH_COLS"] + PLAN["GEMV_MAX_COLS"], PLAN["GEMM_BATCH_COLS"] + PLAN["GEMV_MAX_COLS"] + 1]
 )
@@ -44,7 +48,11 @@ def test_kernel_plan_is_consistent():
     }
     assert 1 < PLAN["GEMV_COLUMNS_MIN"] <= PLAN["GEMV_PASS_COLS"]
     assert PLAN["GEMV_MAX_COLS"] % PLAN["GEMV_PASS_COLS"] == 0
-    assert PLAN["GEMV_MAX_COLS"] < PLAN["AMX_MIN_COLS"] <= PLAN["AMX_BATCH_COLS"] < PLAN["GEMM_BATCH_COLS"]
+    assert set(PLAN["AMX_MIN_COLS"]) == set(QTYPES)
+    for amx_min in AMX_MINS:
+        assert (
+            PLAN["GEMV_MAX_COLS"] < amx_min <= PLAN["AMX_BLOCK_COLS"] < PLAN["AMX_BATCH_COLS"] < PLAN["GEMM_BATCH_COLS"]
+        )
     assert PLAN["AMX_BATCH_COLS"] % PLAN["AMX_BLOCK_COLS"] == 0
     for isa in _dispatch.ISA_MODULES:  # every module built and runnable here exports the same plan
         if _dispatch.module_runnable(isa) and _dispatch._module_if_compiled(isa) is not None:
@@ -122,7 +130,7 @@ def test_batch_invariance(backend, qtype):
         np.testing.assert_array_equal(iq1.linear(X[c : c + n], W), Y[c : c + n])
 
 
-@pytest.mark.parametrize("n", TILE_COUNTS + around(PLAN["AMX_MIN_COLS"] + 2 * PLAN["AMX_BLOCK_COLS"])[1:])
+@pytest.mark.parametrize("n", TILE_COUNTS + around(3 * PLAN["AMX_BLOCK_COLS"])[1:])
 def test_tile_gemm_thresholds(backend, qtype, n):
     """Column counts around the tile GEMM's blocks of 32 (avx512_amx; the other backends' GEMM at the same
     counts): row counts that are no multiple of its 32-row strips, k past its 4096-value strip, activations at

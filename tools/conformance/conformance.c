@@ -314,7 +314,7 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
     static const int64_t ms[] = { 4, 16, 36, 100 };
     /* the kernel plans' column thresholds (core/kernel_plan.h), just below, at and above each: the rows GEMV
      * up to the columns GEMV's minimum, GEMV passes, the GEMM above the GEMV's maximum, the AMX tiles from
-     * their minimum in blocks */
+     * each format's minimum in blocks */
     static const int64_t ns[] = {
         1,
         IQ1_GEMV_COLUMNS_MIN - 1,
@@ -328,13 +328,20 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
         13,
         IQ1_GEMV_MAX_COLS,
         IQ1_GEMV_MAX_COLS + 1,
-        IQ1_AMX_MIN_COLS - 1,
-        IQ1_AMX_MIN_COLS,
-        IQ1_AMX_MIN_COLS + 1,
-        IQ1_AMX_MIN_COLS + IQ1_AMX_BLOCK_COLS,
-        IQ1_AMX_MIN_COLS + 2 * IQ1_AMX_BLOCK_COLS - 1,
-        IQ1_AMX_MIN_COLS + 2 * IQ1_AMX_BLOCK_COLS,
+        IQ1_AMX_MIN_COLS_IQ1_S, /* = IQ1_M's (asserted below); one below it is IQ1_GEMV_MAX_COLS + 1 */
+        IQ1_AMX_MIN_COLS_IQ1_S + 1,
+        IQ1_AMX_MIN_COLS_IQ1_M_R4 - 1,
+        IQ1_AMX_MIN_COLS_IQ1_M_R4,
+        IQ1_AMX_MIN_COLS_IQ1_S_R4 - 1,
+        IQ1_AMX_MIN_COLS_IQ1_S_R4,
+        IQ1_AMX_BLOCK_COLS,
+        IQ1_AMX_BLOCK_COLS + 1,
+        2 * IQ1_AMX_BLOCK_COLS,
+        3 * IQ1_AMX_BLOCK_COLS - 1,
+        3 * IQ1_AMX_BLOCK_COLS,
     };
+    _Static_assert(IQ1_AMX_MIN_COLS_IQ1_M == IQ1_AMX_MIN_COLS_IQ1_S, "add IQ1_M's minimum to ns");
+    _Static_assert(IQ1_AMX_MIN_COLS_IQ1_S == IQ1_GEMV_MAX_COLS + 2, "add IQ1_S's minimum - 1 to ns");
     static const int64_t kmul[] = { 1, 3, 8 };
     const int nns = (int)(sizeof ns / sizeof ns[0]);
     for (int mi = 0; mi < 4; ++mi)

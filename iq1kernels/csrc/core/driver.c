@@ -35,8 +35,9 @@ void iq1_run_matmul(const iq1_backend *b, iq1_type t, const uint8_t *w, int64_t 
         /* enough rows: contiguous row strips, every thread sees all columns (weights read once). Several
          * strips per thread, taken dynamically: a core that runs faster (another tenant on the sibling of
          * the other, a lower clock) takes more of them instead of waiting for the slow one. A GEMM strip
-         * re-interleaves all activations, so it gets fewer, larger strips. */
-        const int64_t per_thread = n <= 8 ? 8 : 4;
+         * re-packs all activations, so it gets two per thread (four cost 3-10 % at 2 threads on a quiet machine:
+         * docs/PERFORMANCE.md, "GEMM strips"). */
+        const int64_t per_thread = n <= 8 ? 8 : 2;
         row_tile = ROW_UNIT * ceil_div(row_units, (int64_t)nthreads * per_thread);
         col_tile = n;
     } else {

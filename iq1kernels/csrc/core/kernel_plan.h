@@ -7,21 +7,26 @@
 #ifndef IQ1_KERNEL_PLAN_H
 #define IQ1_KERNEL_PLAN_H
 
-#define IQ1_GEMV_PASS_COLS \
-    8 /* the GEMVs take the columns in passes of 8 (the driver splits only rows
-                                    * up to one pass, core/driver.c)                                          */
-#define IQ1_GEMV_COLUMNS_MIN \
-    3                        /* a pass of 3..8 columns: the columns GEMV (columns in the lanes);
-                                    * of 1 or 2: the rows GEMV (rows in the lanes)                            */
-#define IQ1_GEMV_MAX_COLS 16 /* up to 16 columns the GEMV (in passes), more the GEMM                    */
-#define IQ1_GEMM_BATCH_COLS \
-    768                       /* the GEMM takes the columns in batches of 768: its copy of the
-                                    * activations stays ~3.5 MB however many columns there are; a last batch
-                                    * of up to IQ1_GEMV_MAX_COLS columns goes to the GEMV                     */
-#define IQ1_AMX_MIN_COLS 32   /* avx512_amx: from 32 columns the AMX tile GEMM, fewer: avx512_vnni's plan */
-#define IQ1_AMX_BLOCK_COLS 32 /* ... in blocks of 32 columns (two 16-column B tiles; the last padded)    */
-#define IQ1_AMX_BATCH_COLS \
-    512 /* ... in batches of 512 columns (bounds its activation copy to 2 MB); a
-                                    * last batch below IQ1_AMX_MIN_COLS goes to avx512_vnni's plan           */
+/* the GEMVs take the columns in passes of 8 (the driver splits only rows up to one pass, core/driver.c) */
+#define IQ1_GEMV_PASS_COLS 8
+/* a pass of 3..8 columns: the columns GEMV (columns in the lanes); of 1 or 2: the rows GEMV (rows in the lanes) */
+#define IQ1_GEMV_COLUMNS_MIN 3
+/* up to 16 columns the GEMV (in passes), more the GEMM */
+#define IQ1_GEMV_MAX_COLS 16
+/* the GEMM takes the columns in batches of 768: its copy of the activations stays ~3.5 MB however many columns
+ * there are; a last batch of up to IQ1_GEMV_MAX_COLS columns goes to the GEMV */
+#define IQ1_GEMM_BATCH_COLS 768
+/* avx512_amx: from this many columns the AMX tile GEMM, fewer: avx512_vnni's plan. Per format: the tiles' time
+ * is nearly flat up to one block of 32 columns (decoding the weights into A tiles dominates it), the VNNI GEMM's
+ * grows with the columns, and they cross at different counts (docs/PERFORMANCE.md, "AMX tiles from ...") */
+#define IQ1_AMX_MIN_COLS_IQ1_S 18
+#define IQ1_AMX_MIN_COLS_IQ1_M 18
+#define IQ1_AMX_MIN_COLS_IQ1_S_R4 27
+#define IQ1_AMX_MIN_COLS_IQ1_M_R4 23
+/* ... in blocks of 32 columns (two 16-column B tiles; the last padded) */
+#define IQ1_AMX_BLOCK_COLS 32
+/* ... in batches of 512 columns (bounds its activation copy to 2 MB); a last batch below the format's minimum goes
+ * to avx512_vnni's plan */
+#define IQ1_AMX_BATCH_COLS 512
 
 #endif

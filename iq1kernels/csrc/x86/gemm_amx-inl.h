@@ -1,7 +1,8 @@
 /* Re-included body: the AMX int8 tile GEMM of one format and the avx512_amx backend's matmul entry.
  *   Expects  IQ1_FORMAT (iq1_s), IQ1_VARIANT (avx512_amx), IQ1_DECODE_ROW (the format's row decoder,
- *            decode_row_avx512.h) and IQ1_AMX_FEW_COLUMNS (this format's avx512_vnni matmul entry, which serves
- *            the columns the tiles do not), after matmul_amx_avx512.c's #pragma GCC target and its helpers.
+ *            decode_row_avx512.h), IQ1_AMX_MIN_COLS (this format's IQ1_AMX_MIN_COLS_<FORMAT>, kernel_plan.h)
+ *            and IQ1_AMX_FEW_COLUMNS (this format's avx512_vnni matmul entry, which serves the columns the
+ *            tiles do not), after matmul_amx_avx512.c's #pragma GCC target and its helpers.
  *   Defines  iq1_matmul_<format>_avx512_amx (the backend table's entry, kernels_avx512.h), the GEMM
  *            iq1_gemm_<format>_avx512_amx (static) and its strip decoder iq1_gemm_strip_<format>_avx512_amx.
  *
@@ -79,7 +80,8 @@ static int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, c
 /* ---- The AMX kernel plan: which kernel serves how many columns (the thresholds: core/kernel_plan.h) ----
  * core/driver.c gives each thread rows [r0, r1) and columns [c0, c1); of those n = c1 - c0 columns
  *   in batches of IQ1_AMX_BATCH_COLS (512): the tile GEMM's activation copy stays within 2 MB;
- *   a batch of IQ1_AMX_MIN_COLS (32) columns or more: the tile GEMM iq1_gemm_<format>_avx512_amx, in blocks of
+ *   a batch of IQ1_AMX_MIN_COLS (18 for IQ1_S / IQ1_M, 27 IQ1_S_R4, 23 IQ1_M_R4) columns or more: the tile
+ *       GEMM iq1_gemm_<format>_avx512_amx, in blocks of
  *       IQ1_AMX_BLOCK_COLS (32) columns, the last one padded (without its buffers: as a small batch);
  *   a smaller batch: IQ1_AMX_FEW_COLUMNS, the format's avx512_vnni plan (gemm_avx512-inl.h; the
  *       gathering avx512_vnni_gather one for the R4 formats), which gives the same bits. */

@@ -1,8 +1,8 @@
-/* The "avx512_amx" matmul of the four formats: the AMX int8 tile GEMM (gemm_amx-inl.h) from IQ1_AMX_MIN_COLS
- * columns on, in blocks of IQ1_AMX_BLOCK_COLS columns (the last one padded; core/kernel_plan.h); calls with fewer
- * columns go to the avx512_vnni kernels (same bits). Runs only where the CPU has AMX-TILE / AMX-INT8 and Linux
- * granted this
- * process the tile state (cpu_features.c asks for it; the backend is not offered otherwise). */
+/* The "avx512_amx" matmul of the four formats: the AMX int8 tile GEMM (gemm_amx-inl.h) from
+ * IQ1_AMX_MIN_COLS_<FORMAT> columns on, in blocks of IQ1_AMX_BLOCK_COLS columns (the last one padded;
+ * core/kernel_plan.h); calls with fewer columns go to the avx512_vnni kernels (same bits). Runs only where the CPU
+ * has AMX-TILE / AMX-INT8 and Linux granted this process the tile state (cpu_features.c asks for it; the backend is
+ * not offered otherwise). */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,amx-tile,amx-int8")
 #include <immintrin.h>
@@ -201,34 +201,42 @@ static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const in
 /* iq1_s: iq1_matmul_iq1_s_avx512_amx, iq1_plan_iq1_s_avx512_amx, iq1_gemm_iq1_s_avx512_amx,
  * iq1_gemm_strip_iq1_s_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_s
+#define IQ1_AMX_MIN_COLS IQ1_AMX_MIN_COLS_IQ1_S
 #define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_s_avx512_vnni
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS
+#undef IQ1_AMX_MIN_COLS
 
 /* iq1_m: iq1_matmul_iq1_m_avx512_amx, iq1_plan_iq1_m_avx512_amx, iq1_gemm_iq1_m_avx512_amx,
  * iq1_gemm_strip_iq1_m_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_m
+#define IQ1_AMX_MIN_COLS IQ1_AMX_MIN_COLS_IQ1_M
 #define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_m_avx512_vnni
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS
+#undef IQ1_AMX_MIN_COLS
 
 /* iq1_s_r4: iq1_matmul_iq1_s_r4_avx512_amx, iq1_plan_iq1_s_r4_avx512_amx, iq1_gemm_iq1_s_r4_avx512_amx,
  * iq1_gemm_strip_iq1_s_r4_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_s_r4
+#define IQ1_AMX_MIN_COLS IQ1_AMX_MIN_COLS_IQ1_S_R4
 #define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_s_r4_avx512_vnni_gather
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS
+#undef IQ1_AMX_MIN_COLS
 
 /* iq1_m_r4: iq1_matmul_iq1_m_r4_avx512_amx, iq1_plan_iq1_m_r4_avx512_amx, iq1_gemm_iq1_m_r4_avx512_amx,
  * iq1_gemm_strip_iq1_m_r4_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_m_r4
+#define IQ1_AMX_MIN_COLS IQ1_AMX_MIN_COLS_IQ1_M_R4
 #define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_m_r4_avx512_vnni_gather
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS
+#undef IQ1_AMX_MIN_COLS
 
 #undef IQ1_VARIANT
 #undef IQ1_DECODE_ROW

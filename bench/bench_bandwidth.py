@@ -7,6 +7,7 @@ Some cloud CPUs report a very large shared L3 (480 MiB on one Xeon seen here): a
 read from L3, not DRAM, which is why the size follows the LLC.
 """
 
+import glob
 import threading
 
 import numpy as np
@@ -15,13 +16,11 @@ import iq1kernels as iq1
 from iq1kernels import synthetic
 
 K = 16384
-ROW_BYTES = K // 256 * 50  # IQ1_S: 50 bytes per 256 weights
+ROW_BYTES = iq1.FORMATS["iq1_s"].nbytes((1, K))
 
 
 def last_level_cache_bytes():
     """The largest cache size sysfs lists for cpu0 (0 where sysfs has none)."""
-    import glob
-
     sizes = []
     for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
         text = open(path).read().strip()

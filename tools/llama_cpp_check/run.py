@@ -26,7 +26,7 @@ from model_files import write_model  # noqa: E402
 
 def main():
     args = [a for a in sys.argv[1:] if a != "--mainline"]
-    mainline = len(args) < len(sys.argv) - 1
+    mainline = "--mainline" in sys.argv[1:]
     binary = args[0]
     work = args[1] if len(args) > 1 else "/tmp/iq1_llama_check"
     os.makedirs(work, exist_ok=True)

@@ -22,9 +22,12 @@ def around(n):
 # every GEMV column count: passes of rows GEMV / columns GEMV, up to the GEMV's maximum, and one more (GEMM)
 GEMV_COUNTS = list(range(1, PLAN["GEMV_MAX_COLS"] + 2))
 AMX_MINS = sorted(set(PLAN["AMX_MIN_COLS"].values()))  # one per format
-# around each format's tile minimum, and around one and two whole tile blocks (a padded last block before them)
+AMX_GEMV_MAXES = sorted(set(PLAN["AMX_GEMV_MAX_COLS"].values()))
+# around each format's tile minimum and the GEMV's maximum below it, and around one and two whole tile blocks (a
+# padded last block before them)
 TILE_COUNTS = sorted(
-    {c for m in AMX_MINS for c in around(m)} | {c for b in (1, 2) for c in around(b * PLAN["AMX_BLOCK_COLS"])}
+    {c for m in AMX_MINS + AMX_GEMV_MAXES for c in around(m)}
+    | {c for b in (1, 2) for c in around(b * PLAN["AMX_BLOCK_COLS"])}
 )
 BATCH_COUNTS = (
     around(PLAN["AMX_BATCH_COLS"])
@@ -43,12 +46,15 @@ def test_kernel_plan_is_consistent():
         "GEMV_MAX_COLS",
         "GEMM_BATCH_COLS",
         "AMX_MIN_COLS",
+        "AMX_GEMV_MAX_COLS",
         "AMX_BLOCK_COLS",
         "AMX_BATCH_COLS",
     }
     assert 1 < PLAN["GEMV_COLUMNS_MIN"] <= PLAN["GEMV_PASS_COLS"]
     assert PLAN["GEMV_MAX_COLS"] % PLAN["GEMV_PASS_COLS"] == 0
-    assert set(PLAN["AMX_MIN_COLS"]) == set(QTYPES)
+    assert set(PLAN["AMX_MIN_COLS"]) == set(PLAN["AMX_GEMV_MAX_COLS"]) == set(QTYPES)
+    for qtype in QTYPES:  # below the tiles, the GEMV serves at least what it serves without them
+        assert PLAN["GEMV_MAX_COLS"] <= PLAN["AMX_GEMV_MAX_COLS"][qtype] < PLAN["AMX_MIN_COLS"][qtype]
     for amx_min in AMX_MINS:
         assert (
             PLAN["GEMV_MAX_COLS"] < amx_min <= PLAN["AMX_BLOCK_COLS"] < PLAN["AMX_BATCH_COLS"] < PLAN["GEMM_BATCH_COLS"]

@@ -22,7 +22,14 @@
 #define IQ1_AMX_MIN_COLS_IQ1_S 18
 #define IQ1_AMX_MIN_COLS_IQ1_M 18
 #define IQ1_AMX_MIN_COLS_IQ1_S_R4 27
-#define IQ1_AMX_MIN_COLS_IQ1_M_R4 23
+#define IQ1_AMX_MIN_COLS_IQ1_M_R4 25
+/* avx512_amx, below the format's tile minimum: the GEMV (passes of 8) up to this many columns, the VNNI GEMM above.
+ * The R4 formats' VNNI GEMM starts slower than the GEMV passes it would follow, so their GEMV serves every column
+ * count below the tiles (docs/PERFORMANCE.md, "GEMV passes up to the tiles for the R4 formats") */
+#define IQ1_AMX_GEMV_MAX_COLS_IQ1_S IQ1_GEMV_MAX_COLS
+#define IQ1_AMX_GEMV_MAX_COLS_IQ1_M IQ1_GEMV_MAX_COLS
+#define IQ1_AMX_GEMV_MAX_COLS_IQ1_S_R4 (IQ1_AMX_MIN_COLS_IQ1_S_R4 - 1)
+#define IQ1_AMX_GEMV_MAX_COLS_IQ1_M_R4 (IQ1_AMX_MIN_COLS_IQ1_M_R4 - 1)
 /* ... in blocks of 32 columns (two 16-column B tiles; the last padded) */
 #define IQ1_AMX_BLOCK_COLS 32
 /* ... in batches of 512 columns (bounds its activation copy to 2 MB); a last batch below the format's minimum goes

@@ -80,11 +80,12 @@ static int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, c
 /* ---- The AMX kernel plan: which kernel serves how many columns (the thresholds: core/kernel_plan.h) ----
  * core/driver.c gives each thread rows [r0, r1) and columns [c0, c1); of those n = c1 - c0 columns
  *   in batches of IQ1_AMX_BATCH_COLS (512): the tile GEMM's activation copy stays within 2 MB;
- *   a batch of IQ1_AMX_MIN_COLS (18 for IQ1_S / IQ1_M, 27 IQ1_S_R4, 23 IQ1_M_R4) columns or more: the tile
+ *   a batch of IQ1_AMX_MIN_COLS (18 for IQ1_S / IQ1_M, 27 IQ1_S_R4, 25 IQ1_M_R4) columns or more: the tile
  *       GEMM iq1_gemm_<format>_avx512_amx, in blocks of
  *       IQ1_AMX_BLOCK_COLS (32) columns, the last one padded (without its buffers: as a small batch);
  *   a smaller batch: IQ1_AMX_FEW_COLUMNS, the format's avx512_vnni plan (gemm_avx512-inl.h; the
- *       gathering avx512_vnni_gather one for the R4 formats), which gives the same bits. */
+ *       gathering avx512_vnni_gather one for the R4 formats, whose GEMV then serves every such batch), which
+ *       gives the same bits. */
 static void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
                            int64_t c1, float *y, int64_t ldy) {
     for (int64_t c = c0; c < c1; c += IQ1_AMX_BATCH_COLS) {

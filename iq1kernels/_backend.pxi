@@ -37,7 +37,8 @@ cdef extern from "iq1.h" nogil:
     void iq1_run_matmul(const iq1_backend *b, int t, const uint8_t *w, int64_t m, int64_t k,
                         const iq1_act *x, float *y, int nthreads)
     int iq1_run_quantize(const iq1_backend *b, int t, const float *x, int64_t m, int64_t k,
-                         const float *imatrix, uint8_t *w, int nthreads)
+                         const float *imatrix, uint8_t *w, int nthreads, int64_t *first_bad_row,
+                         int64_t *bad_rows)
 
 cdef extern from "formats.h" nogil:
     ctypedef struct iq1_format_info:
@@ -211,6 +212,8 @@ def has_quantizer(int variant, int qtype):
 
 
 def quantize(int variant, int qtype, const float[:, ::1] x, imatrix, uint8_t[::1] out, int nthreads):
+    """(first bad row, number of bad rows): rows holding a NaN or Inf, (-1, 0) when there is none. The scan
+    runs in the C threads; when it finds one, out is only partly written (the caller discards it)."""
     cdef const iq1_backend *b = _table(variant)
     cdef int64_t m = x.shape[0], k = x.shape[1]
     _check_weights(qtype, out.shape[0], m, k)
@@ -226,10 +229,14 @@ def quantize(int variant, int qtype, const float[:, ::1] x, imatrix, uint8_t[::1
     if nthreads < 1:
         raise ValueError("nthreads must be >= 1")
     cdef int err
+    cdef int64_t first_bad = -1, bad_rows = 0
     with nogil:
-        err = iq1_run_quantize(b, qtype, &x[0, 0], m, k, imp, &out[0], nthreads)
+        err = iq1_run_quantize(b, qtype, &x[0, 0], m, k, imp, &out[0], nthreads, &first_bad, &bad_rows)
+    if bad_rows:
+        return first_bad, bad_rows
     if err:
         raise MemoryError("quantization failed to allocate its work memory")
+    return -1, 0
 
 
 def openmp_max_threads():

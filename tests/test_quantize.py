@@ -235,6 +235,91 @@ def test_bad_input_raises(qtype):
         iq1.quantize(W, "q4_0")
 
 
+# 40 rows: at 2 threads IQ1_S / IQ1_M run 10 chunks of 4 rows, the R4 types 3 chunks of 4 groups of 4 rows
+NAN_ROWS = 40
+BAD_VALUES = {"nan": np.nan, "+inf": np.inf, "-inf": -np.inf}
+
+
+def nan_inf_message(rows):
+    """The ValueError text for the (distinct) rows holding a NaN or Inf."""
+    first, count = min(rows), len(set(rows))
+    return f"weights contain NaN or Inf in row {first}" + (f" (and {count - 1} more rows)" if count > 1 else "")
+
+
+def assert_nan_inf_error(W, qtype, rows, threads, imatrix=None):
+    """The exact message, and the caller's arrays untouched."""
+    w_bits, im_bits = W.copy(), None if imatrix is None else imatrix.copy()
+    with pytest.raises(ValueError) as info:
+        iq1.quantize(W, qtype, imatrix=imatrix, threads=threads)
+    assert str(info.value) == nan_inf_message(rows)
+    assert np.array_equal(W.view(np.uint32), w_bits.view(np.uint32))
+    if imatrix is not None:
+        assert np.array_equal(imatrix, im_bits)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("value", list(BAD_VALUES))
+def test_nan_or_inf_row_is_named(backend, qtype, value, threads):
+    """One bad value in row 0, a middle row or the last row, at the first, a middle or the last column (the
+    scan runs per chunk of rows in the C threads; the R4 types report the row, not its group of 4)."""
+    k = 2 * iq1.FORMATS[qtype].k_multiple
+    W = normal(NAN_ROWS, k, seed=5)
+    im = np.random.default_rng(6).uniform(0.5, 2.0, k).astype(np.float32)
+    for row in (0, 1, 21, NAN_ROWS - 1):
+        for col in (0, k // 2 + 1, k - 1):
+            bad = W.copy()
+            bad[row, col] = BAD_VALUES[value]
+            assert_nan_inf_error(bad, qtype, [row], threads)
+            assert_nan_inf_error(bad, qtype, [row], threads, imatrix=im)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_nan_or_inf_rows_are_all_counted(backend, qtype, threads):
+    """The first bad row and how many: rows in one R4 group and in different ones, across chunks, several bad
+    values in one row counted once, every row bad; a chunk that finds one still counts the rest of its rows."""
+    k = iq1.FORMATS[qtype].k_multiple
+    W = normal(NAN_ROWS, k, seed=7)
+    cases = [
+        [5, 6],  # one group of 4
+        [5, 6, 17, NAN_ROWS - 1],  # IQ1_S: 3 chunks; R4: 3 groups in 3 chunks
+        [2, 3, 4, 7, 8, 30],
+        [0, NAN_ROWS - 1],
+        [12, 12, 12, 13],  # one row with three bad values
+        list(range(NAN_ROWS)),
+    ]
+    for rows in cases:
+        bad = W.copy()
+        for i, r in enumerate(rows):
+            bad[r, (37 * i) % k] = list(BAD_VALUES.values())[i % 3]
+        assert_nan_inf_error(bad, qtype, rows, threads)
+
+
+def test_nan_or_inf_report_is_the_same_for_every_thread_count_and_backend(qtype):
+    """Random bad rows in a matrix of many chunks: the same message on every backend and thread count (the
+    chunks are taken dynamically, the report must not depend on which thread saw which row), and the same
+    bytes as before once the rows are repaired (nothing is left over from the failed call)."""
+    k = iq1.FORMATS[qtype].k_multiple
+    W = normal(256, k, seed=8)
+    rng = np.random.default_rng(9)
+    rows = sorted(rng.choice(np.arange(3, 256), 11, replace=False).tolist())
+    bad = W.copy()
+    bad[rows, rng.integers(0, k, len(rows))] = rng.choice([np.nan, np.inf, -np.inf], len(rows))
+    previous = iq1.backend
+    try:
+        messages, outputs = set(), set()
+        for b in BACKENDS:
+            iq1.use_backend(b)
+            for threads in (1, 2, 3, 4):
+                with pytest.raises(ValueError) as info:
+                    iq1.quantize(bad, qtype, threads=threads)
+                messages.add(str(info.value))
+                outputs.add(iq1.quantize(W, qtype, threads=threads).data.tobytes())
+    finally:
+        iq1.use_backend(previous)
+    assert messages == {nan_inf_message(rows)}
+    assert len(outputs) == 1
+
+
 def test_reference_agrees_with_quantized_bytes():
     W = normal(8, 512, seed=11)
     for qtype in QTYPES:

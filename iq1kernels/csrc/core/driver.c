@@ -91,20 +91,52 @@ void iq1_run_quantize_act_half(const iq1_backend *b, iq1_half kind, const uint16
     QUANTIZE_ACT_ROWS(b->quantize_act_half[kind], x, n, k, d, bsums, qs, nthreads);
 }
 
+/* NaN and +-Inf are the floats with an all-ones exponent: an integer test on the bits, so that no floating-point
+ * flag (-ffinite-math-only) can fold it away; no early exit, so that it vectorises. */
+static int row_is_finite(const float *x, int64_t k) {
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < k; ++i) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        bad |= (u & 0x7f800000u) == 0x7f800000u;
+    }
+    return !bad;
+}
+
 int iq1_run_quantize(const iq1_backend *b, iq1_type t, const float *x, int64_t m, int64_t k, const float *imatrix,
-                     uint8_t *w, int nthreads) {
+                     uint8_t *w, int nthreads, int64_t *first_bad_row, int64_t *bad_rows) {
     const iq1_quantize_fn fn = b->quantize[t];
     const int64_t unit = iq1_rows_per_group(t);
     const int64_t ngroups = m / unit;
-    int failed = 0;
+    int failed = 0, any_bad = 0;
+    int64_t first = INT64_MAX, nbad = 0;
     (void)nthreads;
-/* small dynamic chunks: quantization cost varies per row and the bytes do not depend on the split */
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) \
-    reduction(||                                                    \
-              : failed) if (nthreads > 1 && ngroups > 1)
+/* small dynamic chunks: quantization cost varies per row and the bytes do not depend on the split. Each chunk
+ * scans its own rows just before quantizing them (they are then in cache); min and sum make the bad-row report
+ * the same for every split and thread count. */
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) reduction(|| : failed) reduction(min : first) \
+    reduction(+ : nbad) if (nthreads > 1 && ngroups > 1)
     for (int64_t g = 0; g < ngroups; g += 4) {
         const int64_t r0 = g * unit, r1 = (g + 4 < ngroups ? g + 4 : ngroups) * unit;
-        if (fn(x, k, r0, r1, imatrix, w) != 0) failed = 1;
+        int chunk_bad = 0;
+        for (int64_t r = r0; r < r1; ++r) {
+            if (!row_is_finite(x + r * k, k)) {
+                if (r < first) first = r;
+                ++nbad;
+                chunk_bad = 1;
+            }
+        }
+        /* once any row is bad the output is discarded: the chunks after it only count */
+        int skip;
+        if (chunk_bad) {
+#pragma omp atomic write
+            any_bad = 1;
+        }
+#pragma omp atomic read
+        skip = any_bad;
+        if (!skip && fn(x, k, r0, r1, imatrix, w) != 0) failed = 1;
     }
+    *first_bad_row = nbad ? first : -1;
+    *bad_rows = nbad;
     return failed;
 }

@@ -86,8 +86,11 @@ void iq1_run_dequantize(const iq1_backend *b, iq1_type t, const uint8_t *w, int6
                         int nthreads);
 void iq1_run_matmul(const iq1_backend *b, iq1_type t, const uint8_t *w, int64_t m, int64_t k, const iq1_act *x,
                     float *y, int nthreads);
+/* *first_bad_row: the smallest row index holding a NaN or Inf (-1 when none does), *bad_rows: how many rows
+ * hold one; w is complete only when there is none (the scan runs in the threads, next to the quantizer).
+ * Returns non-zero when a quantizer could not allocate its work memory. */
 int iq1_run_quantize(const iq1_backend *b, iq1_type t, const float *x, int64_t m, int64_t k, const float *imatrix,
-                     uint8_t *w, int nthreads);
+                     uint8_t *w, int nthreads, int64_t *first_bad_row, int64_t *bad_rows);
 
 #ifdef __cplusplus
 }

@@ -215,6 +215,8 @@ def test_quantize_signal_removes_temp_file_and_keeps_the_output(tmp_path, sig, s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a test run started in the background by a shell inherits SIGINT ignored, and so would the child
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     first = proc.stderr.readline()  # the first tensor is written: a .tmp exists
     assert first.startswith("[ 1/14] blk.0.attn_q.weight"), first

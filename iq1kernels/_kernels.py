@@ -58,6 +58,18 @@ def quantize_rows(x: np.ndarray, nthreads: int, half: str | None = None) -> Q8K1
 
 
 # --- weights ------------------------------------------------------------------------------------------
+class NonFiniteWeightsError(ValueError):
+    """Weights to quantize hold a NaN or Inf: `row` is the first such row, `count` how many rows do (-1 and 0 when
+    re-raised with a caller's prefix, as type(exc)(message))."""
+
+    def __init__(self, message: str, row: int = -1, count: int = 0):
+        super().__init__(message)
+        self.row, self.count = row, count
+
+    def __reduce__(self):
+        return type(self), (str(self), self.row, self.count)
+
+
 def dequantize(fmt: Format, data: np.ndarray, m: int, k: int, threads: int | None = None) -> np.ndarray:
     """(M, K) float32 from the GGUF bytes of an (M, K) matrix."""
     nthreads = _state.resolve_threads(threads)
@@ -90,8 +102,10 @@ def quantize(fmt: Format, W, imatrix=None, threads: int | None = None) -> tuple[
     # 2-thread scaling
     first, count = _state.run(nthreads, b.module.quantize, b.index, fmt.code, c_array(w), im, out)
     if count:
-        raise ValueError(
-            f"weights contain NaN or Inf in row {first}" + (f" (and {count - 1} more rows)" if count > 1 else "")
+        raise NonFiniteWeightsError(
+            f"weights contain NaN or Inf in row {first}" + (f" (and {count - 1} more rows)" if count > 1 else ""),
+            first,
+            count,
         )
     return out, (m, k)
 

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._kernels import NonFiniteWeightsError
 from .formats import BY_GGML_ID, get_format
 from .gguf_metadata import GGUFMetadata, GGUFValue, T
 from .model_sources import Source, SourceTensor, describe_type, open_source, to_float32
@@ -361,11 +362,11 @@ def quantize_tensor(
         for r0 in range(0, m, step):
             r1 = min(r0 + step, m)
             x = to_float32(t, reader.rows(e * m + r0, e * m + r1), r1 - r0, threads)
-            bad = ~np.isfinite(x).all(axis=1)
-            if bad.any():
+            try:  # the quantizer's threads scan the rows for NaN / Inf
+                q = ops.quantize(x, fmt, imatrix=im, threads=threads)
+            except NonFiniteWeightsError as exc:
                 where = f"expert {e}, " if experts > 1 else ""
-                raise ValueError(f"tensor {t.name}: {where}row {r0 + int(np.argmax(bad))} contains NaN or Inf")
-            q = ops.quantize(x, fmt, imatrix=im, threads=threads)
+                raise ValueError(f"tensor {t.name}: {where}row {r0 + exc.row} contains NaN or Inf") from None
             start = e * per_expert + fmt.nbytes((r0, k))
             out[start : start + q.nbytes] = q.data
             d = q.dequantize(threads=threads)

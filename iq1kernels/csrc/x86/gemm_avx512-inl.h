@@ -1,6 +1,6 @@
 /* Re-included body: the AVX-512 GEMV and GEMM of one format and the backend table's matmul entry, once per
- * variant: plain (vpmaddubsw + vpmaddwd), VNNI (vpdpbusd / vpdpwssd) and, for the R4 formats, VNNI with the
- * GEMV's lookups gathered (avx512_vnni_gather, for the avx512_amx backend).
+ * variant: plain (vpmaddubsw + vpmaddwd), VNNI (vpdpbusd / vpdpwssd) and VNNI with the GEMV's lookups gathered
+ * (avx512_vnni_gather, for the avx512_amx backend).
  *   Expects  what gemv_rows_avx512-inl.h expects, and IQ1_DECODE_ROW (the format's row decoder,
  *            decode_row_avx512.h) and IQ1_GEMM_PAIRS (the coefficient pairs per block).
  *   Defines  iq1_matmul_<format>_<variant> (the backend table's entry, kernels_avx512.h), the GEMV
@@ -9,13 +9,17 @@
  *            <format>_<variant>.
  *
  * Few columns (GEMV): for 1-2 columns eight rows at a time in the lanes of one zmm per group of 8 values,
- * against the group's activations broadcast (gemv_rows_avx512-inl.h); for 3-16, in passes of 8, the columns in
+ * against the group's activations broadcast (gemv_rows_avx512-inl.h; a pass of one column of IQ1_S / IQ1_M in the
+ * gathering variant: each row's block in the lanes, gemv_gathered_avx512-inl.h); for 3-16, in passes of 8, the columns in
  * the lanes against each row's grid entry broadcast (gemv_columns_avx512-inl.h). Many columns (GEMM): strips of
  * 16 rows are decoded once, transposed so that the rows are the int32 lanes, and multiplied with all columns by
  * a 16 x 12 register tile. Both do the same fp32 operations per (row, column, block) in block order: same bits. */
 
 #include "gemv_rows_avx512-inl.h"
 #include "gemv_columns_avx512-inl.h"
+#if IQ1_GATHER && IQ1_QUAD_ROW_MAJOR /* IQ1_S, IQ1_M in the avx512_amx backend: one column's rows gathered */
+#include "gemv_gathered_avx512-inl.h"
+#endif
 
 /* the GEMV's passes of IQ1_GEMV_PASS_COLS columns: 1 or 2 with the rows in the lanes, more with the columns
  * (the kernel plan, IQ1_NAME(plan) below) */
@@ -24,6 +28,9 @@ static IQ1_ATTR void IQ1_NAME(gemv)(const uint8_t *w, int64_t k, int64_t r0, int
     for (int64_t c = c0; c < c1; c += IQ1_GEMV_PASS_COLS) {
         const int nc = (int)(c1 - c < IQ1_GEMV_PASS_COLS ? c1 - c : IQ1_GEMV_PASS_COLS);
         if (nc >= IQ1_GEMV_COLUMNS_MIN) IQ1_NAME(gemv_columns)(w, k, r0, r1, x, c, nc, y, ldy);
+#if IQ1_GATHER && IQ1_QUAD_ROW_MAJOR
+        else if (nc == 1) IQ1_NAME(gemv_gathered)(w, k, r0, r1, x, c, y, ldy);
+#endif
         else IQ1_NAME(gemv_rows)(w, k, r0, r1, x, c, nc, y, ldy);
     }
 }
@@ -205,11 +212,12 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
  *   in batches of IQ1_GEMM_BATCH_COLS (768): the GEMM's activation copy stays a few MB however large n is;
  *   a batch of more than IQ1_GEMV_MAX_COLS (16): the GEMM iq1_gemm_<format>_<variant> (16 rows x 12 columns register
  *       tile; it needs heap buffers, and without them the GEMV, stack only, gives the same bits); in the
- *       avx512_vnni_gather variant (the R4 formats' plan below the avx512_amx tiles) only a batch of more than
+ *       avx512_vnni_gather variant (the plan below the avx512_amx tiles) only a batch of more than
  *       IQ1_AMX_GEMV_MAX_COLS_<FORMAT>, which the tiles take when they can;
  *   a smaller batch: the GEMV iq1_gemv_<format>_<variant>, in passes of IQ1_GEMV_PASS_COLS (8):
  *       a pass of IQ1_GEMV_COLUMNS_MIN (3) to 8 columns: iq1_gemv_columns_<format>_<variant>,
- *       a pass of 1 or 2 columns: iq1_gemv_rows_<format>_<variant>.
+ *       a pass of 1 or 2 columns: iq1_gemv_rows_<format>_<variant>, except one column of IQ1_S / IQ1_M in the
+ *       avx512_vnni_gather variant: iq1_gemv_gathered_<format>_avx512_vnni_gather.
  * Every kernel forms the same exact integer per row and 128-block and the same fp32 FMA chain: a column's
  * result does not depend on the kernel. */
 #if IQ1_GATHER /* the avx512_amx backend's few-column plan: the GEMV up to the tiles */

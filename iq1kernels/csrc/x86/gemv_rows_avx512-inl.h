@@ -1,7 +1,7 @@
 /* Re-included body: the AVX-512 rows GEMV of one format and variant, for passes of 1 or 2 columns.
  *   Expects  IQ1_FORMAT, IQ1_TYPE, IQ1_DELTA_PER_32, IQ1_DECODE_QUAD, IQ1_QUAD_ROW_MAJOR (as
  *            gemv_rows_avx2-inl.h), IQ1_VARIANT (avx512, avx512_vnni, avx512_vnni_gather), IQ1_VNNI (0: vpmaddwd
- *            + vpaddd, 1: vpdpwssd), IQ1_GATHER (1: the grid lookups by vpgatherdq, R4 formats only) and
+ *            + vpaddd, 1: vpdpwssd), IQ1_GATHER (1: the R4 formats' grid lookups by vpgatherdq) and
  *            IQ1_ATTR (the variant's target attribute), after the file's #pragma GCC target.
  *   Defines  iq1_gemv_rows_<format>_<variant> (static) and its helpers iq1_scaled_/gemv_block_/gemv_pass_<format>_
  *            <variant>. Its own macros are #undef'd at the end.

@@ -18,6 +18,8 @@ void iq1_matmul_iq1_s_avx512_vnni(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_m_avx512_vnni(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_s_r4_avx512_vnni(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_m_r4_avx512_vnni(IQ1_MATMUL_ARGS);
+void iq1_matmul_iq1_s_avx512_vnni_gather(IQ1_MATMUL_ARGS);
+void iq1_matmul_iq1_m_avx512_vnni_gather(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_s_r4_avx512_vnni_gather(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_m_r4_avx512_vnni_gather(IQ1_MATMUL_ARGS);
 void iq1_matmul_iq1_s_avx512_amx(IQ1_MATMUL_ARGS);

@@ -202,7 +202,7 @@ static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const in
  * iq1_gemm_strip_iq1_s_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_s
 #define IQ1_AMX_MIN_COLS IQ1_AMX_MIN_COLS_IQ1_S
-#define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_s_avx512_vnni
+#define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_s_avx512_vnni_gather
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS
@@ -212,7 +212,7 @@ static void iq1_tile_avx512_amx(const iq1_strip_avx512_amx *st, int nb, const in
  * iq1_gemm_strip_iq1_m_avx512_amx (IQ1_NAME(op) in gemm_amx-inl.h) */
 #define IQ1_FORMAT iq1_m
 #define IQ1_AMX_MIN_COLS IQ1_AMX_MIN_COLS_IQ1_M
-#define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_m_avx512_vnni
+#define IQ1_AMX_FEW_COLUMNS iq1_matmul_iq1_m_avx512_vnni_gather
 #include "gemm_amx-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_AMX_FEW_COLUMNS

@@ -1,11 +1,9 @@
 /* Re-included body: the AVX-512 matmul of one format, every variant.
- *   Expects  IQ1_FORMAT (iq1_s), IQ1_TYPE (IQ1_S), IQ1_DELTA_PER_32 (1: the S types, 0: the M types) and
- *            IQ1_GATHER_VARIANT (1: also the gathering VNNI variant, for the R4 formats), after the file's
- *            #pragma GCC target (AVX-512 F/BW/VL/DQ).
- *   Defines  iq1_matmul_<format>_avx512, iq1_matmul_<format>_avx512_vnni and, with IQ1_GATHER_VARIANT,
- *            iq1_matmul_<format>_avx512_vnni_gather (the backend tables' entries), each with its GEMV and GEMM
- *            (gemm_avx512-inl.h). Everything it defines as a macro is #undef'd at the end; the includer #undef's
- *            the four inputs. */
+ *   Expects  IQ1_FORMAT (iq1_s), IQ1_TYPE (IQ1_S) and IQ1_DELTA_PER_32 (1: the S types, 0: the M types),
+ *            after the file's #pragma GCC target (AVX-512 F/BW/VL/DQ).
+ *   Defines  iq1_matmul_<format>_avx512, iq1_matmul_<format>_avx512_vnni and iq1_matmul_<format>_avx512_vnni_gather
+ *            (the backend tables' entries), each with its GEMV and GEMM (gemm_avx512-inl.h). Everything it defines
+ *            as a macro is #undef'd at the end; the includer #undef's the three inputs. */
 #include <stdlib.h>
 #include <string.h>
 #include "decode_row_avx512.h"
@@ -65,17 +63,16 @@ static void IQ1_NAME3(columns_fill, IQ1_FORMAT, avx512)(const iq1_act *x, int64_
 #undef IQ1_VARIANT
 #undef IQ1_GATHER
 
-/* IQ1_GATHER_VARIANT (the R4 formats): VNNI again with the GEMV's grid lookups by vpgatherdq, for the
- * avx512_amx backend: on the AMX CPUs a gather of grid entries is cheaper than scalar loads with inserts,
- * on other AVX-512 CPUs (AMD Zen 4) dearer, so the plain avx512_vnni tables keep the loads
- * (docs/PERFORMANCE.md, Kernel design measurements, "gathered lookups"). */
-#if IQ1_GATHER_VARIANT
+/* VNNI again with the GEMV's grid lookups by vpgatherdq, for the avx512_amx backend: on the AMX CPUs a gather of
+ * grid entries is cheaper than scalar loads with inserts, on other AVX-512 CPUs (AMD Zen 4) dearer, so the plain
+ * avx512_vnni tables keep the loads (docs/PERFORMANCE.md, Kernel design measurements, "gathered lookups"). The R4
+ * formats gather in their rows GEMV; IQ1_S and IQ1_M, whose rows GEMV keeps the loads, get the one-column GEMV of
+ * gemv_gathered_avx512-inl.h. */
 #define IQ1_GATHER 1
 #define IQ1_VARIANT avx512_vnni_gather
 #include "gemm_avx512-inl.h"
 #undef IQ1_VARIANT
 #undef IQ1_GATHER
-#endif
 #undef IQ1_ATTR
 #undef IQ1_VNNI
 

@@ -6,37 +6,38 @@
 #include <immintrin.h>
 #include "kernels_avx512.h"
 
-/* IQ1_DELTA_PER_32: the delta sign is constant over 32 values (the S types) or over 8 (the M types);
- * IQ1_GATHER_VARIANT: the R4 formats also get the gathering VNNI GEMV (the avx512_amx backend's) */
-/* iq1_s: iq1_matmul_iq1_s_avx512, iq1_matmul_iq1_s_avx512_vnni, iq1_plan_iq1_s_avx512, iq1_plan_iq1_s_avx512_vnni,
- * iq1_gemm_iq1_s_avx512, iq1_gemm_iq1_s_avx512_vnni, iq1_gemv_iq1_s_avx512, iq1_gemv_iq1_s_avx512_vnni,
- * iq1_gemv_rows_iq1_s_avx512, iq1_gemv_rows_iq1_s_avx512_vnni, iq1_gemv_columns_iq1_s_avx512,
- * iq1_gemv_columns_iq1_s_avx512_vnni, iq1_columns_fill_iq1_s_avx512 (IQ1_NAME(op) in matmul_avx512-inl.h and the
- * bodies it includes) */
+/* IQ1_DELTA_PER_32: the delta sign is constant over 32 values (the S types) or over 8 (the M types) */
+/* iq1_s: iq1_matmul_iq1_s_avx512, iq1_matmul_iq1_s_avx512_vnni, iq1_matmul_iq1_s_avx512_vnni_gather,
+ * iq1_plan_iq1_s_avx512, iq1_plan_iq1_s_avx512_vnni, iq1_plan_iq1_s_avx512_vnni_gather,
+ * iq1_gemm_iq1_s_avx512, iq1_gemm_iq1_s_avx512_vnni, iq1_gemm_iq1_s_avx512_vnni_gather,
+ * iq1_gemv_iq1_s_avx512, iq1_gemv_iq1_s_avx512_vnni, iq1_gemv_iq1_s_avx512_vnni_gather,
+ * iq1_gemv_rows_iq1_s_avx512, iq1_gemv_rows_iq1_s_avx512_vnni, iq1_gemv_rows_iq1_s_avx512_vnni_gather,
+ * iq1_gemv_columns_iq1_s_avx512, iq1_gemv_columns_iq1_s_avx512_vnni,
+ * iq1_gemv_columns_iq1_s_avx512_vnni_gather, iq1_gemv_gathered_iq1_s_avx512_vnni_gather,
+ * iq1_columns_fill_iq1_s_avx512 (IQ1_NAME(op) in matmul_avx512-inl.h and the bodies it includes) */
 #define IQ1_FORMAT iq1_s
 #define IQ1_TYPE IQ1_S
 #define IQ1_DELTA_PER_32 1
-#define IQ1_GATHER_VARIANT 0
 #include "matmul_avx512-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_TYPE
 #undef IQ1_DELTA_PER_32
-#undef IQ1_GATHER_VARIANT
 
-/* iq1_m: iq1_matmul_iq1_m_avx512, iq1_matmul_iq1_m_avx512_vnni, iq1_plan_iq1_m_avx512, iq1_plan_iq1_m_avx512_vnni,
- * iq1_gemm_iq1_m_avx512, iq1_gemm_iq1_m_avx512_vnni, iq1_gemv_iq1_m_avx512, iq1_gemv_iq1_m_avx512_vnni,
- * iq1_gemv_rows_iq1_m_avx512, iq1_gemv_rows_iq1_m_avx512_vnni, iq1_gemv_columns_iq1_m_avx512,
- * iq1_gemv_columns_iq1_m_avx512_vnni, iq1_columns_fill_iq1_m_avx512 (IQ1_NAME(op) in matmul_avx512-inl.h and the
- * bodies it includes) */
+/* iq1_m: iq1_matmul_iq1_m_avx512, iq1_matmul_iq1_m_avx512_vnni, iq1_matmul_iq1_m_avx512_vnni_gather,
+ * iq1_plan_iq1_m_avx512, iq1_plan_iq1_m_avx512_vnni, iq1_plan_iq1_m_avx512_vnni_gather,
+ * iq1_gemm_iq1_m_avx512, iq1_gemm_iq1_m_avx512_vnni, iq1_gemm_iq1_m_avx512_vnni_gather,
+ * iq1_gemv_iq1_m_avx512, iq1_gemv_iq1_m_avx512_vnni, iq1_gemv_iq1_m_avx512_vnni_gather,
+ * iq1_gemv_rows_iq1_m_avx512, iq1_gemv_rows_iq1_m_avx512_vnni, iq1_gemv_rows_iq1_m_avx512_vnni_gather,
+ * iq1_gemv_columns_iq1_m_avx512, iq1_gemv_columns_iq1_m_avx512_vnni,
+ * iq1_gemv_columns_iq1_m_avx512_vnni_gather, iq1_gemv_gathered_iq1_m_avx512_vnni_gather,
+ * iq1_columns_fill_iq1_m_avx512 (IQ1_NAME(op) in matmul_avx512-inl.h and the bodies it includes) */
 #define IQ1_FORMAT iq1_m
 #define IQ1_TYPE IQ1_M
 #define IQ1_DELTA_PER_32 0
-#define IQ1_GATHER_VARIANT 0
 #include "matmul_avx512-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_TYPE
 #undef IQ1_DELTA_PER_32
-#undef IQ1_GATHER_VARIANT
 
 /* iq1_s_r4: iq1_matmul_iq1_s_r4_avx512, iq1_matmul_iq1_s_r4_avx512_vnni, iq1_matmul_iq1_s_r4_avx512_vnni_gather,
  * iq1_plan_iq1_s_r4_avx512, iq1_plan_iq1_s_r4_avx512_vnni, iq1_plan_iq1_s_r4_avx512_vnni_gather,
@@ -49,12 +50,10 @@
 #define IQ1_FORMAT iq1_s_r4
 #define IQ1_TYPE IQ1_S_R4
 #define IQ1_DELTA_PER_32 1
-#define IQ1_GATHER_VARIANT 1
 #include "matmul_avx512-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_TYPE
 #undef IQ1_DELTA_PER_32
-#undef IQ1_GATHER_VARIANT
 
 /* iq1_m_r4: iq1_matmul_iq1_m_r4_avx512, iq1_matmul_iq1_m_r4_avx512_vnni, iq1_matmul_iq1_m_r4_avx512_vnni_gather,
  * iq1_plan_iq1_m_r4_avx512, iq1_plan_iq1_m_r4_avx512_vnni, iq1_plan_iq1_m_r4_avx512_vnni_gather,
@@ -67,10 +66,8 @@
 #define IQ1_FORMAT iq1_m_r4
 #define IQ1_TYPE IQ1_M_R4
 #define IQ1_DELTA_PER_32 0
-#define IQ1_GATHER_VARIANT 1
 #include "matmul_avx512-inl.h"
 #undef IQ1_FORMAT
 #undef IQ1_TYPE
 #undef IQ1_DELTA_PER_32
-#undef IQ1_GATHER_VARIANT
 #endif

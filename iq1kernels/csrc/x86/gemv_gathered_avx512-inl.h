@@ -92,27 +92,49 @@ IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_row)(const uint8_t *sb, int h, __m
 #endif
 }
 
-/* Sixteen vectors of int32 partial sums -> one vector of their totals (exact), v[n]'s total in lane
- * IQ1_GG_LANE(n): each step adds pairs of vectors while halving the lanes each one's sums occupy. */
+/* The sixteen rows' partial sums of half h of super-block sb_index -> one vector of their totals (exact),
+ * row[n]'s in lane IQ1_GG_LANE(n). The rows go in pairs, then pairs of pairs and so on, each step adding two
+ * vectors while halving the lanes each row's sums occupy: few vectors live at a time. */
 #define IQ1_GG_LANE(n) ((n) < 4 ? 4 * (n) : (n) < 8 ? 4 * ((n)-4) + 2 : (n) < 12 ? 4 * ((n)-8) + 1 : 4 * ((n)-12) + 3)
-IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_totals)(const __m512i v[16]) {
-    __m512i f[8], g[4], e[2];
-    /* f[i]: v[2i] in lanes 0-7, v[2i+1] in 8-15 */
-    for (int i = 0; i < 8; ++i)
-        f[i] = _mm512_add_epi32(_mm512_shuffle_i64x2(v[2 * i], v[2 * i + 1], 0x44),
-                                _mm512_shuffle_i64x2(v[2 * i], v[2 * i + 1], 0xEE));
-    /* g[i]: 128-bit lane j holds v[4i + j] (4 lanes) */
-    for (int i = 0; i < 4; ++i)
-        g[i] = _mm512_add_epi32(_mm512_shuffle_i64x2(f[2 * i], f[2 * i + 1], 0x88),
-                                _mm512_shuffle_i64x2(f[2 * i], f[2 * i + 1], 0xDD));
-    /* e[i]: 128-bit lane j holds v[8i + j] (dwords 0-1) and v[8i + 4 + j] (dwords 2-3) */
-    for (int i = 0; i < 2; ++i)
-        e[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(g[2 * i], g[2 * i + 1]),
-                                _mm512_unpackhi_epi64(g[2 * i], g[2 * i + 1]));
-    /* each pair's two lanes added (both hold the total), then lane j of e[0]'s pairs, e[1]'s in between:
-     * 128-bit lane j = [v[j], v[8 + j], v[4 + j], v[12 + j]] */
-    const __m512i s0 = _mm512_add_epi32(e[0], _mm512_shuffle_epi32(e[0], _MM_PERM_CDAB));
-    const __m512i s1 = _mm512_add_epi32(e[1], _mm512_shuffle_epi32(e[1], _MM_PERM_CDAB));
+typedef struct {
+    const uint8_t *const *row; /* the sixteen rows */
+    int64_t at;                /* the super-block's byte offset in a row */
+    int64_t ahead;             /* prefetch distance: the same place in the next item's rows */
+    int h;
+    __m512i a0, a1, n0, n1;
+    __m128i bs4;
+} IQ1_NAME(gathered_block);
+
+/* rows n, n + 1: [row n: 8 lanes | row n + 1: 8 lanes] */
+IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_rows2)(const IQ1_NAME(gathered_block) * g, int n) {
+    __m512i v[2];
+    for (int i = 0; i < 2; ++i) {
+        const uint8_t *sb = g->row[n + i] + g->at;
+        _mm_prefetch((const char *)sb + g->ahead + 48 * g->h, _MM_HINT_T1); /* both lines of the super-block */
+        v[i] = IQ1_NAME(gathered_row)(sb, g->h, g->a0, g->a1, g->bs4, g->n0, g->n1);
+    }
+    return _mm512_add_epi32(_mm512_shuffle_i64x2(v[0], v[1], 0x44), _mm512_shuffle_i64x2(v[0], v[1], 0xEE));
+}
+
+/* rows n .. n + 3: 128-bit lane j holds row n + j (4 lanes) */
+IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_rows4)(const IQ1_NAME(gathered_block) * g, int n) {
+    const __m512i a = IQ1_NAME(gathered_rows2)(g, n), b = IQ1_NAME(gathered_rows2)(g, n + 2);
+    return _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, 0x88), _mm512_shuffle_i64x2(a, b, 0xDD));
+}
+
+/* rows n .. n + 7: 128-bit lane j holds row n + j (dwords 0-1) and row n + 4 + j (dwords 2-3) */
+IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_rows8)(const IQ1_NAME(gathered_block) * g, int n) {
+    const __m512i a = IQ1_NAME(gathered_rows4)(g, n), b = IQ1_NAME(gathered_rows4)(g, n + 4);
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+}
+
+/* all sixteen: each pair's two lanes added (both then hold the total), rows 0-7's pairs and rows 8-15's
+ * interleaved: 128-bit lane j = [row j, row 8 + j, row 4 + j, row 12 + j] */
+IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_rows16)(const IQ1_NAME(gathered_block) * g) {
+    const __m512i e0 = IQ1_NAME(gathered_rows8)(g, 0);
+    const __m512i s0 = _mm512_add_epi32(e0, _mm512_shuffle_epi32(e0, _MM_PERM_CDAB));
+    const __m512i e1 = IQ1_NAME(gathered_rows8)(g, 8);
+    const __m512i s1 = _mm512_add_epi32(e1, _mm512_shuffle_epi32(e1, _MM_PERM_CDAB));
     return _mm512_mask_blend_epi32(0xAAAA, s0, s1);
 }
 
@@ -169,13 +191,8 @@ static IQ1_ATTR void IQ1_NAME(gemv_gathered)(const uint8_t *w, int64_t k, int64_
                 const __m512i n0 = _mm512_maddubs_epi16(_mm512_set1_epi8(9), a0);
                 const __m512i n1 = _mm512_maddubs_epi16(_mm512_set1_epi8(9), a1);
 #endif
-                __m512i v[16];
-                for (int n = 0; n < 16; ++n) {
-                    const uint8_t *sb = row[n] + j * IQ1_GG_SB_BYTES;
-                    _mm_prefetch((const char *)sb + ahead + 48 * h, _MM_HINT_T1); /* both lines of the super-block */
-                    v[n] = IQ1_NAME(gathered_row)(sb, h, a0, a1, bs4, n0, n1);
-                }
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(IQ1_NAME(gathered_totals)(v)),
+                const IQ1_NAME(gathered_block) g = { row, j * IQ1_GG_SB_BYTES, ahead, h, a0, a1, n0, n1, bs4 };
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(IQ1_NAME(gathered_rows16)(&g)),
                                       _mm512_mul_ps(dw, _mm512_set1_ps(da[b])), acc);
             }
         }

@@ -126,6 +126,16 @@ static inline simde__m512i iq1e_i32gather_epi64(simde__m256i idx, const void *ba
     return v;
 }
 #define _mm512_i32gather_epi64 iq1e_i32gather_epi64
+/* vpgatherdd: sixteen 4-byte loads at base + scale * the (signed) dword indices */
+static inline simde__m512i iq1e_i32gather_epi32(simde__m512i idx, const void *base, int scale) {
+    int32_t ix[16], r[16];
+    memcpy(ix, &idx, sizeof ix);
+    for (int i = 0; i < 16; ++i) memcpy(&r[i], (const char *)base + (int64_t)ix[i] * scale, 4);
+    simde__m512i v;
+    memcpy(&v, r, sizeof v);
+    return v;
+}
+#define _mm512_i32gather_epi32 iq1e_i32gather_epi32
 /* vrcp14ps: any value within 2^-14 of 1 / a is a valid result; the exact quotient is one */
 static inline simde__m512 iq1e_rcp14_ps(simde__m512 a) {
     float s[16];

@@ -51,91 +51,105 @@ IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_indices)(const uint8_t *sb, int h)
 #endif
 }
 
-/* One row's half h of the super-block at sb against the block's activations a0, a1 (values 0-63, 64-127): 16 int32
- * partial sums of the row's exact integer. IQ1_S: bs4 = the block's four bsums (low 64 bits); IQ1_M: n0, n1 = the
- * nines of a0, a1. */
-IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_row)(const uint8_t *sb, int h, __m512i a0, __m512i a1, __m128i bs4,
-                                                   __m512i n0, __m512i n1) {
-    const __m512i idx = IQ1_NAME(gathered_indices)(sb, h);
-#if IQ1_DELTA_PER_32
-    const long long *table = (const long long *)iq1_grid_unsigned;
-#else
-    const long long *table = (const long long *)iq1_grid_v8u;
-#endif
-    const __m512i u0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(idx), table, 8);
-    const __m512i u1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(idx, 1), table, 8);
-    __m512i p0 = _mm512_maddubs_epi16(u0, a0), p1 = _mm512_maddubs_epi16(u1, a1);
-#if IQ1_DELTA_PER_32
-    /* the half's four qh words: scale words 8 (2 ls + 1), qword m of u0 in 32-block m / 4, of u1 in 2 + m / 4 */
-    const __m128i q4 = _mm_loadl_epi64((const __m128i *)(sb + 34 + 8 * h));
-    const __m128i sc8 = _mm_add_epi16(_mm_and_si128(_mm_srli_epi16(q4, 8), _mm_set1_epi16(0x70)), _mm_set1_epi16(8));
-    const __m512i s = _mm512_castsi128_si512(sc8);
-    const __m512i pick0 = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                           0, 0, 0, 0, 0, 0);
-    __m512i A = _mm512_dpwssd_epi32(_mm512_setzero_si512(), p0, _mm512_permutexvar_epi16(pick0, s));
-    A = _mm512_dpwssd_epi32(A, p1, _mm512_permutexvar_epi16(_mm512_add_epi16(pick0, _mm512_set1_epi16(2)), s));
-    /* the delta: cc = (2 ls + 1) (sigma - 8), sigma - 8 = -7 (+1/8) or -9 (-1/8, bit 15 set), times the bsums */
-    const __m128i neg = _mm_srai_epi16(q4, 15);
-    const __m128i cc = _mm_mullo_epi16(_mm_srli_epi16(sc8, 3), _mm_add_epi16(_mm_set1_epi16(-7), _mm_add_epi16(neg, neg)));
-    return _mm512_mask_add_epi32(A, 0x3, A, _mm512_castsi128_si512(_mm_madd_epi16(cc, bs4)));
-#else
-    (void)bs4;
-    p0 = _mm512_sub_epi16(p0, n0); /* v q pair sums, |.| <= 2 * 9 * 128 */
-    p1 = _mm512_sub_epi16(p1, n1);
-    /* the half's eight 2 ls + 1 (one per 16 values, from its two scale words at 48 + 4 h): qword m of u0 in
-     * 16-block m / 2, of u1 in 4 + m / 2 */
-    const __m512i s = _mm512_castsi128_si512(iq1m_scales_from_words(sb + 48 + 4 * h));
-    const __m512i pick0 = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
-                                           0, 0, 0, 0, 0, 0);
-    const __m512i A = _mm512_dpwssd_epi32(_mm512_setzero_si512(), p0, _mm512_permutexvar_epi16(pick0, s));
-    return _mm512_dpwssd_epi32(A, p1, _mm512_permutexvar_epi16(_mm512_add_epi16(pick0, _mm512_set1_epi16(4)), s));
-#endif
-}
-
-/* The sixteen rows' partial sums of half h of super-block sb_index -> one vector of their totals (exact),
- * row[n]'s in lane IQ1_GG_LANE(n). The rows go in pairs, then pairs of pairs and so on, each step adding two
- * vectors while halving the lanes each row's sums occupy: few vectors live at a time. */
-#define IQ1_GG_LANE(n) ((n) < 4 ? 4 * (n) : (n) < 8 ? 4 * ((n)-4) + 2 : (n) < 12 ? 4 * ((n)-8) + 1 : 4 * ((n)-12) + 3)
+/* What the sixteen rows of a super-block share: the rows, the block pair's activations a[h] (values 0-63, 64-127
+ * of block 2 j + h), IQ1_S: the pair's eight bsums, IQ1_M: the nines n[h] of a[h] (9 times each pair's sum). */
 typedef struct {
     const uint8_t *const *row; /* the sixteen rows */
     int64_t at;                /* the super-block's byte offset in a row */
     int64_t ahead;             /* prefetch distance: the same place in the next item's rows */
-    int h;
-    __m512i a0, a1, n0, n1;
-    __m128i bs4;
+    __m512i a[2][2], n[2][2];
+    __m128i bs8;
 } IQ1_NAME(gathered_block);
 
+/* One row's super-block at sb: A[h] = 16 int32 partial sums of the row's exact integer of half h */
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(gathered_row)(const uint8_t *sb, const IQ1_NAME(gathered_block) * g, __m512i A[2]) {
+#if IQ1_DELTA_PER_32
+    const long long *table = (const long long *)iq1_grid_unsigned;
+    /* the eight qh words: scale words 8 (2 ls + 1); the delta cc = (2 ls + 1) (sigma - 8), sigma - 8 = -7 (+1/8)
+     * or -9 (-1/8, bit 15 set), times the bsums: dwords 0-1 half 0's, 2-3 half 1's */
+    const __m128i q8 = _mm_loadu_si128((const __m128i *)(sb + 34));
+    const __m128i sc8 = _mm_add_epi16(_mm_and_si128(_mm_srli_epi16(q8, 8), _mm_set1_epi16(0x70)), _mm_set1_epi16(8));
+    const __m128i neg = _mm_srai_epi16(q8, 15);
+    const __m128i cc = _mm_mullo_epi16(_mm_srli_epi16(sc8, 3), _mm_add_epi16(_mm_set1_epi16(-7), _mm_add_epi16(neg, neg)));
+    const __m512i s = _mm512_castsi128_si512(sc8), delta = _mm512_castsi128_si512(_mm_madd_epi16(cc, g->bs8));
+    /* qword m of u0 (group m) in 32-block 4 h + m / 4, of u1 in 4 h + 2 + m / 4 */
+    const __m512i pick = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          0, 0, 0, 0, 0);
+#else
+    const long long *table = (const long long *)iq1_grid_v8u;
+    /* qword m of u0 (group m) in 16-block m / 2, of u1 in 4 + m / 2 */
+    const __m512i pick = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+                                          0, 0, 0, 0, 0);
+#endif
+    for (int h = 0; h < 2; ++h) {
+        const __m512i idx = IQ1_NAME(gathered_indices)(sb, h);
+        const __m512i u0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(idx), table, 8);
+        const __m512i u1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(idx, 1), table, 8);
+        __m512i p0 = _mm512_maddubs_epi16(u0, g->a[h][0]), p1 = _mm512_maddubs_epi16(u1, g->a[h][1]);
+#if IQ1_DELTA_PER_32
+        const __m512i s0 = _mm512_permutexvar_epi16(_mm512_add_epi16(pick, _mm512_set1_epi16((short)(4 * h))), s);
+        const __m512i s1 = _mm512_permutexvar_epi16(_mm512_add_epi16(pick, _mm512_set1_epi16((short)(4 * h + 2))), s);
+        const __m512i d = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(_mm512_setzero_si512(), p0, s0), p1, s1);
+        A[h] = _mm512_mask_add_epi32(d, h ? 0xC : 0x3, d, delta);
+#else
+        p0 = _mm512_sub_epi16(p0, g->n[h][0]); /* v q pair sums, |.| <= 2 * 9 * 128 */
+        p1 = _mm512_sub_epi16(p1, g->n[h][1]);
+        /* the half's eight 2 ls + 1 (one per 16 values) from its two scale words at 48 + 4 h */
+        const __m512i s = _mm512_castsi128_si512(iq1m_scales_from_words(sb + 48 + 4 * h));
+        const __m512i s0 = _mm512_permutexvar_epi16(pick, s);
+        const __m512i s1 = _mm512_permutexvar_epi16(_mm512_add_epi16(pick, _mm512_set1_epi16(4)), s);
+        A[h] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(_mm512_setzero_si512(), p0, s0), p1, s1);
+#endif
+    }
+}
+
+/* The sixteen rows' partial sums of both halves of the super-block -> two vectors of their totals (exact),
+ * row[n]'s in lane IQ1_GG_LANE(n). The rows go in pairs, then pairs of pairs and so on, each step adding two
+ * vectors while halving the lanes each row's sums occupy: few vectors live at a time. */
+#define IQ1_GG_LANE(n) ((n) < 4 ? 4 * (n) : (n) < 8 ? 4 * ((n)-4) + 2 : (n) < 12 ? 4 * ((n)-8) + 1 : 4 * ((n)-12) + 3)
+
 /* rows n, n + 1: [row n: 8 lanes | row n + 1: 8 lanes] */
-IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_rows2)(const IQ1_NAME(gathered_block) * g, int n) {
-    __m512i v[2];
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(gathered_rows2)(const IQ1_NAME(gathered_block) * g, int n, __m512i out[2]) {
+    __m512i v[2][2];
     for (int i = 0; i < 2; ++i) {
         const uint8_t *sb = g->row[n + i] + g->at;
-        _mm_prefetch((const char *)sb + g->ahead + 48 * g->h, _MM_HINT_T1); /* both lines of the super-block */
-        v[i] = IQ1_NAME(gathered_row)(sb, g->h, g->a0, g->a1, g->bs4, g->n0, g->n1);
+        _mm_prefetch((const char *)sb + g->ahead, _MM_HINT_T1); /* both lines of the super-block */
+        _mm_prefetch((const char *)sb + g->ahead + 48, _MM_HINT_T1);
+        IQ1_NAME(gathered_row)(sb, g, v[i]);
     }
-    return _mm512_add_epi32(_mm512_shuffle_i64x2(v[0], v[1], 0x44), _mm512_shuffle_i64x2(v[0], v[1], 0xEE));
+    for (int h = 0; h < 2; ++h)
+        out[h] = _mm512_add_epi32(_mm512_shuffle_i32x4(v[0][h], v[1][h], 0x44),
+                                  _mm512_shuffle_i32x4(v[0][h], v[1][h], 0xEE));
 }
 
 /* rows n .. n + 3: 128-bit lane j holds row n + j (4 lanes) */
-IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_rows4)(const IQ1_NAME(gathered_block) * g, int n) {
-    const __m512i a = IQ1_NAME(gathered_rows2)(g, n), b = IQ1_NAME(gathered_rows2)(g, n + 2);
-    return _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, 0x88), _mm512_shuffle_i64x2(a, b, 0xDD));
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(gathered_rows4)(const IQ1_NAME(gathered_block) * g, int n, __m512i out[2]) {
+    __m512i a[2], b[2];
+    IQ1_NAME(gathered_rows2)(g, n, a);
+    IQ1_NAME(gathered_rows2)(g, n + 2, b);
+    for (int h = 0; h < 2; ++h)
+        out[h] = _mm512_add_epi32(_mm512_shuffle_i32x4(a[h], b[h], 0x88), _mm512_shuffle_i32x4(a[h], b[h], 0xDD));
 }
 
 /* rows n .. n + 7: 128-bit lane j holds row n + j (dwords 0-1) and row n + 4 + j (dwords 2-3) */
-IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_rows8)(const IQ1_NAME(gathered_block) * g, int n) {
-    const __m512i a = IQ1_NAME(gathered_rows4)(g, n), b = IQ1_NAME(gathered_rows4)(g, n + 4);
-    return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(gathered_rows8)(const IQ1_NAME(gathered_block) * g, int n, __m512i out[2]) {
+    __m512i a[2], b[2];
+    IQ1_NAME(gathered_rows4)(g, n, a);
+    IQ1_NAME(gathered_rows4)(g, n + 4, b);
+    for (int h = 0; h < 2; ++h) out[h] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[h], b[h]), _mm512_unpackhi_epi64(a[h], b[h]));
 }
 
-/* all sixteen: each pair's two lanes added (both then hold the total), rows 0-7's pairs and rows 8-15's
- * interleaved: 128-bit lane j = [row j, row 8 + j, row 4 + j, row 12 + j] */
-IQ1_INLINE IQ1_ATTR __m512i IQ1_NAME(gathered_rows16)(const IQ1_NAME(gathered_block) * g) {
-    const __m512i e0 = IQ1_NAME(gathered_rows8)(g, 0);
-    const __m512i s0 = _mm512_add_epi32(e0, _mm512_shuffle_epi32(e0, _MM_PERM_CDAB));
-    const __m512i e1 = IQ1_NAME(gathered_rows8)(g, 8);
-    const __m512i s1 = _mm512_add_epi32(e1, _mm512_shuffle_epi32(e1, _MM_PERM_CDAB));
-    return _mm512_mask_blend_epi32(0xAAAA, s0, s1);
+/* all sixteen: each pair's two lanes added into its low one, rows 0-7's pairs and rows 8-15's interleaved:
+ * 128-bit lane j = [row j, row 8 + j, row 4 + j, row 12 + j] */
+IQ1_INLINE IQ1_ATTR void IQ1_NAME(gathered_rows16)(const IQ1_NAME(gathered_block) * g, __m512i out[2]) {
+    __m512i e0[2], e1[2];
+    IQ1_NAME(gathered_rows8)(g, 0, e0);
+    for (int h = 0; h < 2; ++h) e0[h] = _mm512_add_epi32(e0[h], _mm512_srli_epi64(e0[h], 32));
+    IQ1_NAME(gathered_rows8)(g, 8, e1);
+    for (int h = 0; h < 2; ++h) {
+        e1[h] = _mm512_add_epi32(e1[h], _mm512_srli_epi64(e1[h], 32));
+        out[h] = _mm512_mask_blend_epi32(0xAAAA, e0[h], _mm512_slli_epi64(e1[h], 32));
+    }
 }
 
 /* The sixteen rows' fp16 super-block scales as floats, in row order: the super-block of row[0] at sb, the rows'
@@ -180,26 +194,22 @@ static IQ1_ATTR void IQ1_NAME(gemv_gathered)(const uint8_t *w, int64_t k, int64_
         for (int64_t j = 0; j < nsb; ++j) {
             const __m512 dw = _mm512_mul_ps(IQ1_NAME(gathered_scales)(row[0] + j * IQ1_GG_SB_BYTES, roff),
                                             _mm512_set1_ps(0.125f));
-            for (int h = 0; h < 2; ++h) {
-                const int64_t b = 2 * j + h;
-                const __m512i a0 = _mm512_loadu_si512(q + IQ1_QK_ACT * b), a1 = _mm512_loadu_si512(q + IQ1_QK_ACT * b + 64);
-#if IQ1_DELTA_PER_32
-                const __m128i bs4 = _mm_loadl_epi64((const __m128i *)(bsums + 4 * b));
-                const __m512i n0 = _mm512_setzero_si512(), n1 = n0;
-#else
-                const __m128i bs4 = _mm_setzero_si128();
-                const __m512i n0 = _mm512_maddubs_epi16(_mm512_set1_epi8(9), a0);
-                const __m512i n1 = _mm512_maddubs_epi16(_mm512_set1_epi8(9), a1);
-#endif
-                const IQ1_NAME(gathered_block) g = { row, j * IQ1_GG_SB_BYTES, ahead, h, a0, a1, n0, n1, bs4 };
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(IQ1_NAME(gathered_rows16)(&g)),
-                                      _mm512_mul_ps(dw, _mm512_set1_ps(da[b])), acc);
-            }
+            IQ1_NAME(gathered_block) g = { row, j * IQ1_GG_SB_BYTES, ahead, { { 0 } }, { { 0 } }, _mm_setzero_si128() };
+            for (int h = 0; h < 2; ++h)
+                for (int i = 0; i < 2; ++i) {
+                    g.a[h][i] = _mm512_loadu_si512(q + IQ1_QK_ACT * (2 * j + h) + 64 * i);
+                    g.n[h][i] = IQ1_DELTA_PER_32 ? _mm512_setzero_si512()
+                                                 : _mm512_maddubs_epi16(_mm512_set1_epi8(9), g.a[h][i]);
+                }
+            if (IQ1_DELTA_PER_32) g.bs8 = _mm_loadu_si128((const __m128i *)(bsums + 8 * j));
+            __m512i T[2];
+            IQ1_NAME(gathered_rows16)(&g, T);
+            for (int h = 0; h < 2; ++h)
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(T[h]), _mm512_mul_ps(dw, _mm512_set1_ps(da[2 * j + h])), acc);
         }
         const __mmask16 live = (__mmask16)(r1 - r < 16 ? (1u << (r1 - r)) - 1 : 0xffff);
         _mm512_mask_storeu_ps(y + c * ldy + r, live, acc);
     }
-    (void)bsums;
 }
 
 #undef IQ1_GG_SB_BYTES

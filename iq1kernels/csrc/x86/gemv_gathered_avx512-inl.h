@@ -70,16 +70,17 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gathered_row)(const uint8_t *sb, const IQ1_NAM
     const __m128i q8 = _mm_loadu_si128((const __m128i *)(sb + 34));
     const __m128i sc8 = _mm_add_epi16(_mm_and_si128(_mm_srli_epi16(q8, 8), _mm_set1_epi16(0x70)), _mm_set1_epi16(8));
     const __m128i neg = _mm_srai_epi16(q8, 15);
-    const __m128i cc = _mm_mullo_epi16(_mm_srli_epi16(sc8, 3), _mm_add_epi16(_mm_set1_epi16(-7), _mm_add_epi16(neg, neg)));
+    const __m128i cc =
+        _mm_mullo_epi16(_mm_srli_epi16(sc8, 3), _mm_add_epi16(_mm_set1_epi16(-7), _mm_add_epi16(neg, neg)));
     const __m512i s = _mm512_castsi128_si512(sc8), delta = _mm512_castsi128_si512(_mm_madd_epi16(cc, g->bs8));
     /* qword m of u0 (group m) in 32-block 4 h + m / 4, of u1 in 4 h + 2 + m / 4 */
-    const __m512i pick = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                          0, 0, 0, 0, 0);
+    const __m512i pick = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          0, 0, 0, 0, 0, 0);
 #else
     const long long *table = (const long long *)iq1_grid_v8u;
     /* qword m of u0 (group m) in 16-block m / 2, of u1 in 4 + m / 2 */
-    const __m512i pick = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0,
-                                          0, 0, 0, 0, 0);
+    const __m512i pick = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+                                          0, 0, 0, 0, 0, 0);
 #endif
     for (int h = 0; h < 2; ++h) {
         const __m512i idx = IQ1_NAME(gathered_indices)(sb, h);
@@ -136,7 +137,8 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gathered_rows8)(const IQ1_NAME(gathered_block)
     __m512i a[2], b[2];
     IQ1_NAME(gathered_rows4)(g, n, a);
     IQ1_NAME(gathered_rows4)(g, n + 4, b);
-    for (int h = 0; h < 2; ++h) out[h] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[h], b[h]), _mm512_unpackhi_epi64(a[h], b[h]));
+    for (int h = 0; h < 2; ++h)
+        out[h] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[h], b[h]), _mm512_unpackhi_epi64(a[h], b[h]));
 }
 
 /* all sixteen: each pair's two lanes added into its low one, rows 0-7's pairs and rows 8-15's interleaved:
@@ -192,8 +194,8 @@ static IQ1_ATTR void IQ1_NAME(gemv_gathered)(const uint8_t *w, int64_t k, int64_
         const __m512i roff = _mm512_load_si512(ro);
         __m512 acc = _mm512_setzero_ps();
         for (int64_t j = 0; j < nsb; ++j) {
-            const __m512 dw = _mm512_mul_ps(IQ1_NAME(gathered_scales)(row[0] + j * IQ1_GG_SB_BYTES, roff),
-                                            _mm512_set1_ps(0.125f));
+            const __m512 dw =
+                _mm512_mul_ps(IQ1_NAME(gathered_scales)(row[0] + j * IQ1_GG_SB_BYTES, roff), _mm512_set1_ps(0.125f));
             IQ1_NAME(gathered_block) g = { row, j * IQ1_GG_SB_BYTES, ahead, { { 0 } }, { { 0 } }, _mm_setzero_si128() };
             for (int h = 0; h < 2; ++h)
                 for (int i = 0; i < 2; ++i) {

@@ -115,26 +115,20 @@ static inline float iq1e_reduce_max_ps(simde__m512 a) {
     for (int i = 1; i < 16; ++i) m = s[i] > m ? s[i] : m;
     return m;
 }
-/* vpgatherdq: eight 8-byte loads at base + scale * the (signed) dword indices */
-static inline simde__m512i iq1e_i32gather_epi64(simde__m256i idx, const void *base, int scale) {
-    int32_t ix[8];
-    int64_t r[8];
-    memcpy(ix, &idx, sizeof ix);
-    for (int i = 0; i < 8; ++i) memcpy(&r[i], (const char *)base + (int64_t)ix[i] * scale, 8);
-    simde__m512i v;
-    memcpy(&v, r, sizeof v);
-    return v;
-}
+/* a gather of N T-sized elements at base + scale * the (signed) dword indices idx (IDX: their vector type) */
+#define IQ1E_GATHER(NAME, IDX, N, T)                                                                       \
+    static inline simde__m512i NAME(IDX idx, const void *base, int scale) {                                \
+        int32_t ix[N];                                                                                     \
+        T r[N];                                                                                            \
+        memcpy(ix, &idx, sizeof ix);                                                                       \
+        for (int i = 0; i < N; ++i) memcpy(&r[i], (const char *)base + (int64_t)ix[i] * scale, sizeof(T)); \
+        simde__m512i v;                                                                                    \
+        memcpy(&v, r, sizeof v);                                                                           \
+        return v;                                                                                          \
+    }
+IQ1E_GATHER(iq1e_i32gather_epi64, simde__m256i, 8, int64_t)  /* vpgatherdq */
+IQ1E_GATHER(iq1e_i32gather_epi32, simde__m512i, 16, int32_t) /* vpgatherdd */
 #define _mm512_i32gather_epi64 iq1e_i32gather_epi64
-/* vpgatherdd: sixteen 4-byte loads at base + scale * the (signed) dword indices */
-static inline simde__m512i iq1e_i32gather_epi32(simde__m512i idx, const void *base, int scale) {
-    int32_t ix[16], r[16];
-    memcpy(ix, &idx, sizeof ix);
-    for (int i = 0; i < 16; ++i) memcpy(&r[i], (const char *)base + (int64_t)ix[i] * scale, 4);
-    simde__m512i v;
-    memcpy(&v, r, sizeof v);
-    return v;
-}
 #define _mm512_i32gather_epi32 iq1e_i32gather_epi32
 /* vrcp14ps: any value within 2^-14 of 1 / a is a valid result; the exact quotient is one */
 static inline simde__m512 iq1e_rcp14_ps(simde__m512 a) {

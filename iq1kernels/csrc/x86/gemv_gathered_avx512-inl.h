@@ -196,7 +196,7 @@ static IQ1_ATTR void IQ1_NAME(gemv_gathered)(const uint8_t *w, int64_t k, int64_
         for (int64_t j = 0; j < nsb; ++j) {
             const __m512 dw =
                 _mm512_mul_ps(IQ1_NAME(gathered_scales)(row[0] + j * IQ1_GG_SB_BYTES, roff), _mm512_set1_ps(0.125f));
-            IQ1_NAME(gathered_block) g = { row, j * IQ1_GG_SB_BYTES, ahead, { { 0 } }, { { 0 } }, _mm_setzero_si128() };
+            IQ1_NAME(gathered_block) g = { .row = row, .at = j * IQ1_GG_SB_BYTES, .ahead = ahead };
             for (int h = 0; h < 2; ++h)
                 for (int i = 0; i < 2; ++i) {
                     g.a[h][i] = _mm512_loadu_si512(q + IQ1_QK_ACT * (2 * j + h) + 64 * i);

@@ -13,12 +13,13 @@
  * the sixteen rows' integers, which get the one fp32 FMA per row and block, in block order, of every kernel:
  * the same bits.
  *   IQ1_S: u = g + 1 (iq1_grid_unsigned) times q, scale words 8 (2 ls + 1) per 32-block, the delta
- *          sc (sigma - 8) times the 32-block's activation sum (Q8_K128 bsums) added into lanes 0-1.
+ *          sc (sigma - 8) times the 32-block's activation sum (Q8_K128 bsums) added into two lanes; a row's
+ *          two half-blocks share one load of its eight qh words for the scales and deltas.
  *   IQ1_M: u = 8 (g + delta) + 9 (iq1_grid_v8u, the delta sign as index bit 11) times q, less 9 times each
  *          pair's activation sum (one vpmaddubsw of the block with 9s, shared by the sixteen rows), scale words
  *          2 ls + 1 per 16 values.
- * The rows of an item are 16 streams restarting at every item; each block prefetches (into L2) the same place
- * in the rows of the next item, as the rows GEMV's decoders do. */
+ * The rows of an item are 16 streams restarting at every item; each row's super-block prefetches (into L2) the
+ * same place in the rows of the next item, as the rows GEMV's decoders do. */
 
 #define IQ1_GG_SB_BYTES (IQ1_DELTA_PER_32 ? IQ1S_BLOCK_BYTES : IQ1M_BLOCK_BYTES)
 

@@ -186,12 +186,12 @@ static IQ1_ATTR void IQ1_NAME(gemv_gathered)(const uint8_t *w, int64_t k, int64_
     const float *da = x->d + c * (k / IQ1_QK_ACT);
     for (int64_t r = r0; r < r1; r += 16) {
         const uint8_t *row[16]; /* v[n] of the totals is row r + IQ1_GG_LANE(n); rows past r1 repeat the last */
+        int32_t ro[16] __attribute__((aligned(64))); /* in lane IQ1_GG_LANE(n): row[n]'s bytes from row[0] = row r */
         for (int n = 0; n < 16; ++n) {
             const int64_t i = r + IQ1_GG_LANE(n);
             row[n] = w + (i < r1 ? i : r1 - 1) * rb;
+            ro[IQ1_GG_LANE(n)] = (int32_t)(row[n] - row[0]);
         }
-        int32_t ro[16] __attribute__((aligned(64))); /* row IQ1_GG_LANE(n)'s bytes from row[0] */
-        for (int n = 0; n < 16; ++n) ro[IQ1_GG_LANE(n)] = (int32_t)(row[n] - row[0]);
         const __m512i roff = _mm512_load_si512(ro);
         __m512 acc = _mm512_setzero_ps();
         for (int64_t j = 0; j < nsb; ++j) {

@@ -2,7 +2,7 @@
  * variant: plain (vpmaddubsw + vpmaddwd), VNNI (vpdpbusd / vpdpwssd) and VNNI with the GEMV's lookups gathered
  * (avx512_vnni_gather, for the avx512_amx backend).
  *   Expects  what gemv_rows_avx512-inl.h expects, and IQ1_DECODE_ROW (the format's row decoder,
- *            decode_row_avx512.h) and IQ1_GEMM_PAIRS (the coefficient pairs per block).
+ *            decode_row_avx512.h).
  *   Defines  iq1_matmul_<format>_<variant> (the backend table's entry, kernels_avx512.h), the GEMV
  *            iq1_gemv_<format>_<variant> (static: the rows GEMV for passes of 1-2 columns, the columns GEMV for
  *            3-8), the GEMM iq1_gemm_<format>_<variant> (static) and its helpers iq1_gemm_strip_/tile_/pack_
@@ -14,6 +14,30 @@
  * the lanes against each row's grid entry broadcast (gemv_columns_avx512-inl.h). Many columns (GEMM): strips of
  * 16 rows are decoded once, transposed so that the rows are the int32 lanes, and multiplied with all columns by
  * a 16 x 12 register tile. Both do the same fp32 operations per (row, column, block) in block order: same bits. */
+
+/* The GEMM's integer form per delta kind and variant (gemm_avx512.h): the S types one coefficient per 32-block (2
+ * pairs a block); the M types with VNNI one per 16 values with the weights halved (4 pairs, the sums doubled);
+ * the M types without VNNI one per 8 values (8 pairs) */
+#if IQ1_DELTA_PER_32
+#define IQ1_GEMM_PAIRS 2
+#define IQ1_GEMM_HALF 0
+#define IQ1_PLACE_PAIRS iq1_place_pairs_delta32_avx512
+#elif IQ1_VNNI
+#define IQ1_GEMM_PAIRS 4
+#define IQ1_GEMM_HALF 1
+#define IQ1_PLACE_PAIRS iq1_place_pairs_delta16_avx512
+#else
+#define IQ1_GEMM_PAIRS 8
+#define IQ1_GEMM_HALF 0
+#define IQ1_PLACE_PAIRS iq1_place_pairs_delta8_avx512
+#endif
+#if IQ1_GEMM_HALF
+#define IQ1_GEMM_EXPAND iq1_expand_row_half_avx512
+#elif IQ1_VNNI
+#define IQ1_GEMM_EXPAND iq1_expand_row_x8_avx512
+#else
+#define IQ1_GEMM_EXPAND iq1_expand_row_x1_avx512
+#endif
 
 #include "gemv_rows_avx512-inl.h"
 #include "gemv_columns_avx512-inl.h"
@@ -53,9 +77,8 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
             for (int i = 0; i < 16; ++i) {
                 if (i < nr) {
                     const iq1_row_prep_avx512 *p = &st->prep[i][j];
-                    iq1_expand_row_avx512(p, IQ1_VNNI ? 8 : 1, &lo[i], &hi[i]);
+                    cp[i] = IQ1_PLACE_PAIRS(cp[i], IQ1_GEMM_EXPAND(p, &lo[i], &hi[i]), jj);
                     st->D[j][i] = p->dw;
-                    cp[i] = IQ1_PLACE_PAIRS(cp[i], _mm256_load_si256((const __m256i *)p->coef), jj);
                 } else {
                     lo[i] = hi[i] = _mm512_setzero_si512();
                     st->D[j][i] = 0.0f;
@@ -105,6 +128,9 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx51
         }
         for (int n = 0; n < NC; ++n) acc[n] = _mm512_slli_epi32(acc[n], 3);
 #endif
+#if IQ1_GEMM_HALF
+        for (int n = 0; n < NC; ++n) acc[n] = _mm512_add_epi32(acc[n], acc[n]); /* 2 sum w q */
+#endif
         const int32_t *bp = bs + (int64_t)j * IQ1_GEMM_PAIRS * NC;
         for (int p = 0; p < IQ1_GEMM_PAIRS; ++p) {
             const __m512i cq = _mm512_load_si512(st->C[j][p]);
@@ -141,15 +167,18 @@ static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c
         for (int j = 0; j < nb; ++j) {
             const int64_t b = b0 + j;
             const int8_t *qs = x->qs + c * k + b * IQ1_QK_ACT;
-            if (IQ1_GEMM_PAIRS == 8)
-                iq1_act_sums_avx512(qs, IQ1_QK_ACT, sums); /* per-8 sums: only per-8 coefficients need them */
+            if (!IQ1_DELTA_PER_32)
+                iq1_act_sums_avx512(qs, IQ1_QK_ACT, sums); /* per-8 sums: the M types' coefficients need them */
             for (int q = 0; q < 32; ++q) memcpy(&xg[(j * 32 + q) * NC + n], qs + 4 * q, 4);
             for (int p = 0; p < IQ1_GEMM_PAIRS; ++p) {
-                /* pair p: groups (2p, 2p + 1) per 8, or 32-blocks (2p, 2p + 1) */
+                /* pair p: groups (2p, 2p + 1) per 8, 16-value halves (2p, 2p + 1), or 32-blocks (2p, 2p + 1) */
                 uint32_t lo, hi;
                 if (IQ1_GEMM_PAIRS == 8) {
                     lo = sums[2 * p];
                     hi = sums[2 * p + 1];
+                } else if (IQ1_GEMM_PAIRS == 4) { /* the words of int16 sums, added modulo 2^16 */
+                    lo = (sums[4 * p] + sums[4 * p + 1]) & 0xffff;
+                    hi = (sums[4 * p + 2] + sums[4 * p + 3]) & 0xffff;
                 } else {
                     lo = (uint16_t)x->bsums[c * (k / 32) + 4 * b + 2 * p];
                     hi = (uint16_t)x->bsums[c * (k / 32) + 4 * b + 2 * p + 1];
@@ -235,5 +264,9 @@ static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int
 }
 
 #undef IQ1_PLAN_GEMV_MAX_COLS
+#undef IQ1_GEMM_PAIRS
+#undef IQ1_GEMM_HALF
+#undef IQ1_PLACE_PAIRS
+#undef IQ1_GEMM_EXPAND
 
 IQ1_ATTR void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) { IQ1_NAME(plan)(w, k, r0, r1, x, c0, c1, y, ldy); }

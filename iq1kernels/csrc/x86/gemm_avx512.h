@@ -25,11 +25,58 @@ IQ1_INLINE __m512i iq1_place_pairs_delta8_avx512(__m512i v, __m256i coef, int sl
     return slot == 0 ? _mm512_inserti64x4(v, coef, 0) : _mm512_inserti64x4(v, coef, 1);
 }
 
+/* per 16 values (the M types with VNNI, iq1_expand_row_half_avx512: 4 pairs, 4 slots) the pairs of 16-value halves
+ * (2p, 2p + 1), the low 128 bits of coef */
+IQ1_INLINE __m512i iq1_place_pairs_delta16_avx512(__m512i v, __m256i coef, int slot) {
+    return _mm512_mask_broadcast_i32x4(v, (__mmask16)(0xFu << (4 * slot)), _mm256_castsi256_si128(coef));
+}
+
 IQ1_INLINE __m512i iq1_place_pairs_delta32_avx512(__m512i v, __m256i coef, int slot) {
     /* words 0, 4, 8, 12 (one per 32-block) -> dwords 2 slot, 2 slot + 1 */
     const __m256i c4 =
         _mm256_permutexvar_epi16(_mm256_setr_epi16(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), coef);
     return _mm512_or_si512(v, _mm512_maskz_broadcastq_epi64((__mmask8)(1u << slot), _mm256_castsi256_si128(c4)));
+}
+
+/* The GEMM's weights and coefficients of one row and block (the expand functions share this signature):
+ * lo, hi as iq1_expand_row_avx512 (lo = values 0..63, hi = 64..127), the coefficients returned as int16 words */
+
+/* 8 sc u with the per-8 coefficients sc (sigma - 8) of the decoder (the VNNI GEMM of the S types) */
+IQ1_INLINE __m256i iq1_expand_row_x8_avx512(const iq1_row_prep_avx512 *p, __m512i *lo, __m512i *hi) {
+    iq1_expand_row_avx512(p, 8, lo, hi);
+    return _mm256_load_si256((const __m256i *)p->coef);
+}
+
+/* sc u with the same coefficients: the plain AVX-512 GEMM (vpmaddubsw pairs of 8 sc u q would saturate int16),
+ * which shifts its sums left by 3 */
+IQ1_INLINE __m256i iq1_expand_row_x1_avx512(const iq1_row_prep_avx512 *p, __m512i *lo, __m512i *hi) {
+    iq1_expand_row_avx512(p, 1, lo, hi);
+    return _mm256_load_si256((const __m256i *)p->coef);
+}
+
+/* The M types with VNNI: w = sc (4 u + (sigma + 1) / 2) <= 135 and per 16 values the coefficient -9 sc (words
+ * 0..7), so that 2 sum_i w_i q_i + sum_h coef_h bsum16_h = sum_i sc (8 g + sigma) q_i, the integer of every other
+ * kernel, with one coefficient per 16 values instead of per 8 (four vpdpwssd a block and column, not eight). */
+IQ1_INLINE __m256i iq1_expand_row_half_avx512(const iq1_row_prep_avx512 *p, __m512i *lo, __m512i *hi) {
+    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+                                         0, 0, 0, 0, 0, 0);
+    const __m128i sc = _mm_load_si128((const __m128i *)p->sc);
+    const __m512i scv = _mm512_castsi128_si512(sc);
+    /* sigma = +1 where the decoder's sc (sigma - 8) + 8 sc of the group's scale is positive */
+    const __m256i scg = _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
+                                                 _mm256_castsi128_si256(sc));
+    const __mmask16 up = _mm256_cmpgt_epi16_mask(
+        _mm256_add_epi16(_mm256_load_si256((const __m256i *)p->coef), _mm256_slli_epi16(scg, 3)),
+        _mm256_setzero_si256());
+    const __m512i one = _mm512_set1_epi8(1);
+    /* 4 u <= 8 and (4 u + 1) sc <= 135: a 16-bit shift and multiply keep the bytes of a word apart */
+    const __m512i tlo = _mm512_add_epi8(_mm512_slli_epi16(iq1_grid8_avx512(p->ix), 2),
+                                        _mm512_maskz_mov_epi64((__mmask8)up, one));
+    const __m512i thi = _mm512_add_epi8(_mm512_slli_epi16(iq1_grid8_avx512(p->ix + 8), 2),
+                                        _mm512_maskz_mov_epi64((__mmask8)(up >> 8), one));
+    *lo = _mm512_mullo_epi16(tlo, _mm512_permutexvar_epi16(sel, scv));
+    *hi = _mm512_mullo_epi16(thi, _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
+    return _mm256_castsi128_si256(_mm_mullo_epi16(sc, _mm_set1_epi16(-9)));
 }
 
 #endif

@@ -15,13 +15,6 @@
 #define IQ1_DECODE_ROW IQ1_NAME3(decode_row, IQ1_FORMAT, avx512)
 #define IQ1_DECODE_QUAD IQ1_NAME3(decode_quad, IQ1_FORMAT, avx2)
 #define IQ1_QUAD_ROW_MAJOR IQ1_CAT(IQ1_QUAD_ROW_MAJOR_, IQ1_TYPE)
-#if IQ1_DELTA_PER_32
-#define IQ1_GEMM_PAIRS 2
-#define IQ1_PLACE_PAIRS iq1_place_pairs_delta32_avx512
-#else
-#define IQ1_GEMM_PAIRS 8
-#define IQ1_PLACE_PAIRS iq1_place_pairs_delta8_avx512
-#endif
 
 /* The columns GEMV's copy of the activations, for every variant of the format: columns [c, c + ncols) (ncols <= 8)
  * of blocks [b0, b0 + nb) into xa; the lanes of missing columns are zero. ncoef: the delta coefficients per
@@ -76,8 +69,6 @@ static void IQ1_NAME3(columns_fill, IQ1_FORMAT, avx512)(const iq1_act *x, int64_
 #undef IQ1_ATTR
 #undef IQ1_VNNI
 
-#undef IQ1_GEMM_PAIRS
-#undef IQ1_PLACE_PAIRS
 #undef IQ1_DECODE_ROW
 #undef IQ1_DECODE_QUAD
 #undef IQ1_QUAD_ROW_MAJOR

@@ -21,6 +21,10 @@ def around(n):
 
 # every GEMV column count: passes of rows GEMV / columns GEMV, up to the GEMV's maximum, and one more (GEMM)
 GEMV_COUNTS = list(range(1, PLAN["GEMV_MAX_COLS"] + 2))
+# around the AVX-512 GEMV's per-format maxima (the GEMM above them)
+AVX512_GEMV_COUNTS = sorted({c for m in PLAN["AVX512_GEMV_MAX_COLS"].values() for c in around(m)} - set(GEMV_COUNTS))
+# more columns than any GEMV takes: a batch that goes to a GEMM in every plan
+GEMM_COLS = max([PLAN["GEMV_MAX_COLS"], *PLAN["AVX512_GEMV_MAX_COLS"].values(), *PLAN["AMX_GEMV_MAX_COLS"].values()]) + 8
 AMX_MINS = sorted(set(PLAN["AMX_MIN_COLS"].values()))  # one per format
 AMX_GEMV_MAXES = sorted(set(PLAN["AMX_GEMV_MAX_COLS"].values()))
 # around each format's tile minimum and the GEMV's maximum below it, and around one and two whole tile blocks (a
@@ -34,6 +38,7 @@ BATCH_COUNTS = (
     + [PLAN["AMX_BATCH_COLS"] + m - 1 for m in AMX_MINS]
     + around(PLAN["GEMM_BATCH_COLS"])[1:]
     + [PLAN["GEMM_BATCH_COLS"] + PLAN["GEMV_MAX_COLS"], PLAN["GEMM_BATCH_COLS"] + PLAN["GEMV_MAX_COLS"] + 1]
+    + sorted({PLAN["GEMM_BATCH_COLS"] + m + d for m in PLAN["AVX512_GEMV_MAX_COLS"].values() for d in (0, 1)})
 )
 
 
@@ -45,6 +50,7 @@ def test_kernel_plan_is_consistent():
         "GEMV_COLUMNS_MIN",
         "GEMV_MAX_COLS",
         "GEMM_BATCH_COLS",
+        "AVX512_GEMV_MAX_COLS",
         "AMX_MIN_COLS",
         "AMX_GEMV_MAX_COLS",
         "AMX_BLOCK_COLS",
@@ -52,7 +58,11 @@ def test_kernel_plan_is_consistent():
     }
     assert 1 < PLAN["GEMV_COLUMNS_MIN"] <= PLAN["GEMV_PASS_COLS"]
     assert PLAN["GEMV_MAX_COLS"] % PLAN["GEMV_PASS_COLS"] == 0
-    assert set(PLAN["AMX_MIN_COLS"]) == set(PLAN["AMX_GEMV_MAX_COLS"]) == set(QTYPES)
+    assert set(PLAN["AMX_MIN_COLS"]) == set(PLAN["AMX_GEMV_MAX_COLS"]) == set(PLAN["AVX512_GEMV_MAX_COLS"]) == set(QTYPES)
+    for qtype in QTYPES:  # the AVX-512 GEMV: whole passes, at least the AVX2 GEMV's columns, within a GEMM batch
+        avx512_max = PLAN["AVX512_GEMV_MAX_COLS"][qtype]
+        assert avx512_max % PLAN["GEMV_PASS_COLS"] == 0
+        assert PLAN["GEMV_MAX_COLS"] <= avx512_max < PLAN["GEMM_BATCH_COLS"]
     for qtype in QTYPES:  # below the tiles, the GEMV serves at least what it serves without them
         assert PLAN["GEMV_MAX_COLS"] <= PLAN["AMX_GEMV_MAX_COLS"][qtype] < PLAN["AMX_MIN_COLS"][qtype]
     for amx_min in AMX_MINS:
@@ -76,7 +86,7 @@ def test_linear_shapes(backend, qtype, n):
         assert_linear_close(Y, X, W)
 
 
-@pytest.mark.parametrize("n", GEMV_COUNTS + TILE_COUNTS + [255] + BATCH_COUNTS)
+@pytest.mark.parametrize("n", GEMV_COUNTS + AVX512_GEMV_COUNTS + TILE_COUNTS + [255] + BATCH_COUNTS)
 def test_odd_column_counts(backend, qtype, n):
     """Every GEMV column count, the GEMM's partial column groups, the tile GEMM's blocks and batches."""
     m, k = 12, 2 * min_k(qtype)
@@ -127,12 +137,12 @@ def test_batch_invariance(backend, qtype):
     """A column's result is the same bits whether it is multiplied alone (GEMV) or in a batch (GEMM)."""
     k = 2 * min_k(qtype) + 4096
     W = synthetic.random_weights(qtype, (36, k), seed=23)
-    X = synthetic.random_activations(40, k, seed=24)  # more columns than the GEMV takes (16)
+    X = synthetic.random_activations(GEMM_COLS, k, seed=24)  # more columns than any GEMV takes
     Y = iq1.linear(X, W)
-    for c in (0, 5, 39):
+    for c in (0, 5, GEMM_COLS - 1):
         np.testing.assert_array_equal(iq1.linear(X[c : c + 1], W)[0], Y[c])
         np.testing.assert_array_equal(iq1.linear(X[c : c + 2], W), Y[c : c + 2])
-    for c, n in ((0, 8), (3, 7), (5, 4), (9, 16), (20, 11)):  # the GEMV's other column counts
+    for c, n in ((0, 8), (3, 7), (5, 4), (9, 16), (20, 11), (1, 33), (7, 40)):  # the GEMV's other column counts
         np.testing.assert_array_equal(iq1.linear(X[c : c + n], W), Y[c : c + n])
 
 

@@ -328,6 +328,8 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
         13,
         IQ1_GEMV_MAX_COLS,
         IQ1_GEMV_MAX_COLS + 1,
+        IQ1_AVX512_GEMV_MAX_COLS_IQ1_S, /* the S types' AVX-512 GEMV maximum (IQ1_M_R4's is IQ1_AMX_BLOCK_COLS) */
+        IQ1_AVX512_GEMV_MAX_COLS_IQ1_S + 1,
         IQ1_AMX_MIN_COLS_IQ1_S, /* = IQ1_M's (asserted below); one below it is IQ1_GEMV_MAX_COLS + 1 */
         IQ1_AMX_MIN_COLS_IQ1_S + 1,
         IQ1_AMX_MIN_COLS_IQ1_M_R4 - 1,
@@ -342,6 +344,10 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
     };
     _Static_assert(IQ1_AMX_MIN_COLS_IQ1_M == IQ1_AMX_MIN_COLS_IQ1_S, "add IQ1_M's minimum to ns");
     _Static_assert(IQ1_AMX_MIN_COLS_IQ1_S == IQ1_GEMV_MAX_COLS + 2, "add IQ1_S's minimum - 1 to ns");
+    _Static_assert(IQ1_AVX512_GEMV_MAX_COLS_IQ1_S_R4 == IQ1_AVX512_GEMV_MAX_COLS_IQ1_S &&
+                       IQ1_AVX512_GEMV_MAX_COLS_IQ1_M == IQ1_GEMV_MAX_COLS &&
+                       IQ1_AVX512_GEMV_MAX_COLS_IQ1_M_R4 == IQ1_AMX_BLOCK_COLS,
+                   "add the AVX-512 GEMV's maxima to ns");
     static const int64_t kmul[] = { 1, 3, 8 };
     const int nns = (int)(sizeof ns / sizeof ns[0]);
     for (int mi = 0; mi < 4; ++mi)

@@ -11,10 +11,17 @@
 #define IQ1_GEMV_PASS_COLS 8
 /* a pass of 3..8 columns: the columns GEMV (columns in the lanes); of 1 or 2: the rows GEMV (rows in the lanes) */
 #define IQ1_GEMV_COLUMNS_MIN 3
-/* up to 16 columns the GEMV (in passes), more the GEMM */
+/* up to 16 columns the GEMV (in passes), more the GEMM (AVX2; AVX-512 per format, below) */
 #define IQ1_GEMV_MAX_COLS 16
+/* avx512, avx512_vnni: the GEMV up to this many columns per format, the GEMM above. On AMD Zen 4 the S types' GEMV
+ * passes stay faster than the VNNI GEMM up to 40 columns and IQ1_M_R4's up to 32, IQ1_M's GEMM is faster from 17 on
+ * (docs/PERFORMANCE.md, "AVX-512 GEMV up to 40 columns") */
+#define IQ1_AVX512_GEMV_MAX_COLS_IQ1_S 40
+#define IQ1_AVX512_GEMV_MAX_COLS_IQ1_M IQ1_GEMV_MAX_COLS
+#define IQ1_AVX512_GEMV_MAX_COLS_IQ1_S_R4 40
+#define IQ1_AVX512_GEMV_MAX_COLS_IQ1_M_R4 32
 /* the GEMM takes the columns in batches of 768: its copy of the activations stays ~3.5 MB however many columns
- * there are; a last batch of up to IQ1_GEMV_MAX_COLS columns goes to the GEMV */
+ * there are; a last batch of up to the GEMV's maximum goes to the GEMV */
 #define IQ1_GEMM_BATCH_COLS 768
 /* avx512_amx: from this many columns the AMX tile GEMM, fewer: avx512_vnni's plan. Per format: the tiles' time
  * is nearly flat up to one block of 32 columns (decoding the weights into A tiles dominates it), the VNNI GEMM's

@@ -239,7 +239,8 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
 /* ---- The AVX-512 kernel plan: which kernel serves how many columns (the thresholds: core/kernel_plan.h) ----
  * core/driver.c gives each thread rows [r0, r1) and columns [c0, c1); of those n = c1 - c0 columns
  *   in batches of IQ1_GEMM_BATCH_COLS (768): the GEMM's activation copy stays a few MB however large n is;
- *   a batch of more than IQ1_GEMV_MAX_COLS (16): the GEMM iq1_gemm_<format>_<variant> (16 rows x 12 columns register
+ *   a batch of more than IQ1_AVX512_GEMV_MAX_COLS_<FORMAT> (40 IQ1_S, IQ1_S_R4; 32 IQ1_M_R4; 16 IQ1_M): the GEMM
+ *       iq1_gemm_<format>_<variant> (16 rows x 12 columns register
  *       tile; it needs heap buffers, and without them the GEMV, stack only, gives the same bits); in the
  *       avx512_vnni_gather variant (the plan below the avx512_amx tiles) only a batch of more than
  *       IQ1_AMX_GEMV_MAX_COLS_<FORMAT>, which the tiles take when they can;
@@ -252,7 +253,7 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
 #if IQ1_GATHER /* the avx512_amx backend's few-column plan: the GEMV up to the tiles */
 #define IQ1_PLAN_GEMV_MAX_COLS IQ1_CAT(IQ1_AMX_GEMV_MAX_COLS_, IQ1_TYPE)
 #else
-#define IQ1_PLAN_GEMV_MAX_COLS IQ1_GEMV_MAX_COLS
+#define IQ1_PLAN_GEMV_MAX_COLS IQ1_CAT(IQ1_AVX512_GEMV_MAX_COLS_, IQ1_TYPE)
 #endif
 static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
                                     int64_t c1, float *y, int64_t ldy) {

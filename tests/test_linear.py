@@ -24,7 +24,9 @@ GEMV_COUNTS = list(range(1, PLAN["GEMV_MAX_COLS"] + 2))
 # around the AVX-512 GEMV's per-format maxima (the GEMM above them)
 AVX512_GEMV_COUNTS = sorted({c for m in PLAN["AVX512_GEMV_MAX_COLS"].values() for c in around(m)} - set(GEMV_COUNTS))
 # more columns than any GEMV takes: a batch that goes to a GEMM in every plan
-GEMM_COLS = max([PLAN["GEMV_MAX_COLS"], *PLAN["AVX512_GEMV_MAX_COLS"].values(), *PLAN["AMX_GEMV_MAX_COLS"].values()]) + 8
+GEMM_COLS = (
+    max([PLAN["GEMV_MAX_COLS"], *PLAN["AVX512_GEMV_MAX_COLS"].values(), *PLAN["AMX_GEMV_MAX_COLS"].values()]) + 8
+)
 AMX_MINS = sorted(set(PLAN["AMX_MIN_COLS"].values()))  # one per format
 AMX_GEMV_MAXES = sorted(set(PLAN["AMX_GEMV_MAX_COLS"].values()))
 # around each format's tile minimum and the GEMV's maximum below it, and around one and two whole tile blocks (a
@@ -58,7 +60,9 @@ def test_kernel_plan_is_consistent():
     }
     assert 1 < PLAN["GEMV_COLUMNS_MIN"] <= PLAN["GEMV_PASS_COLS"]
     assert PLAN["GEMV_MAX_COLS"] % PLAN["GEMV_PASS_COLS"] == 0
-    assert set(PLAN["AMX_MIN_COLS"]) == set(PLAN["AMX_GEMV_MAX_COLS"]) == set(PLAN["AVX512_GEMV_MAX_COLS"]) == set(QTYPES)
+    assert (
+        set(PLAN["AMX_MIN_COLS"]) == set(PLAN["AMX_GEMV_MAX_COLS"]) == set(PLAN["AVX512_GEMV_MAX_COLS"]) == set(QTYPES)
+    )
     for qtype in QTYPES:  # the AVX-512 GEMV: whole passes, at least the AVX2 GEMV's columns, within a GEMM batch
         avx512_max = PLAN["AVX512_GEMV_MAX_COLS"][qtype]
         assert avx512_max % PLAN["GEMV_PASS_COLS"] == 0

@@ -70,8 +70,8 @@ IQ1_INLINE __m256i iq1_expand_row_half_avx512(const iq1_row_prep_avx512 *p, __m5
         _mm256_setzero_si256());
     const __m512i one = _mm512_set1_epi8(1);
     /* 4 u <= 8 and (4 u + 1) sc <= 135: a 16-bit shift and multiply keep the bytes of a word apart */
-    const __m512i tlo = _mm512_add_epi8(_mm512_slli_epi16(iq1_grid8_avx512(p->ix), 2),
-                                        _mm512_maskz_mov_epi64((__mmask8)up, one));
+    const __m512i tlo =
+        _mm512_add_epi8(_mm512_slli_epi16(iq1_grid8_avx512(p->ix), 2), _mm512_maskz_mov_epi64((__mmask8)up, one));
     const __m512i thi = _mm512_add_epi8(_mm512_slli_epi16(iq1_grid8_avx512(p->ix + 8), 2),
                                         _mm512_maskz_mov_epi64((__mmask8)(up >> 8), one));
     *lo = _mm512_mullo_epi16(tlo, _mm512_permutexvar_epi16(sel, scv));

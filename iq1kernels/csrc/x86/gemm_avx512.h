@@ -62,12 +62,12 @@ IQ1_INLINE __m256i iq1_expand_row_half_avx512(const iq1_row_prep_avx512 *p, __m5
                                          0, 0, 0, 0, 0, 0);
     const __m128i sc = _mm_load_si128((const __m128i *)p->sc);
     const __m512i scv = _mm512_castsi128_si512(sc);
-    /* sigma = +1 where the decoder's sc (sigma - 8) + 8 sc of the group's scale is positive */
+    /* sigma = +1 where sigma sc = the decoder's sc (sigma - 8) + 8 sc is positive, its sign bit clear */
     const __m256i scg = _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
                                                  _mm256_castsi128_si256(sc));
-    const __mmask16 up = _mm256_cmpgt_epi16_mask(
-        _mm256_add_epi16(_mm256_load_si256((const __m256i *)p->coef), _mm256_slli_epi16(scg, 3)),
-        _mm256_setzero_si256());
+    const __m256i sigma_sc = _mm256_add_epi16(_mm256_load_si256((const __m256i *)p->coef), _mm256_slli_epi16(scg, 3));
+    const __mmask16 up = (__mmask16)~_mm_movemask_epi8(
+        _mm_packs_epi16(_mm256_castsi256_si128(sigma_sc), _mm256_extracti128_si256(sigma_sc, 1))); /* sign bits */
     const __m512i one = _mm512_set1_epi8(1);
     /* 4 u <= 8 and (4 u + 1) sc <= 135: a 16-bit shift and multiply keep the bytes of a word apart */
     const __m512i tlo =

@@ -48,18 +48,37 @@ IQ1_INLINE __m512i iq1_grid8_avx512(const uint32_t *ix) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-/* The 128 values mul * sc * u (u8): lo = values 0..63, hi = 64..127. mul is 1 or 8. */
-IQ1_INLINE void iq1_expand_row_avx512(const iq1_row_prep_avx512 *p, int mul, __m512i *lo, __m512i *hi) {
-    /* word j of lo (bytes 2j, 2j + 1) has the scale sc[j / 8]; of hi sc[4 + j / 8] */
+/* The scale of every value of a block as 16-bit words, sc (8 words) the scales per 16 values: word j of lo (values
+ * 2j, 2j + 1 of 0..63) holds sc[j / 8], word j of hi (of 64..127) sc[4 + j / 8] */
+IQ1_INLINE void iq1_value_scales_avx512(__m128i sc, __m512i *lo, __m512i *hi) {
     const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
                                          0, 0, 0, 0, 0, 0);
+    const __m512i scv = _mm512_castsi128_si512(sc);
+    *lo = _mm512_permutexvar_epi16(sel, scv);
+    *hi = _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv);
+}
+
+/* the scale of each of the 16 groups of 8 values: word g = sc[g / 2] */
+IQ1_INLINE __m256i iq1_group_scales_avx512(__m128i sc) {
+    return _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
+                                    _mm256_castsi128_si256(sc));
+}
+
+/* The 128 values mul * sc * u (u8): lo = values 0..63, hi = 64..127. mul is 1 or 8. */
+IQ1_INLINE void iq1_expand_row_avx512(const iq1_row_prep_avx512 *p, int mul, __m512i *lo, __m512i *hi) {
     __m128i sc = _mm_load_si128((const __m128i *)p->sc);
     if (mul == 8) sc = _mm_slli_epi16(sc, 3);
-    const __m512i scv = _mm512_castsi128_si512(sc);
+    __m512i s_lo, s_hi;
+    iq1_value_scales_avx512(sc, &s_lo, &s_hi);
     /* u <= 2 and mul * sc <= 120: a 16-bit multiply scales both bytes of a word without carry between them */
-    *lo = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix), _mm512_permutexvar_epi16(sel, scv));
-    *hi = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix + 8),
-                             _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
+    *lo = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix), s_lo);
+    *hi = _mm512_mullo_epi16(iq1_grid8_avx512(p->ix + 8), s_hi);
+}
+
+/* sigma sc of each group (words): the decoder's coefficient sc (sigma - 8) plus 8 sc */
+IQ1_INLINE __m256i iq1_sigma_sc_avx512(const iq1_row_prep_avx512 *p) {
+    const __m256i scg = iq1_group_scales_avx512(_mm_load_si128((const __m128i *)p->sc));
+    return _mm256_add_epi16(_mm256_load_si256((const __m256i *)p->coef), _mm256_slli_epi16(scg, 3));
 }
 
 /* idx: lane g = grid index of group g (bits 0..10) and its delta sign (bit 11); sc: 8 int16 scales, one per
@@ -68,10 +87,9 @@ IQ1_INLINE void iq1_finish_row_avx512(__m512i idx, __m128i sc, float dw, iq1_row
     _mm512_store_si512(o->ix, _mm512_and_si512(idx, _mm512_set1_epi32(2047)));
     _mm_store_si128((__m128i *)o->sc, sc);
     const __m256i neg = _mm512_cvtepi32_epi16(_mm512_srli_epi32(idx, 11)); /* 0 or 1 */
-    const __m256i scg = _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
-                                                 _mm256_castsi128_si256(sc));
     _mm256_store_si256((__m256i *)o->coef,
-                       _mm256_mullo_epi16(scg, _mm256_sub_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg))));
+                       _mm256_mullo_epi16(iq1_group_scales_avx512(sc),
+                                          _mm256_sub_epi16(_mm256_set1_epi16(-7), _mm256_add_epi16(neg, neg))));
     o->dw = dw;
 }
 

@@ -20,23 +20,19 @@
  * the M types without VNNI one per 8 values (8 pairs) */
 #if IQ1_DELTA_PER_32
 #define IQ1_GEMM_PAIRS 2
-#define IQ1_GEMM_HALF 0
 #define IQ1_PLACE_PAIRS iq1_place_pairs_delta32_avx512
 #elif IQ1_VNNI
 #define IQ1_GEMM_PAIRS 4
-#define IQ1_GEMM_HALF 1
 #define IQ1_PLACE_PAIRS iq1_place_pairs_delta16_avx512
 #else
 #define IQ1_GEMM_PAIRS 8
-#define IQ1_GEMM_HALF 0
 #define IQ1_PLACE_PAIRS iq1_place_pairs_delta8_avx512
 #endif
+#define IQ1_GEMM_HALF (IQ1_GEMM_PAIRS == 4) /* the weights halved, the sums doubled */
 #if IQ1_GEMM_HALF
-#define IQ1_GEMM_EXPAND iq1_expand_row_half_avx512
-#elif IQ1_VNNI
-#define IQ1_GEMM_EXPAND iq1_expand_row_x8_avx512
+#define IQ1_GEMM_EXPAND(p, lo, hi) iq1_expand_row_half_avx512(p, lo, hi)
 #else
-#define IQ1_GEMM_EXPAND iq1_expand_row_x1_avx512
+#define IQ1_GEMM_EXPAND(p, lo, hi) iq1_expand_row_coef_avx512(p, IQ1_VNNI ? 8 : 1, lo, hi)
 #endif
 
 #include "gemv_rows_avx512-inl.h"

@@ -38,19 +38,13 @@ IQ1_INLINE __m512i iq1_place_pairs_delta32_avx512(__m512i v, __m256i coef, int s
     return _mm512_or_si512(v, _mm512_maskz_broadcastq_epi64((__mmask8)(1u << slot), _mm256_castsi256_si128(c4)));
 }
 
-/* The GEMM's weights and coefficients of one row and block (the expand functions share this signature):
- * lo, hi as iq1_expand_row_avx512 (lo = values 0..63, hi = 64..127), the coefficients returned as int16 words */
+/* The GEMM's weights and coefficients of one row and block (both expand functions): lo, hi as
+ * iq1_expand_row_avx512 (lo = values 0..63, hi = 64..127), the coefficients returned as int16 words */
 
-/* 8 sc u with the per-8 coefficients sc (sigma - 8) of the decoder (the VNNI GEMM of the S types) */
-IQ1_INLINE __m256i iq1_expand_row_x8_avx512(const iq1_row_prep_avx512 *p, __m512i *lo, __m512i *hi) {
-    iq1_expand_row_avx512(p, 8, lo, hi);
-    return _mm256_load_si256((const __m256i *)p->coef);
-}
-
-/* sc u with the same coefficients: the plain AVX-512 GEMM (vpmaddubsw pairs of 8 sc u q would saturate int16),
- * which shifts its sums left by 3 */
-IQ1_INLINE __m256i iq1_expand_row_x1_avx512(const iq1_row_prep_avx512 *p, __m512i *lo, __m512i *hi) {
-    iq1_expand_row_avx512(p, 1, lo, hi);
+/* mul sc u with the per-8 coefficients sc (sigma - 8) of the decoder: mul 8 for the VNNI GEMM of the S types, 1 for
+ * the plain AVX-512 GEMM (vpmaddubsw pairs of 8 sc u q would saturate int16), which shifts its sums left by 3 */
+IQ1_INLINE __m256i iq1_expand_row_coef_avx512(const iq1_row_prep_avx512 *p, int mul, __m512i *lo, __m512i *hi) {
+    iq1_expand_row_avx512(p, mul, lo, hi);
     return _mm256_load_si256((const __m256i *)p->coef);
 }
 
@@ -58,14 +52,11 @@ IQ1_INLINE __m256i iq1_expand_row_x1_avx512(const iq1_row_prep_avx512 *p, __m512
  * 0..7), so that 2 sum_i w_i q_i + sum_h coef_h bsum16_h = sum_i sc (8 g + sigma) q_i, the integer of every other
  * kernel, with one coefficient per 16 values instead of per 8 (four vpdpwssd a block and column, not eight). */
 IQ1_INLINE __m256i iq1_expand_row_half_avx512(const iq1_row_prep_avx512 *p, __m512i *lo, __m512i *hi) {
-    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
-                                         0, 0, 0, 0, 0, 0);
     const __m128i sc = _mm_load_si128((const __m128i *)p->sc);
-    const __m512i scv = _mm512_castsi128_si512(sc);
-    /* sigma = +1 where sigma sc = the decoder's sc (sigma - 8) + 8 sc is positive, its sign bit clear */
-    const __m256i scg = _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
-                                                 _mm256_castsi128_si256(sc));
-    const __m256i sigma_sc = _mm256_add_epi16(_mm256_load_si256((const __m256i *)p->coef), _mm256_slli_epi16(scg, 3));
+    __m512i s_lo, s_hi;
+    iq1_value_scales_avx512(sc, &s_lo, &s_hi);
+    /* sigma = +1 where sigma sc is positive, its sign bit clear */
+    const __m256i sigma_sc = iq1_sigma_sc_avx512(p);
     const __mmask16 up = (__mmask16)~_mm_movemask_epi8(
         _mm_packs_epi16(_mm256_castsi256_si128(sigma_sc), _mm256_extracti128_si256(sigma_sc, 1))); /* sign bits */
     const __m512i one = _mm512_set1_epi8(1);
@@ -74,8 +65,8 @@ IQ1_INLINE __m256i iq1_expand_row_half_avx512(const iq1_row_prep_avx512 *p, __m5
         _mm512_add_epi8(_mm512_slli_epi16(iq1_grid8_avx512(p->ix), 2), _mm512_maskz_mov_epi64((__mmask8)up, one));
     const __m512i thi = _mm512_add_epi8(_mm512_slli_epi16(iq1_grid8_avx512(p->ix + 8), 2),
                                         _mm512_maskz_mov_epi64((__mmask8)(up >> 8), one));
-    *lo = _mm512_mullo_epi16(tlo, _mm512_permutexvar_epi16(sel, scv));
-    *hi = _mm512_mullo_epi16(thi, _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), scv));
+    *lo = _mm512_mullo_epi16(tlo, s_lo);
+    *hi = _mm512_mullo_epi16(thi, s_hi);
     return _mm256_castsi128_si256(_mm_mullo_epi16(sc, _mm_set1_epi16(-9)));
 }
 

@@ -72,21 +72,14 @@ static void iq1_pack_act_avx512_amx(const iq1_act *x, int64_t c0, int64_t c1, in
  * byte repeated over its 8 values). */
 IQ1_INLINE void iq1_expand_row_avx512_amx(const iq1_row_prep_avx512 *p, __m512i *plo, __m512i *phi, __m512i *qlo,
                                           __m512i *qhi) {
-    const __m512i sel = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
-                                         0, 0, 0, 0, 0, 0);
-    const __m128i sc = _mm_load_si128((const __m128i *)p->sc);
-    const __m512i sc8 = _mm512_castsi128_si512(_mm_slli_epi16(sc, 3));
-    const __m512i s_lo = _mm512_permutexvar_epi16(sel, sc8);
-    const __m512i s_hi = _mm512_permutexvar_epi16(_mm512_add_epi16(sel, _mm512_set1_epi16(4)), sc8);
+    __m512i s_lo, s_hi;
+    iq1_value_scales_avx512(_mm_slli_epi16(_mm_load_si128((const __m128i *)p->sc), 3), &s_lo, &s_hi);
     const __m512i both = _mm512_set1_epi16(0x0101);
     /* u <= 2 and 8 sc <= 120: the 16-bit product scales both bytes of a word without a carry between them */
     *plo = _mm512_sub_epi8(_mm512_mullo_epi16(iq1_grid8_avx512(p->ix), s_lo), _mm512_mullo_epi16(s_lo, both));
     *phi = _mm512_sub_epi8(_mm512_mullo_epi16(iq1_grid8_avx512(p->ix + 8), s_hi), _mm512_mullo_epi16(s_hi, both));
-    /* sigma sc = coef + 8 sc, with the scale of group g = sc[g / 2]: 16 words, then 16 bytes in every lane */
-    const __m256i coef = _mm256_load_si256((const __m256i *)p->coef);
-    const __m256i scg = _mm256_permutexvar_epi16(_mm256_set_epi16(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0),
-                                                 _mm256_castsi128_si256(sc));
-    const __m128i qb = _mm256_cvtepi16_epi8(_mm256_add_epi16(coef, _mm256_slli_epi16(scg, 3)));
+    /* sigma sc per group: 16 words, then 16 bytes in every lane */
+    const __m128i qb = _mm256_cvtepi16_epi8(iq1_sigma_sc_avx512(p));
     const __m512i q4 = _mm512_broadcast_i32x4(qb);
     /* lane L of the low half: groups 2L, 2L + 1 (8 bytes each); of the high half: 8 + 2L, 9 + 2L */
     const __m512i rep =

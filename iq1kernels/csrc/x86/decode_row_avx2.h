@@ -1,20 +1,26 @@
-/* AVX2 decoders of one row's 128-value block (one Q8_K128 activation block) into the integer form the
+/* AVX2 decoders of one row's 128-value block (one Q8_K128 activation block) into the integer forms the
  * AVX2 repacking GEMM (gemm_avx2-inl.h) multiplies with; the same math as decode_row_avx512.h (the AVX2
- * GEMV decodes four rows at once instead: decode_quad_avx2.h):
+ * GEMV decodes four rows at once instead: decode_quad_avx2.h). Every form gives the exact integer
+ * sum_i sc (8 g + sigma) q_i of a row and block: g in {-1, 0, 1} the grid value, sigma = +1 / -1 the group's
+ * delta sign (delta = sigma / 8), sc the value's integer scale (<= 15), q the Q8_K128 activations; and
+ * dw = 0.125 * the row's fp16 scale.
  *
- *   weights  u8, value i of the block: sc * u, u = g + 1 in {0, 1, 2}, sc the value's integer scale (<= 15)
- *   coef     int16 per group of 8 values: sc * (sigma - 8), sigma = +1 / -1 the group's delta sign
- *   dw       0.125 * the row's fp16 scale
- *
- *   8 * sum_i w_i q_i + sum_g coef_g bsum8_g  =  8 * sum_i sc (g + delta) q_i   (exact integers)
- *
+ * Unsigned weights (the AVX-VNNI GEMM: vpdpbusd takes the weights as its unsigned operand):
+ *   weights  u8, value i of the block: sc * u, u = g + 1 in {0, 1, 2}
+ *   coef     int16 per group of 8 values: sc * (sigma - 8)
+ *   8 * sum_i w_i q_i + sum_g coef_g bsum8_g  =  sum_i sc (8 g + sigma) q_i
  * A block is four ymm in "split" order: v0 = the first 4 values of groups 0..7 (int32 lane g = group g),
  * v1 = the last 4 values of groups 0..7, v2 / v3 the same for groups 8..15. After the byte dot products
  * and a vpmaddwd the int32 lane g holds exactly groups g and g + 8, and the coefficients are stored as
  * int16 pairs (coef_g, coef_g+8) in dword g, activation sums as pairs (bsum8_g, bsum8_g+8): one
  * vpmaddwd adds both groups' corrections into the same lane, so the cancellation is exact in integers.
  *
- * Grid entries are fetched with scalar 8-byte loads from iq1_grid_unsigned (gathers are slower).
+ * Signed weights (the plain GEMM: vpmaddubsw takes the activations, offset to q + 128, as its unsigned operand):
+ *   weights  s8, value i: w = 8 g + sigma in {-9, -7, -1, 1, 7, 9} (iq1_grid_v8), in natural order
+ *   sum_s sc_s sum_{i in s} w_i (q_i + 128) - 128 sum_s sc_s sum_{i in s} w_i  =  sum_i sc (8 g + sigma) q_i
+ * over the 16-value scale slots s; the second term depends on the row alone (gemm_strip computes it once).
+ *
+ * Grid entries are fetched with scalar 8-byte loads (gathers are slower).
  * Include after the file's #pragma GCC target (AVX2, F16C). */
 #ifndef IQ1_DECODE_ROW_AVX2_H
 #define IQ1_DECODE_ROW_AVX2_H
@@ -26,17 +32,26 @@
 
 /* What a decoder leaves in memory for one row and 128-block (the grid lookups happen in iq1_expand_row_avx2) */
 typedef struct {
-    uint32_t ix[16]; /* grid index of each group of 8 values */
+    uint32_t ix[16]; /* grid index of each group of 8 values (bits 0..10) and its delta sign (bit 11: sigma = -1) */
     int32_t coef[8]; /* dword g: int16 pair (coef_g, coef_g+8), coef = sc * (sigma - 8) */
     int16_t sc[8];   /* scale per 16 values */
     float dw;
     float pad[3];
 } __attribute__((aligned(32))) iq1_row_prep_avx2;
 
-/* [grid a, grid b | grid c, grid d] */
+/* [grid a, grid b | grid c, grid d] (u8 u = g + 1; the indices' sign bits ignored) */
 IQ1_INLINE __m256i iq1_grid4_avx2(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-    return iq1_entries4_avx2((const char *)iq1_grid_unsigned, 8 * (uint64_t)a, 8 * (uint64_t)b, 8 * (uint64_t)c,
-                             8 * (uint64_t)d);
+    return iq1_entries4_avx2((const char *)iq1_grid_unsigned, 8 * (uint64_t)(a & 2047), 8 * (uint64_t)(b & 2047),
+                             8 * (uint64_t)(c & 2047), 8 * (uint64_t)(d & 2047));
+}
+
+/* The 128 values w = 8 g + sigma (s8) in natural order: v[i] = groups 4 i .. 4 i + 3, its dword d = values
+ * 4 (8 i + d) .. + 3. The index's sign bit picks the half of iq1_grid_v8. */
+IQ1_INLINE void iq1_expand_row_signed_avx2(const iq1_row_prep_avx2 *p, __m256i v[4]) {
+    const char *v8 = (const char *)iq1_grid_v8;
+    for (int i = 0; i < 4; ++i)
+        v[i] = iq1_entries4_avx2(v8, 8 * (uint64_t)p->ix[4 * i], 8 * (uint64_t)p->ix[4 * i + 1],
+                                 8 * (uint64_t)p->ix[4 * i + 2], 8 * (uint64_t)p->ix[4 * i + 3]);
 }
 
 /* x = [G0 G1 | G4 G5], y = [G2 G3 | G6 G7] (8-byte groups) -> lo = first dwords of G0..G7, hi = second */
@@ -70,9 +85,8 @@ IQ1_INLINE void iq1_expand_row_avx2(const iq1_row_prep_avx2 *p, int mul, __m256i
 /* ia / ib: lane g = grid index of group g / g + 8 (bits 0..10) and its delta sign (bit 11); sc: 8 int16
  * scales, one per 16 values */
 IQ1_INLINE void iq1_finish_row_avx2(__m256i ia, __m256i ib, __m128i sc, float dw, iq1_row_prep_avx2 *o) {
-    const __m256i m = _mm256_set1_epi32(2047);
-    _mm256_store_si256((__m256i *)o->ix, _mm256_and_si256(ia, m));
-    _mm256_store_si256((__m256i *)(o->ix + 8), _mm256_and_si256(ib, m));
+    _mm256_store_si256((__m256i *)o->ix, ia);
+    _mm256_store_si256((__m256i *)(o->ix + 8), ib);
     _mm_store_si128((__m128i *)o->sc, sc);
     /* words [A0..A3 B0..B3 | A4..A7 B4..B7] -> [A0 B0 A1 B1 A2 B2 A3 B3 | A4 B4 ...]: dword g = (g, g + 8) */
     const __m256i order = _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, 1, 8, 9, 2, 3, 10,

@@ -1,5 +1,7 @@
 /* Re-included body: the AVX2 GEMM of one format and the backend table's matmul entry, once per variant:
- * plain (vpmaddubsw + vpmaddwd) and AVX-VNNI (vpdpbusd / vpdpwssd).
+ * plain (vpmaddubsw + vpmaddwd: signed weights against activations offset by 128, the offset's product a
+ * per-row constant) and AVX-VNNI (vpdpbusd / vpdpwssd: unsigned weights, delta coefficients against
+ * activation sums); decode_row_avx2.h has both integer forms.
  *   Expects  IQ1_FORMAT, IQ1_TYPE, IQ1_DELTA_PER_32 (as gemv_rows_avx2-inl.h), IQ1_DECODE_ROW (the format's row
  *            decoder, decode_row_avx2.h), IQ1_GEMM_PAIRS (the coefficient pairs per block), IQ1_VARIANT (avx2 or
  *            avx2_vnni), IQ1_VNNI (0 or 1), IQ1_ATTR (the variant's target attribute), and the format's
@@ -14,8 +16,17 @@
 
 /* ---- GEMM: strips of 8 rows, rows in the int32 lanes ---- */
 
+/* activation-sum pairs per block and column: the AVX-VNNI variant's delta corrections; the plain one has none */
+#if IQ1_VNNI
+#define IQ1_GEMM_SUM_PAIRS IQ1_GEMM_PAIRS
+#else
+#define IQ1_GEMM_SUM_PAIRS 0
+#endif
+
 /* Decode rows [r, r + nr) (nr <= 8; missing rows are zero) of blocks [b0, b0 + nb) into st: W[j][q] =
- * quad q (split order) of block j for the 8 rows, C[j][p] = coefficient pair p, D[j] = dw. */
+ * quad q of block j for the 8 rows, D[j] = dw; AVX-VNNI: quads in split order, C[j][p] = coefficient pair p;
+ * plain: quads in natural order, C[j][s] = the scale of 16-value slot s twice (int16), R[j] = the row's
+ * constant 128 sum_s sc_s sum_{i in s} w_i. */
 static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
                                           iq1_strip_avx2 *st) {
     /* decoded row by row (sequential reads), expanded block by block once all stores are done */
@@ -28,9 +39,15 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
         for (int i = 0; i < 8; ++i) {
             if (i < nr) {
                 const iq1_row_prep_avx2 *p = &st->prep[i][j];
-                iq1_expand_row_avx2(p, IQ1_VNNI ? 8 : 1, st->tmp[i]);
                 st->D[j][i] = p->dw;
+#if IQ1_VNNI
+                iq1_expand_row_avx2(p, 8, st->tmp[i]);
                 cp[i] = _mm256_load_si256((const __m256i *)p->coef);
+#else
+                iq1_expand_row_signed_avx2(p, st->tmp[i]);
+                const __m256i sc = _mm256_cvtepu16_epi32(_mm_load_si128((const __m128i *)p->sc));
+                cp[i] = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));
+#endif
             } else {
                 st->D[j][i] = 0.0f;
                 cp[i] = _mm256_setzero_si256();
@@ -42,11 +59,24 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
             for (int m = 0; m < 8; ++m) _mm256_store_si256((__m256i *)st->W[j][8 * v + m], t[m]);
         }
         iq1_transpose8_avx2(cp);
-#if !IQ1_DELTA_PER_32
+#if IQ1_VNNI && !IQ1_DELTA_PER_32
         for (int p = 0; p < 8; ++p) _mm256_store_si256((__m256i *)st->C[j][p], cp[p]);
-#else
+#elif IQ1_VNNI
         _mm256_store_si256((__m256i *)st->C[j][0], cp[0]);
         _mm256_store_si256((__m256i *)st->C[j][1], cp[4]);
+#else
+        /* the tile's sum for activations of 128 everywhere */
+        const __m256i a128 = _mm256_set1_epi8((char)0x80);
+        __m256i rc = _mm256_setzero_si256();
+        for (int sl = 0; sl < 8; ++sl) {
+            _mm256_store_si256((__m256i *)st->C[j][sl], cp[sl]);
+            const __m256i *wq = (const __m256i *)st->W[j][4 * sl];
+            const __m256i t = _mm256_add_epi16(
+                _mm256_add_epi16(_mm256_maddubs_epi16(a128, wq[0]), _mm256_maddubs_epi16(a128, wq[1])),
+                _mm256_add_epi16(_mm256_maddubs_epi16(a128, wq[2]), _mm256_maddubs_epi16(a128, wq[3])));
+            rc = _mm256_add_epi32(rc, _mm256_madd_epi16(t, cp[sl]));
+        }
+        _mm256_store_si256((__m256i *)st->R[j], rc);
 #endif
     }
 }
@@ -75,36 +105,35 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
             for (int n = 0; n < NC; ++n)
                 acc[n] = _mm256_dpbusd_avx_epi32(acc[n], wq, _mm256_set1_epi32(xq[q * NC + n]));
         }
+        const int32_t *bp = bs + (int64_t)j * IQ1_GEMM_SUM_PAIRS * NC;
+        for (int p = 0; p < IQ1_GEMM_SUM_PAIRS; ++p) {
+            const __m256i cq = _mm256_load_si256((const __m256i *)st->C[j][p]);
+            for (int n = 0; n < NC; ++n)
+                acc[n] = _mm256_dpwssd_avx_epi32(acc[n], cq, _mm256_set1_epi32(bp[p * NC + n]));
+        }
 #else
-        const __m256i one = _mm256_set1_epi16(1);
-        /* 4 quads added in int16 before the vpmaddwd: 4 * 2 * 30 * 127 = 30480 < 32768 */
-        for (int q = 0; q < 32; q += 4) {
+        (void)bs;
+        /* the 4 quads of one 16-value slot added in int16 before the vpmaddwd with the slot's scales:
+         * 4 * 2 * 255 * 9 = 18360 < 32768 */
+        for (int sl = 0; sl < 8; ++sl) {
+            const int q = 4 * sl;
             const __m256i w0 = _mm256_load_si256((const __m256i *)st->W[j][q]);
             const __m256i w1 = _mm256_load_si256((const __m256i *)st->W[j][q + 1]);
             const __m256i w2 = _mm256_load_si256((const __m256i *)st->W[j][q + 2]);
             const __m256i w3 = _mm256_load_si256((const __m256i *)st->W[j][q + 3]);
+            const __m256i sc = _mm256_load_si256((const __m256i *)st->C[j][sl]);
             for (int n = 0; n < NC; ++n) {
-                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, _mm256_set1_epi32(xq[q * NC + n])),
-                                                     _mm256_maddubs_epi16(w1, _mm256_set1_epi32(xq[(q + 1) * NC + n])));
-                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(w2, _mm256_set1_epi32(xq[(q + 2) * NC + n])),
-                                                     _mm256_maddubs_epi16(w3, _mm256_set1_epi32(xq[(q + 3) * NC + n])));
-                acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(_mm256_add_epi16(p01, p23), one));
+                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(xq[q * NC + n]), w0),
+                                                     _mm256_maddubs_epi16(_mm256_set1_epi32(xq[(q + 1) * NC + n]), w1));
+                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(xq[(q + 2) * NC + n]), w2),
+                                                     _mm256_maddubs_epi16(_mm256_set1_epi32(xq[(q + 3) * NC + n]), w3));
+                acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(_mm256_add_epi16(p01, p23), sc));
                 IQ1_IN_REGISTER(acc[n]); /* else 7 of the 8 live in memory ("accumulator spills") */
             }
         }
-        for (int n = 0; n < NC; ++n) acc[n] = _mm256_slli_epi32(acc[n], 3);
+        const __m256i rc = _mm256_load_si256((const __m256i *)st->R[j]);
+        for (int n = 0; n < NC; ++n) acc[n] = _mm256_sub_epi32(acc[n], rc);
 #endif
-        const int32_t *bp = bs + (int64_t)j * IQ1_GEMM_PAIRS * NC;
-        for (int p = 0; p < IQ1_GEMM_PAIRS; ++p) {
-            const __m256i cq = _mm256_load_si256((const __m256i *)st->C[j][p]);
-            for (int n = 0; n < NC; ++n) {
-#if IQ1_VNNI
-                acc[n] = _mm256_dpwssd_avx_epi32(acc[n], cq, _mm256_set1_epi32(bp[p * NC + n]));
-#else
-                acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(cq, _mm256_set1_epi32(bp[p * NC + n])));
-#endif
-            }
-        }
         const __m256 dwv = _mm256_load_ps(st->D[j]);
         for (int n = 0; n < NC; ++n)
             _mm256_store_ps(facc[n], _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[n]),
@@ -118,21 +147,36 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
 }
 
 /* columns [c0, c1) of blocks [b0, b0 + nb) in the interleaved layout the tile (gemm_tile) reads, NC columns a group:
- * group g starts at xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2 (bs, dx likewise) */
+ * group g starts at xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2 (bs, dx likewise). Plain: the quads in natural order,
+ * offset to q + 128 (unsigned); AVX-VNNI: in split order, and the activation-sum pairs. */
 static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c1, int64_t b0, int nb, int32_t *xs,
                                          int32_t *bs, float *dx) {
     const int64_t k = x->k, nbx = k / IQ1_QK_ACT;
+#if IQ1_VNNI
     int8_t split[IQ1_QK_ACT] __attribute__((aligned(64)));
     uint32_t sums[8] __attribute__((aligned(64)));
+#else
+    (void)bs;
+#endif
     for (int64_t c = c0; c < c1; ++c) {
         const int64_t g = (c - c0) / IQ1_GEMM_COLS_AVX2, n = (c - c0) % IQ1_GEMM_COLS_AVX2;
         const int64_t NC = c1 - (c0 + g * IQ1_GEMM_COLS_AVX2) < IQ1_GEMM_COLS_AVX2 ? c1 - (c0 + g * IQ1_GEMM_COLS_AVX2)
                                                                                    : IQ1_GEMM_COLS_AVX2;
-        int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2, *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
+        int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2;
         float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX2;
         for (int j = 0; j < nb; ++j) {
             const int64_t b = b0 + j;
-            iq1_split_act_avx2(x->qs + c * k + b * IQ1_QK_ACT, IQ1_QK_ACT, split, sums);
+            const int8_t *q8 = x->qs + c * k + b * IQ1_QK_ACT;
+            dg[j * NC + n] = x->d[c * nbx + b];
+#if !IQ1_VNNI
+            for (int q = 0; q < 32; ++q) {
+                uint32_t v;
+                memcpy(&v, q8 + 4 * q, 4);
+                xg[(j * 32 + q) * NC + n] = (int32_t)(v ^ 0x80808080u);
+            }
+#else
+            int32_t *bg = bs + g * nb * IQ1_GEMM_SUM_PAIRS * IQ1_GEMM_COLS_AVX2;
+            iq1_split_act_avx2(q8, IQ1_QK_ACT, split, sums);
             for (int q = 0; q < 32; ++q) memcpy(&xg[(j * 32 + q) * NC + n], split + 4 * q, 4);
 #if !IQ1_DELTA_PER_32
             for (int p = 0; p < 8; ++p) bg[(j * 8 + p) * NC + n] = (int32_t)sums[p]; /* (g, g + 8) */
@@ -143,7 +187,7 @@ static IQ1_ATTR void IQ1_NAME(gemm_pack)(const iq1_act *x, int64_t c0, int64_t c
                 bg[(j * 2 + 1) * NC + n] = (int32_t)((uint32_t)(uint16_t)s[1] | ((uint32_t)(uint16_t)s[3] << 16));
             }
 #endif
-            dg[j * NC + n] = x->d[c * nbx + b];
+#endif
         }
     }
 }
@@ -153,7 +197,7 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
     const int64_t nbx = k / IQ1_QK_ACT, ncols = c1 - c0;
     const int64_t groups = (ncols + IQ1_GEMM_COLS_AVX2 - 1) / IQ1_GEMM_COLS_AVX2;
     const size_t xs_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * 32 * IQ1_GEMM_COLS_AVX2);
-    const size_t bs_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2);
+    const size_t bs_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * IQ1_GEMM_SUM_PAIRS * IQ1_GEMM_COLS_AVX2);
     const size_t dx_n = (size_t)(groups * IQ1_GEMM_CHUNK_BLOCKS_AVX2 * IQ1_GEMM_COLS_AVX2);
     iq1_strip_avx2 *st = (iq1_strip_avx2 *)aligned_alloc(64, sizeof(iq1_strip_avx2));
     int32_t *xs = (int32_t *)malloc(4 * (xs_n + bs_n + dx_n));
@@ -174,7 +218,7 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
                 const int64_t c = c0 + g * IQ1_GEMM_COLS_AVX2;
                 const int nc = (int)(c1 - c < IQ1_GEMM_COLS_AVX2 ? c1 - c : IQ1_GEMM_COLS_AVX2);
                 const int32_t *xg = xs + g * nb * 32 * IQ1_GEMM_COLS_AVX2,
-                              *bg = bs + g * nb * IQ1_GEMM_PAIRS * IQ1_GEMM_COLS_AVX2;
+                              *bg = bs + g * nb * IQ1_GEMM_SUM_PAIRS * IQ1_GEMM_COLS_AVX2;
                 const float *dg = dx + g * nb * IQ1_GEMM_COLS_AVX2;
                 float *yg = y + c * ldy + r;
                 switch (nc) { /* a constant column count keeps the accumulators in registers */
@@ -215,3 +259,5 @@ static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int
 }
 
 IQ1_ATTR void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) { IQ1_NAME(plan)(w, k, r0, r1, x, c0, c1, y, ldy); }
+
+#undef IQ1_GEMM_SUM_PAIRS

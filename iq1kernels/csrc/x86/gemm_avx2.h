@@ -13,7 +13,8 @@
 /* One GEMM strip: 8 rows x IQ1_GEMM_CHUNK_AVX2 values, rows in the int32 lanes */
 typedef struct {
     int32_t W[IQ1_GEMM_CHUNK_BLOCKS_AVX2][32][8];          /* [block][quad][row]: 4 weight bytes (split order) */
-    int32_t C[IQ1_GEMM_CHUNK_BLOCKS_AVX2][8][8];           /* [block][pair][row]: 2 int16 coefficients          */
+    int32_t C[IQ1_GEMM_CHUNK_BLOCKS_AVX2][8][8];           /* [block][pair][row]: 2 int16 coefficients / scales */
+    int32_t R[IQ1_GEMM_CHUNK_BLOCKS_AVX2][8];              /* [block][row]: the plain variant's row constant    */
     float D[IQ1_GEMM_CHUNK_BLOCKS_AVX2][8];                /* [block][row]: dw                                  */
     iq1_row_prep_avx2 prep[8][IQ1_GEMM_CHUNK_BLOCKS_AVX2]; /* [row][block]: the decoder's output                */
     __m256i tmp[8][4];                                     /* one block's expanded rows before the transpose    */

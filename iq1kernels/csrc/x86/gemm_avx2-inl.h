@@ -23,15 +23,15 @@
 #define IQ1_GEMM_SUM_PAIRS 0
 #endif
 
-/* Decode rows [r, r + nr) (nr <= 8; missing rows are zero) of blocks [b0, b0 + nb) into st: W[j][q] =
- * quad q of block j for the 8 rows, D[j] = dw; AVX-VNNI: quads in split order, C[j][p] = coefficient pair p;
- * plain: quads in natural order, C[j][s] = the scale of 16-value slot s twice (int16), R[j] = the row's
- * constant 128 sum_s sc_s sum_{i in s} w_i. */
+/* Decode rows [r, r + nr) (nr <= 8) of blocks [b0, b0 + nb) into st: W[j][q] = quad q of block j for the 8 rows,
+ * D[j] = dw (0 for a missing row). Decoded row by row (sequential reads), expanded block by block. */
 static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
                                           iq1_strip_avx2 *st) {
-    /* decoded row by row (sequential reads), expanded block by block once all stores are done */
     for (int i = 0; i < nr; ++i)
         for (int j = 0; j < nb; ++j) IQ1_DECODE_ROW(w, k, r + i, b0 + j, &st->prep[i][j]);
+#if IQ1_VNNI
+    /* quads in split order (missing rows zero), C[j][p] = coefficient pair p: each row expanded, then 8 x 8
+     * transposes */
     for (int i = nr; i < 8; ++i)
         for (int v = 0; v < 4; ++v) st->tmp[i][v] = _mm256_setzero_si256();
     for (int j = 0; j < nb; ++j) {
@@ -39,15 +39,9 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
         for (int i = 0; i < 8; ++i) {
             if (i < nr) {
                 const iq1_row_prep_avx2 *p = &st->prep[i][j];
-                st->D[j][i] = p->dw;
-#if IQ1_VNNI
                 iq1_expand_row_avx2(p, 8, st->tmp[i]);
+                st->D[j][i] = p->dw;
                 cp[i] = _mm256_load_si256((const __m256i *)p->coef);
-#else
-                iq1_expand_row_signed_avx2(p, st->tmp[i]);
-                const __m256i sc = _mm256_cvtepu16_epi32(_mm_load_si128((const __m128i *)p->sc));
-                cp[i] = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));
-#endif
             } else {
                 st->D[j][i] = 0.0f;
                 cp[i] = _mm256_setzero_si256();
@@ -59,26 +53,52 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
             for (int m = 0; m < 8; ++m) _mm256_store_si256((__m256i *)st->W[j][8 * v + m], t[m]);
         }
         iq1_transpose8_avx2(cp);
-#if IQ1_VNNI && !IQ1_DELTA_PER_32
+#if !IQ1_DELTA_PER_32
         for (int p = 0; p < 8; ++p) _mm256_store_si256((__m256i *)st->C[j][p], cp[p]);
-#elif IQ1_VNNI
+#else
         _mm256_store_si256((__m256i *)st->C[j][0], cp[0]);
         _mm256_store_si256((__m256i *)st->C[j][1], cp[4]);
-#else
-        /* the tile's sum for activations of 128 everywhere */
-        const __m256i a128 = _mm256_set1_epi8((char)0x80);
-        __m256i rc = _mm256_setzero_si256();
-        for (int sl = 0; sl < 8; ++sl) {
-            _mm256_store_si256((__m256i *)st->C[j][sl], cp[sl]);
-            const __m256i *wq = (const __m256i *)st->W[j][4 * sl];
-            const __m256i t = _mm256_add_epi16(
-                _mm256_add_epi16(_mm256_maddubs_epi16(a128, wq[0]), _mm256_maddubs_epi16(a128, wq[1])),
-                _mm256_add_epi16(_mm256_maddubs_epi16(a128, wq[2]), _mm256_maddubs_epi16(a128, wq[3])));
-            rc = _mm256_add_epi32(rc, _mm256_madd_epi16(t, cp[sl]));
-        }
-        _mm256_store_si256((__m256i *)st->R[j], rc);
 #endif
     }
+#else
+    /* quads in natural order, each group's eight entries fetched straight into two rows-in-lanes quads (no
+     * transpose); C[j][s] = the scale of 16-value slot s twice (int16), R[j] = the row's constant
+     * 128 sum_s sc_s sum_{i in s} w_i (the tile's sum for activations of 128). A missing row repeats row 0 with
+     * scale 0. */
+    const char *v8 = (const char *)iq1_grid_v8;
+    const __m256i a128 = _mm256_set1_epi8((char)0x80);
+    for (int j = 0; j < nb; ++j) {
+        const uint32_t *ix[8];
+        __m256i sc[8];
+        for (int i = 0; i < 8; ++i) {
+            const iq1_row_prep_avx2 *p = &st->prep[i < nr ? i : 0][j];
+            const __m256i s = _mm256_cvtepu16_epi32(_mm_load_si128((const __m128i *)p->sc));
+            ix[i] = p->ix;
+            st->D[j][i] = i < nr ? p->dw : 0.0f;
+            sc[i] = i < nr ? _mm256_or_si256(s, _mm256_slli_epi32(s, 16)) : _mm256_setzero_si256();
+        }
+        iq1_transpose8_avx2(sc); /* sc[s] lane i: row i's slot s */
+        __m256i rc = _mm256_setzero_si256();
+        for (int s = 0; s < 8; ++s) {
+            __m256i q[4];
+            for (int h = 0; h < 2; ++h) { /* group g = 2 s + h: [r0 r1 | r4 r5], [r2 r3 | r6 r7] -> quads 2 g, 2 g + 1 */
+                const int g = 2 * s + h;
+                iq1_split2_avx2(iq1_entries4_avx2(v8, 8 * (uint64_t)ix[0][g], 8 * (uint64_t)ix[1][g],
+                                                  8 * (uint64_t)ix[4][g], 8 * (uint64_t)ix[5][g]),
+                                iq1_entries4_avx2(v8, 8 * (uint64_t)ix[2][g], 8 * (uint64_t)ix[3][g],
+                                                  8 * (uint64_t)ix[6][g], 8 * (uint64_t)ix[7][g]),
+                                &q[2 * h], &q[2 * h + 1]);
+            }
+            for (int m = 0; m < 4; ++m) _mm256_store_si256((__m256i *)st->W[j][4 * s + m], q[m]);
+            _mm256_store_si256((__m256i *)st->C[j][s], sc[s]);
+            const __m256i t =
+                _mm256_add_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(a128, q[0]), _mm256_maddubs_epi16(a128, q[1])),
+                                 _mm256_add_epi16(_mm256_maddubs_epi16(a128, q[2]), _mm256_maddubs_epi16(a128, q[3])));
+            rc = _mm256_add_epi32(rc, _mm256_madd_epi16(t, sc[s]));
+        }
+        _mm256_store_si256((__m256i *)st->R[j], rc);
+    }
+#endif
 }
 
 /* 8 rows x NC columns over the strip's nb blocks; a column group's activations are interleaved per quad

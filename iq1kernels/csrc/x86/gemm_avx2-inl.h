@@ -81,7 +81,8 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
         __m256i rc = _mm256_setzero_si256();
         for (int s = 0; s < 8; ++s) {
             __m256i q[4];
-            for (int h = 0; h < 2; ++h) { /* group g = 2 s + h: [r0 r1 | r4 r5], [r2 r3 | r6 r7] -> quads 2 g, 2 g + 1 */
+            for (int h = 0; h < 2;
+                 ++h) { /* group g = 2 s + h: [r0 r1 | r4 r5], [r2 r3 | r6 r7] -> quads 2 g, 2 g + 1 */
                 const int g = 2 * s + h;
                 iq1_split2_avx2(iq1_entries4_avx2(v8, 8 * (uint64_t)ix[0][g], 8 * (uint64_t)ix[1][g],
                                                   8 * (uint64_t)ix[4][g], 8 * (uint64_t)ix[5][g]),

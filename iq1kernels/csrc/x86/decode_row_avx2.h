@@ -30,7 +30,7 @@
 
 #define IQ1_INLINE static inline __attribute__((always_inline))
 
-/* What a decoder leaves in memory for one row and 128-block (the grid lookups happen in iq1_expand_row_avx2) */
+/* What a decoder leaves in memory for one row and 128-block (the grid lookups happen in the GEMM's strip) */
 typedef struct {
     uint32_t ix[16]; /* grid index of each group of 8 values (bits 0..10) and its delta sign (bit 11: sigma = -1) */
     int32_t coef[8]; /* dword g: int16 pair (coef_g, coef_g+8), coef = sc * (sigma - 8) */
@@ -43,15 +43,6 @@ typedef struct {
 IQ1_INLINE __m256i iq1_grid4_avx2(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
     return iq1_entries4_avx2((const char *)iq1_grid_unsigned, 8 * (uint64_t)(a & 2047), 8 * (uint64_t)(b & 2047),
                              8 * (uint64_t)(c & 2047), 8 * (uint64_t)(d & 2047));
-}
-
-/* The 128 values w = 8 g + sigma (s8) in natural order: v[i] = groups 4 i .. 4 i + 3, its dword d = values
- * 4 (8 i + d) .. + 3. The index's sign bit picks the half of iq1_grid_v8. */
-IQ1_INLINE void iq1_expand_row_signed_avx2(const iq1_row_prep_avx2 *p, __m256i v[4]) {
-    const char *v8 = (const char *)iq1_grid_v8;
-    for (int i = 0; i < 4; ++i)
-        v[i] = iq1_entries4_avx2(v8, 8 * (uint64_t)p->ix[4 * i], 8 * (uint64_t)p->ix[4 * i + 1],
-                                 8 * (uint64_t)p->ix[4 * i + 2], 8 * (uint64_t)p->ix[4 * i + 3]);
 }
 
 /* x = [G0 G1 | G4 G5], y = [G2 G3 | G6 G7] (8-byte groups) -> lo = first dwords of G0..G7, hi = second */

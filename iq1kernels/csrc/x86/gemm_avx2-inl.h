@@ -81,8 +81,8 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
         __m256i rc = _mm256_setzero_si256();
         for (int s = 0; s < 8; ++s) {
             __m256i q[4];
-            for (int h = 0; h < 2;
-                 ++h) { /* group g = 2 s + h: [r0 r1 | r4 r5], [r2 r3 | r6 r7] -> quads 2 g, 2 g + 1 */
+            /* group g = 2 s + h: [r0 r1 | r4 r5], [r2 r3 | r6 r7] -> quads 2 g, 2 g + 1 */
+            for (int h = 0; h < 2; ++h) {
                 const int g = 2 * s + h;
                 iq1_split2_avx2(iq1_entries4_avx2(v8, 8 * (uint64_t)ix[0][g], 8 * (uint64_t)ix[1][g],
                                                   8 * (uint64_t)ix[4][g], 8 * (uint64_t)ix[5][g]),
@@ -92,10 +92,7 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
             }
             for (int m = 0; m < 4; ++m) _mm256_store_si256((__m256i *)st->W[j][4 * s + m], q[m]);
             _mm256_store_si256((__m256i *)st->C[j][s], sc[s]);
-            const __m256i t =
-                _mm256_add_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(a128, q[0]), _mm256_maddubs_epi16(a128, q[1])),
-                                 _mm256_add_epi16(_mm256_maddubs_epi16(a128, q[2]), _mm256_maddubs_epi16(a128, q[3])));
-            rc = _mm256_add_epi32(rc, _mm256_madd_epi16(t, sc[s]));
+            rc = _mm256_add_epi32(rc, iq1_gemm_slot_avx2(a128, a128, a128, a128, q[0], q[1], q[2], q[3], sc[s]));
         }
         _mm256_store_si256((__m256i *)st->R[j], rc);
     }
@@ -134,8 +131,6 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
         }
 #else
         (void)bs;
-        /* the 4 quads of one 16-value slot added in int16 before the vpmaddwd with the slot's scales:
-         * 4 * 2 * 255 * 9 = 18360 < 32768 */
         for (int sl = 0; sl < 8; ++sl) {
             const int q = 4 * sl;
             const __m256i w0 = _mm256_load_si256((const __m256i *)st->W[j][q]);
@@ -144,11 +139,11 @@ IQ1_INLINE IQ1_ATTR void IQ1_NAME(gemm_tile)(const int NC, const iq1_strip_avx2 
             const __m256i w3 = _mm256_load_si256((const __m256i *)st->W[j][q + 3]);
             const __m256i sc = _mm256_load_si256((const __m256i *)st->C[j][sl]);
             for (int n = 0; n < NC; ++n) {
-                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(xq[q * NC + n]), w0),
-                                                     _mm256_maddubs_epi16(_mm256_set1_epi32(xq[(q + 1) * NC + n]), w1));
-                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(xq[(q + 2) * NC + n]), w2),
-                                                     _mm256_maddubs_epi16(_mm256_set1_epi32(xq[(q + 3) * NC + n]), w3));
-                acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(_mm256_add_epi16(p01, p23), sc));
+                acc[n] = _mm256_add_epi32(acc[n], iq1_gemm_slot_avx2(_mm256_set1_epi32(xq[q * NC + n]),
+                                                                     _mm256_set1_epi32(xq[(q + 1) * NC + n]),
+                                                                     _mm256_set1_epi32(xq[(q + 2) * NC + n]),
+                                                                     _mm256_set1_epi32(xq[(q + 3) * NC + n]), w0, w1,
+                                                                     w2, w3, sc));
                 IQ1_IN_REGISTER(acc[n]); /* else 7 of the 8 live in memory ("accumulator spills") */
             }
         }

@@ -12,12 +12,12 @@
 
 /* One GEMM strip: 8 rows x IQ1_GEMM_CHUNK_AVX2 values, rows in the int32 lanes */
 typedef struct {
-    int32_t W[IQ1_GEMM_CHUNK_BLOCKS_AVX2][32][8];          /* [block][quad][row]: 4 weight bytes (split order) */
+    int32_t W[IQ1_GEMM_CHUNK_BLOCKS_AVX2][32][8];          /* [block][quad][row]: 4 weight bytes                */
     int32_t C[IQ1_GEMM_CHUNK_BLOCKS_AVX2][8][8];           /* [block][pair][row]: 2 int16 coefficients / scales */
     int32_t R[IQ1_GEMM_CHUNK_BLOCKS_AVX2][8];              /* [block][row]: the plain variant's row constant    */
     float D[IQ1_GEMM_CHUNK_BLOCKS_AVX2][8];                /* [block][row]: dw                                  */
     iq1_row_prep_avx2 prep[8][IQ1_GEMM_CHUNK_BLOCKS_AVX2]; /* [row][block]: the decoder's output                */
-    __m256i tmp[8][4];                                     /* one block's expanded rows before the transpose    */
+    __m256i tmp[8][4];                                     /* AVX-VNNI: a block's rows before the transpose     */
 } __attribute__((aligned(64))) iq1_strip_avx2;
 
 /* 8 x 8 int32 transpose: r[i] lane j -> r[j] lane i */
@@ -37,6 +37,16 @@ IQ1_INLINE void iq1_transpose8_avx2(__m256i r[8]) {
         r[m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x20);
         r[4 + m] = _mm256_permute2x128_si256(u[m], u[4 + m], 0x31);
     }
+}
+
+/* The plain GEMM's exact step: one 16-value slot of the 8 rows (w: its 4 quads, signed) against 4 activation
+ * quads (a: unsigned, each broadcast), the products added in int16 (<= 4 * 2 * 255 * 9 = 18360 < 32768), then
+ * one vpmaddwd with the slot's scale words: int32 per row */
+IQ1_INLINE __m256i iq1_gemm_slot_avx2(__m256i a0, __m256i a1, __m256i a2, __m256i a3, __m256i w0, __m256i w1,
+                                      __m256i w2, __m256i w3, __m256i sc) {
+    const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(a0, w0), _mm256_maddubs_epi16(a1, w1));
+    const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(a2, w2), _mm256_maddubs_epi16(a3, w3));
+    return _mm256_madd_epi16(_mm256_add_epi16(p01, p23), sc);
 }
 
 /* lanes [0, n) all ones */

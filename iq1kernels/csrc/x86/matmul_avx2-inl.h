@@ -18,8 +18,9 @@
 #define IQ1_DECODE_QUAD IQ1_NAME3(decode_quad, IQ1_FORMAT, avx2)
 #define IQ1_QUAD_ROW_MAJOR IQ1_CAT(IQ1_QUAD_ROW_MAJOR_, IQ1_TYPE)
 
-/* coefficient pairs per block in the AVX-VNNI GEMM (the plain one has none): per 8 values the pairs (g, g + 8) of iq1_row_prep_avx2.coef; per 32
- * values (constant over a 32-block) dword 0 = (32-blocks 0, 2) and dword 4 = (32-blocks 1, 3) suffice */
+/* coefficient pairs per block in the AVX-VNNI GEMM (the plain one has none): per 8 values the pairs (g, g + 8) of
+ * iq1_row_prep_avx2.coef; per 32 values (constant over a 32-block) dword 0 = (32-blocks 0, 2) and dword 4 =
+ * (32-blocks 1, 3) suffice */
 #if !IQ1_DELTA_PER_32
 #define IQ1_GEMM_PAIRS 8
 #else

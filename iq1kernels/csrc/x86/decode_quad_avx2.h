@@ -42,10 +42,12 @@ typedef struct {
 
 /* Offsets from 16 index low bytes (words of `low`) and high-bit words `hi` holding the 3 high index bits
  * (and, for the M types, the sign bit above them) at a per-word position that `mul` (a power of two)
- * moves to bits 11..13 (14); `keep` = 0x3800 or 0x7800. */
-IQ1_INLINE void iq1_quad_offsets_avx2(__m256i low, __m256i hi, __m256i mul, int keep, uint16_t *out) {
-    const __m256i o = _mm256_or_si256(_mm256_slli_epi16(low, 3),
-                                      _mm256_and_si256(_mm256_mullo_epi16(hi, mul), _mm256_set1_epi16((short)keep)));
+ * moves to bits 11..13 (14); `keep` = 0x3800 or 0x7800. sign15: the S types' delta sign (bit 15 of the qh
+ * word in `hi`) goes to bit 14 as well, the offset into iq1_grid_v8's negative half (the GEMM's signed form). */
+IQ1_INLINE void iq1_quad_offsets_avx2(__m256i low, __m256i hi, __m256i mul, int keep, int sign15, uint16_t *out) {
+    __m256i o = _mm256_or_si256(_mm256_slli_epi16(low, 3),
+                                _mm256_and_si256(_mm256_mullo_epi16(hi, mul), _mm256_set1_epi16((short)keep)));
+    if (sign15) o = _mm256_or_si256(o, _mm256_and_si256(_mm256_srli_epi16(hi, 1), _mm256_set1_epi16(0x4000)));
     _mm256_store_si256((__m256i *)out, o);
 }
 
@@ -174,7 +176,9 @@ IQ1_INLINE void iq1_rows4_step_avx2(iq1_rows4_avx2 *rs, iq1_type t, int64_t b) {
 
 #define IQ1_QUAD_ROW_MAJOR_IQ1_S 1
 
-IQ1_INLINE void iq1_decode_quad_iq1_s_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o) {
+/* signed_grid: offsets into iq1_grid_v8 with the delta sign (the GEMM), else into iq1_grid_unsigned (the GEMVs) */
+IQ1_INLINE void iq1_decode_quad_grid_iq1_s_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o,
+                                                const int signed_grid) {
     const int64_t at = 8 * (b & 1); /* rs: at the super-block */
     /* word g (group g of 16) <- the qh word of its 32-block g / 4, shifted by 3 (g % 4) via the multiply */
     const __m256i rep = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7,
@@ -184,7 +188,7 @@ IQ1_INLINE void iq1_decode_quad_iq1_s_avx2(const iq1_rows4_avx2 *rs, int64_t b, 
     _mm_prefetch((const char *)blk + rs->ahead, _MM_HINT_T1); /* every block: no branch */
     const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2 + 8 * (b & 1))));
     const __m256i hi = _mm256_shuffle_epi8(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(blk + 34))), rep);
-    iq1_quad_offsets_avx2(low, hi, mul, 0x3800, o->off + 16 * part);
+    iq1_quad_offsets_avx2(low, hi, mul, 0x3800, signed_grid, o->off + 16 * part);
     if (part != 3) return;
     __m128i qh[4];
     for (int i = 0; i < 4; ++i) qh[i] = _mm_loadl_epi64((const __m128i *)(rs->row[i] + at + 34));
@@ -193,6 +197,10 @@ IQ1_INLINE void iq1_decode_quad_iq1_s_avx2(const iq1_rows4_avx2 *rs, int64_t b, 
     iq1_quad_dw_avx2(_mm_setr_epi16((short)iq1_load_u16(rs->row[0]), (short)iq1_load_u16(rs->row[1]),
                                     (short)iq1_load_u16(rs->row[2]), (short)iq1_load_u16(rs->row[3]), 0, 0, 0, 0),
                      o->dw);
+}
+
+IQ1_INLINE void iq1_decode_quad_iq1_s_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o) {
+    iq1_decode_quad_grid_iq1_s_avx2(rs, b, part, o, 0);
 }
 
 /* ---- IQ1_M: 128-block b = half b % 2 of super-block b / 2; part i = row i (part 3 also the scales) ---- */
@@ -211,7 +219,7 @@ IQ1_INLINE void iq1_decode_quad_iq1_m_avx2(const iq1_rows4_avx2 *rs, int64_t b, 
     const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(blk + 16 * half)));
     const __m256i bytes =
         _mm256_shuffle_epi8(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(blk + 32 + 8 * half))), rep);
-    iq1_quad_offsets_avx2(low, bytes, mul, 0x7800, o->off + 16 * part);
+    iq1_quad_offsets_avx2(low, bytes, mul, 0x7800, 0, o->off + 16 * part);
     if (part != 3) return;
     /* the 2 ls + 1 of the half's eight 16-blocks, rows (0, 2) and (1, 3) in the two lanes: the half's two
      * scale words (3 bits at 3 j each), the fields moved to bits 9..11 by a multiply (no variable 16-bit
@@ -260,7 +268,8 @@ IQ1_INLINE void iq1_decode_quad_iq1_m_avx2(const iq1_rows4_avx2 *rs, int64_t b, 
 
 #define IQ1_QUAD_ROW_MAJOR_IQ1_S_R4 0
 
-IQ1_INLINE void iq1_decode_quad_iq1_s_r4_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o) {
+IQ1_INLINE void iq1_decode_quad_grid_iq1_s_r4_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o,
+                                                   const int signed_grid) {
     const uint8_t *grp = rs->row[0], *blk = grp + 8 + 4 * b * IQ1S_R4_BLOCK_BYTES;
     /* qs[4 l + r] and the broadcast qh words [qh0..qh3 qh0..qh3 || ...]: word (l, r) pairs them */
     const __m256i mul = _mm256_setr_epi16(2048, 2048, 2048, 2048, 256, 256, 256, 256, 32, 32, 32, 32, 4, 4, 4, 4);
@@ -268,7 +277,7 @@ IQ1_INLINE void iq1_decode_quad_iq1_s_r4_avx2(const iq1_rows4_avx2 *rs, int64_t 
     if (part == 0 || part == 2) _mm_prefetch((const char *)bs + 512, _MM_HINT_T0); /* ~5 blocks ahead */
     const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bs));
     const __m256i qh = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(bs + 16)));
-    iq1_quad_offsets_avx2(low, qh, mul, 0x3800, o->off + 16 * part);
+    iq1_quad_offsets_avx2(low, qh, mul, 0x3800, signed_grid, o->off + 16 * part);
     if (part != 3) return;
     __m128i q[4];
     for (int i = 0; i < 4; ++i) q[i] = _mm_loadl_epi64((const __m128i *)(blk + i * IQ1S_R4_BLOCK_BYTES + 16));
@@ -276,6 +285,10 @@ IQ1_INLINE void iq1_decode_quad_iq1_s_r4_avx2(const iq1_rows4_avx2 *rs, int64_t 
     const __m128i t0 = _mm_unpacklo_epi16(q[0], q[1]), t1 = _mm_unpacklo_epi16(q[2], q[3]);
     iq1_quad_block_scales_avx2(_mm256_setr_m128i(_mm_unpacklo_epi32(t0, t1), _mm_unpackhi_epi32(t0, t1)), o);
     iq1_quad_dw_avx2(_mm_loadl_epi64((const __m128i *)grp), o->dw);
+}
+
+IQ1_INLINE void iq1_decode_quad_iq1_s_r4_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o) {
+    iq1_decode_quad_grid_iq1_s_r4_avx2(rs, b, part, o, 0);
 }
 
 /* ---- IQ1_M_R4: 128-block b; part s = 32-block s ---- */
@@ -292,7 +305,7 @@ IQ1_INLINE void iq1_decode_quad_iq1_m_r4_avx2(const iq1_rows4_avx2 *rs, int64_t 
         _mm256_setr_epi16(2048, 2048, 2048, 2048, 128, 128, 128, 128, 2048, 2048, 2048, 2048, 128, 128, 128, 128);
     const __m256i low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bs));
     const __m256i qh8 = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(bs + 16)));
-    iq1_quad_offsets_avx2(low, _mm256_shuffle_epi8(qh8, rep), mul, 0x7800, o->off + 16 * part);
+    iq1_quad_offsets_avx2(low, _mm256_shuffle_epi8(qh8, rep), mul, 0x7800, 0, o->off + 16 * part);
     /* scales[r] = ls0 | ls1 << 4 (linear, 0..15): slot 2 part + h = nibble h of each row, four times */
     const __m256i scb = _mm256_set1_epi32((int)iq1_load_u32(bs + 24));
     const __m256i rows = _mm256_setr_epi8(0, -1, 0, -1, 0, -1, 0, -1, 1, -1, 1, -1, 1, -1, 1, -1, 2, -1, 2, -1, 2, -1,
@@ -301,6 +314,22 @@ IQ1_INLINE void iq1_decode_quad_iq1_m_r4_avx2(const iq1_rows4_avx2 *rs, int64_t 
     _mm256_store_si256((__m256i *)o->sc[2 * part], _mm256_and_si256(sc, _mm256_set1_epi16(15)));
     _mm256_store_si256((__m256i *)o->sc[2 * part + 1], _mm256_srli_epi16(sc, 4));
     if (part == 3) iq1_quad_dw_avx2(_mm_loadl_epi64((const __m128i *)grp), o->dw);
+}
+
+/* ---- The GEMM's decoders (gemm_avx2-inl.h): every offset into iq1_grid_v8, the value 8 g + sigma; the
+ * M types' already are ---- */
+
+IQ1_INLINE void iq1_decode_quad_signed_iq1_s_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o) {
+    iq1_decode_quad_grid_iq1_s_avx2(rs, b, part, o, 1);
+}
+IQ1_INLINE void iq1_decode_quad_signed_iq1_s_r4_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o) {
+    iq1_decode_quad_grid_iq1_s_r4_avx2(rs, b, part, o, 1);
+}
+IQ1_INLINE void iq1_decode_quad_signed_iq1_m_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o) {
+    iq1_decode_quad_iq1_m_avx2(rs, b, part, o);
+}
+IQ1_INLINE void iq1_decode_quad_signed_iq1_m_r4_avx2(const iq1_rows4_avx2 *rs, int64_t b, int part, iq1_quad_avx2 *o) {
+    iq1_decode_quad_iq1_m_r4_avx2(rs, b, part, o);
 }
 
 #endif

@@ -24,14 +24,14 @@
 #endif
 
 /* Decode rows [r, r + nr) (nr <= 8) of blocks [b0, b0 + nb) into st: W[j][q] = quad q of block j for the 8 rows,
- * D[j] = dw (0 for a missing row). Decoded row by row (sequential reads), expanded block by block. */
+ * D[j] = dw (0 for a missing row). */
 static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r, int nr, int64_t b0, int nb,
                                           iq1_strip_avx2 *st) {
+#if IQ1_VNNI
+    /* decoded row by row (sequential reads), expanded block by block: quads in split order (missing rows zero),
+     * C[j][p] = coefficient pair p: each row expanded, then 8 x 8 transposes */
     for (int i = 0; i < nr; ++i)
         for (int j = 0; j < nb; ++j) IQ1_DECODE_ROW(w, k, r + i, b0 + j, &st->prep[i][j]);
-#if IQ1_VNNI
-    /* quads in split order (missing rows zero), C[j][p] = coefficient pair p: each row expanded, then 8 x 8
-     * transposes */
     for (int i = nr; i < 8; ++i)
         for (int v = 0; v < 4; ++v) st->tmp[i][v] = _mm256_setzero_si256();
     for (int j = 0; j < nb; ++j) {
@@ -61,38 +61,59 @@ static IQ1_ATTR void IQ1_NAME(gemm_strip)(const uint8_t *w, int64_t k, int64_t r
 #endif
     }
 #else
-    /* quads in natural order, each group's eight entries fetched straight into two rows-in-lanes quads (no
-     * transpose); C[j][s] = the scale of 16-value slot s twice (int16), R[j] = the row's constant
-     * 128 sum_s sc_s sum_{i in s} w_i (the tile's sum for activations of 128). A missing row repeats row 0 with
-     * scale 0. */
+    /* the GEMV's 4-row decoders (decode_quad_avx2.h) on rows r.. r + 3 (quad a) and r + 4.. r + 7 (quad b; for
+     * nr <= 4 the rows of a again), with every offset into iq1_grid_v8 (w = 8 g + sigma). Quads in natural order:
+     * each group's eight entries fetched straight into two rows-in-lanes quads; C[j][s] = the scale of 16-value
+     * slot s twice (int16), R[j] = the row's constant 128 sum_s sc_s sum_{i in s} w_i (the tile's sum for
+     * activations of 128). A missing row gets scale 0 and dw 0. */
     const char *v8 = (const char *)iq1_grid_v8;
-    const __m256i a128 = _mm256_set1_epi8((char)0x80);
+    const __m256i a128 = _mm256_set1_epi8((char)0x80), rows = iq1_lane_mask_avx2(nr);
+    /* blend(a, b) holds [r0 r4 r1 r5 | r2 r6 r3 r7] */
+    const __m256i natural = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    iq1_rows4_avx2 ra, rb;
+    iq1_rows4_at_avx2(&ra, IQ1_TYPE, w, k, r, r + nr - 1, b0);
+    iq1_rows4_at_avx2(&rb, IQ1_TYPE, w, k, nr > 4 ? r + 4 : r, r + nr - 1, b0);
+    ra.ahead = rb.ahead = iq1_walk_ahead_avx2(IQ1_TYPE, k, 8); /* the next strip's rows */
+    iq1_quad_avx2 qa, qb;
     for (int j = 0; j < nb; ++j) {
-        const uint32_t *ix[8];
-        __m256i sc[8];
-        for (int i = 0; i < 8; ++i) {
-            const iq1_row_prep_avx2 *p = &st->prep[i < nr ? i : 0][j];
-            const __m256i s = _mm256_cvtepu16_epi32(_mm_load_si128((const __m128i *)p->sc));
-            ix[i] = p->ix;
-            st->D[j][i] = i < nr ? p->dw : 0.0f;
-            sc[i] = i < nr ? _mm256_or_si256(s, _mm256_slli_epi32(s, 16)) : _mm256_setzero_si256();
+        for (int part = 0; part < 4; ++part) {
+            IQ1_DECODE_QUAD_SIGNED(&ra, b0 + j, part, &qa);
+            IQ1_DECODE_QUAD_SIGNED(&rb, b0 + j, part, &qb);
         }
-        iq1_transpose8_avx2(sc); /* sc[s] lane i: row i's slot s */
+        iq1_rows4_step_avx2(&ra, IQ1_TYPE, b0 + j);
+        iq1_rows4_step_avx2(&rb, IQ1_TYPE, b0 + j);
+        _mm256_store_ps(st->D[j], _mm256_and_ps(_mm256_setr_m128(_mm_load_ps(qa.dw), _mm_load_ps(qb.dw)),
+                                                _mm256_castsi256_ps(rows)));
         __m256i rc = _mm256_setzero_si256();
         for (int s = 0; s < 8; ++s) {
+            /* the quads' slot scales: dwords [r0 r0 r1 r1 | r2 r2 r3 r3] of (sc, sc) words; the S types' are 8 sc
+             * of a 32-block */
+#if IQ1_DELTA_PER_32
+            const __m256i sa = _mm256_srli_epi16(_mm256_load_si256((const __m256i *)qa.sc[s / 2]), 3);
+            const __m256i sb = _mm256_srli_epi16(_mm256_load_si256((const __m256i *)qb.sc[s / 2]), 3);
+#else
+            const __m256i sa = _mm256_load_si256((const __m256i *)qa.sc[s]);
+            const __m256i sb = _mm256_load_si256((const __m256i *)qb.sc[s]);
+#endif
+            const __m256i sc =
+                _mm256_and_si256(_mm256_permutevar8x32_epi32(_mm256_blend_epi32(sa, sb, 0xAA), natural), rows);
             __m256i q[4];
-            /* group g = 2 s + h: [r0 r1 | r4 r5], [r2 r3 | r6 r7] -> quads 2 g, 2 g + 1 */
+            /* group g = 2 s + h: [r0 r1 | r4 r5], [r2 r3 | r6 r7] -> quads 2 h, 2 h + 1 of the slot */
             for (int h = 0; h < 2; ++h) {
                 const int g = 2 * s + h;
-                iq1_split2_avx2(iq1_entries4_avx2(v8, 8 * (uint64_t)ix[0][g], 8 * (uint64_t)ix[1][g],
-                                                  8 * (uint64_t)ix[4][g], 8 * (uint64_t)ix[5][g]),
-                                iq1_entries4_avx2(v8, 8 * (uint64_t)ix[2][g], 8 * (uint64_t)ix[3][g],
-                                                  8 * (uint64_t)ix[6][g], 8 * (uint64_t)ix[7][g]),
+                iq1_split2_avx2(iq1_entries4_avx2(v8, iq1_quad_offset_avx2(&qa, IQ1_QUAD_ROW_MAJOR, 0, g),
+                                                  iq1_quad_offset_avx2(&qa, IQ1_QUAD_ROW_MAJOR, 1, g),
+                                                  iq1_quad_offset_avx2(&qb, IQ1_QUAD_ROW_MAJOR, 0, g),
+                                                  iq1_quad_offset_avx2(&qb, IQ1_QUAD_ROW_MAJOR, 1, g)),
+                                iq1_entries4_avx2(v8, iq1_quad_offset_avx2(&qa, IQ1_QUAD_ROW_MAJOR, 2, g),
+                                                  iq1_quad_offset_avx2(&qa, IQ1_QUAD_ROW_MAJOR, 3, g),
+                                                  iq1_quad_offset_avx2(&qb, IQ1_QUAD_ROW_MAJOR, 2, g),
+                                                  iq1_quad_offset_avx2(&qb, IQ1_QUAD_ROW_MAJOR, 3, g)),
                                 &q[2 * h], &q[2 * h + 1]);
             }
             for (int m = 0; m < 4; ++m) _mm256_store_si256((__m256i *)st->W[j][4 * s + m], q[m]);
-            _mm256_store_si256((__m256i *)st->C[j][s], sc[s]);
-            rc = _mm256_add_epi32(rc, iq1_gemm_slot_avx2(a128, a128, a128, a128, q[0], q[1], q[2], q[3], sc[s]));
+            _mm256_store_si256((__m256i *)st->C[j][s], sc);
+            rc = _mm256_add_epi32(rc, iq1_gemm_slot_avx2(a128, a128, a128, a128, q[0], q[1], q[2], q[3], sc));
         }
         _mm256_store_si256((__m256i *)st->R[j], rc);
     }

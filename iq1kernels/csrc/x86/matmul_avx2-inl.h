@@ -16,6 +16,7 @@
 
 #define IQ1_DECODE_ROW IQ1_NAME3(decode_row, IQ1_FORMAT, avx2)
 #define IQ1_DECODE_QUAD IQ1_NAME3(decode_quad, IQ1_FORMAT, avx2)
+#define IQ1_DECODE_QUAD_SIGNED IQ1_NAME3(decode_quad_signed, IQ1_FORMAT, avx2)
 #define IQ1_QUAD_ROW_MAJOR IQ1_CAT(IQ1_QUAD_ROW_MAJOR_, IQ1_TYPE)
 
 /* coefficient pairs per block in the AVX-VNNI GEMM (the plain one has none): per 8 values the pairs (g, g + 8) of
@@ -61,4 +62,5 @@ static void IQ1_NAME(gemv)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, 
 #undef IQ1_GEMM_PAIRS
 #undef IQ1_DECODE_ROW
 #undef IQ1_DECODE_QUAD
+#undef IQ1_DECODE_QUAD_SIGNED
 #undef IQ1_QUAD_ROW_MAJOR

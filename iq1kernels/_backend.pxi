@@ -52,6 +52,7 @@ cdef extern from "kernel_plan.h":
         IQ1_GEMV_PASS_COLS
         IQ1_GEMV_COLUMNS_MIN
         IQ1_GEMV_MAX_COLS
+        IQ1_AVX2_GEMV_MAX_COLS
         IQ1_GEMM_BATCH_COLS
         IQ1_AVX512_GEMV_MAX_COLS_IQ1_S
         IQ1_AVX512_GEMV_MAX_COLS_IQ1_M
@@ -122,7 +123,8 @@ def kernel_plan():
     """The column counts at which the x86 kernel plans change kernels (csrc/core/kernel_plan.h), by name
     (AVX512_GEMV_MAX_COLS, AMX_MIN_COLS and AMX_GEMV_MAX_COLS: one per format)."""
     return {"GEMV_PASS_COLS": IQ1_GEMV_PASS_COLS, "GEMV_COLUMNS_MIN": IQ1_GEMV_COLUMNS_MIN,
-            "GEMV_MAX_COLS": IQ1_GEMV_MAX_COLS, "GEMM_BATCH_COLS": IQ1_GEMM_BATCH_COLS,
+            "GEMV_MAX_COLS": IQ1_GEMV_MAX_COLS, "AVX2_GEMV_MAX_COLS": IQ1_AVX2_GEMV_MAX_COLS,
+            "GEMM_BATCH_COLS": IQ1_GEMM_BATCH_COLS,
             "AVX512_GEMV_MAX_COLS": {"iq1_s": IQ1_AVX512_GEMV_MAX_COLS_IQ1_S, "iq1_m": IQ1_AVX512_GEMV_MAX_COLS_IQ1_M,
                                      "iq1_s_r4": IQ1_AVX512_GEMV_MAX_COLS_IQ1_S_R4,
                                      "iq1_m_r4": IQ1_AVX512_GEMV_MAX_COLS_IQ1_M_R4},

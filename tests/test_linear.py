@@ -39,7 +39,7 @@ BATCH_COUNTS = (
     around(PLAN["AMX_BATCH_COLS"])
     + [PLAN["AMX_BATCH_COLS"] + m - 1 for m in AMX_MINS]
     + around(PLAN["GEMM_BATCH_COLS"])[1:]
-    + [PLAN["GEMM_BATCH_COLS"] + PLAN["GEMV_MAX_COLS"], PLAN["GEMM_BATCH_COLS"] + PLAN["GEMV_MAX_COLS"] + 1]
+    + [PLAN["GEMM_BATCH_COLS"] + m + d for m in (PLAN["AVX2_GEMV_MAX_COLS"], PLAN["GEMV_MAX_COLS"]) for d in (0, 1)]
     + sorted({PLAN["GEMM_BATCH_COLS"] + m + d for m in PLAN["AVX512_GEMV_MAX_COLS"].values() for d in (0, 1)})
 )
 
@@ -51,6 +51,7 @@ def test_kernel_plan_is_consistent():
         "GEMV_PASS_COLS",
         "GEMV_COLUMNS_MIN",
         "GEMV_MAX_COLS",
+        "AVX2_GEMV_MAX_COLS",
         "GEMM_BATCH_COLS",
         "AVX512_GEMV_MAX_COLS",
         "AMX_MIN_COLS",
@@ -60,6 +61,8 @@ def test_kernel_plan_is_consistent():
     }
     assert 1 < PLAN["GEMV_COLUMNS_MIN"] <= PLAN["GEMV_PASS_COLS"]
     assert PLAN["GEMV_MAX_COLS"] % PLAN["GEMV_PASS_COLS"] == 0
+    assert PLAN["AVX2_GEMV_MAX_COLS"] % PLAN["GEMV_PASS_COLS"] == 0
+    assert PLAN["GEMV_COLUMNS_MIN"] <= PLAN["AVX2_GEMV_MAX_COLS"] <= PLAN["GEMV_MAX_COLS"]
     assert (
         set(PLAN["AMX_MIN_COLS"]) == set(PLAN["AMX_GEMV_MAX_COLS"]) == set(PLAN["AVX512_GEMV_MAX_COLS"]) == set(QTYPES)
     )

@@ -343,6 +343,7 @@ static void test_matmul(const iq1_backend *gen, const iq1_backend *b, iq1_type t
         3 * IQ1_AMX_BLOCK_COLS,
     };
     _Static_assert(IQ1_AMX_MIN_COLS_IQ1_M == IQ1_AMX_MIN_COLS_IQ1_S, "add IQ1_M's minimum to ns");
+    _Static_assert(IQ1_AVX2_GEMV_MAX_COLS == IQ1_GEMV_PASS_COLS, "add the plain AVX2 GEMV's maximum to ns");
     _Static_assert(IQ1_AMX_MIN_COLS_IQ1_S == IQ1_GEMV_MAX_COLS + 2, "add IQ1_S's minimum - 1 to ns");
     _Static_assert(IQ1_AVX512_GEMV_MAX_COLS_IQ1_S_R4 == IQ1_AVX512_GEMV_MAX_COLS_IQ1_S &&
                        IQ1_AVX512_GEMV_MAX_COLS_IQ1_M == IQ1_GEMV_MAX_COLS &&

@@ -278,22 +278,28 @@ static IQ1_ATTR int IQ1_NAME(gemm)(const uint8_t *w, int64_t k, int64_t r0, int6
 /* ---- The AVX2 kernel plan: which kernel serves how many columns (the thresholds: core/kernel_plan.h) ----
  * core/driver.c gives each thread rows [r0, r1) and columns [c0, c1); of those n = c1 - c0 columns
  *   in batches of IQ1_GEMM_BATCH_COLS (768): the GEMM's activation copy stays a few MB however large n is;
- *   a batch of more than IQ1_GEMV_MAX_COLS (16): the GEMM iq1_gemm_<format>_<variant> (8 rows x 8 columns register
- * tile;
- *       it needs heap buffers, and without them the GEMV, stack only, gives the same bits);
- *   a batch of up to 16: the GEMV iq1_gemv_<format>_avx2, in passes of IQ1_GEMV_PASS_COLS (8):
+ *   a batch of more than IQ1_PLAN_GEMV_MAX_COLS (avx2: IQ1_AVX2_GEMV_MAX_COLS, 8; avx2_vnni: IQ1_GEMV_MAX_COLS,
+ *       16): the GEMM iq1_gemm_<format>_<variant> (8 rows x 8 columns register tile; it needs heap buffers, and
+ *       without them the GEMV, stack only, gives the same bits);
+ *   a smaller batch: the GEMV iq1_gemv_<format>_avx2, in passes of IQ1_GEMV_PASS_COLS (8):
  *       a pass of IQ1_GEMV_COLUMNS_MIN (3) to 8 columns: iq1_gemv_columns_<format>_avx2,
  *       a pass of 1 or 2 columns: iq1_gemv_rows_<format>_avx2.
  * Every kernel forms the same exact integer per row and 128-block and the same fp32 FMA chain: a column's
  * result does not depend on the kernel. */
+#if IQ1_VNNI
+#define IQ1_PLAN_GEMV_MAX_COLS IQ1_GEMV_MAX_COLS
+#else
+#define IQ1_PLAN_GEMV_MAX_COLS IQ1_AVX2_GEMV_MAX_COLS
+#endif
 static IQ1_ATTR void IQ1_NAME(plan)(const uint8_t *w, int64_t k, int64_t r0, int64_t r1, const iq1_act *x, int64_t c0,
                                     int64_t c1, float *y, int64_t ldy) {
     for (int64_t c = c0; c < c1; c += IQ1_GEMM_BATCH_COLS) {
         const int64_t ce = c1 - c < IQ1_GEMM_BATCH_COLS ? c1 : c + IQ1_GEMM_BATCH_COLS;
-        if (ce - c > IQ1_GEMV_MAX_COLS && IQ1_NAME(gemm)(w, k, r0, r1, x, c, ce, y, ldy) == 0) continue;
+        if (ce - c > IQ1_PLAN_GEMV_MAX_COLS && IQ1_NAME(gemm)(w, k, r0, r1, x, c, ce, y, ldy) == 0) continue;
         IQ1_NAME3(gemv, IQ1_FORMAT, avx2)(w, k, r0, r1, x, c, ce, y, ldy);
     }
 }
+#undef IQ1_PLAN_GEMV_MAX_COLS
 
 IQ1_ATTR void IQ1_NAME(matmul)(IQ1_MATMUL_ARGS) { IQ1_NAME(plan)(w, k, r0, r1, x, c0, c1, y, ldy); }
 

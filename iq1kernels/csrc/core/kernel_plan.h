@@ -14,8 +14,8 @@
 /* up to 16 columns the GEMV (in passes), more the GEMM (avx2_vnni; AVX-512 per format, below) */
 #define IQ1_GEMV_MAX_COLS 16
 /* avx2 (plain): the GEMV for one pass, the GEMM from 9 columns on. On AMD Zen 3 its GEMM, whose strip decodes
- * four rows at a time like the GEMV, takes 0.66-0.82 of the GEMV's two passes at 9-16 columns for IQ1_S, IQ1_M and
- * IQ1_M_R4 and as long for IQ1_S_R4 (docs/PERFORMANCE.md, "AVX2 GEMM from 9 columns") */
+ * four rows at a time like the GEMV, takes 0.67-0.82 of the GEMV's two passes at 9-16 columns for IQ1_S, IQ1_M and
+ * IQ1_M_R4 and 0.90-1.00 for IQ1_S_R4 (docs/PERFORMANCE.md, "AVX2 GEMM from 9 columns") */
 #define IQ1_AVX2_GEMV_MAX_COLS IQ1_GEMV_PASS_COLS
 /* avx512, avx512_vnni: the GEMV up to this many columns per format, the GEMM above. On AMD Zen 4 the S types' GEMV
  * passes stay faster than the VNNI GEMM up to 40 columns and IQ1_M_R4's up to 32, IQ1_M's GEMM is faster from 17 on
